@@ -1,0 +1,108 @@
+/// A labelled dataset on the host: `inputs` is `featureCount × count` column-major
+/// (one contiguous column per sample), `labels` holds each sample's class in `0..<classCount`.
+public struct Dataset: Sendable, Equatable {
+    public var featureCount: Int
+    public var classCount: Int
+    public var inputs: [Float]
+    public var labels: [Int32]
+    /// Display names of the classes, when the source has them.
+    public var classNames: [String]?
+
+    public init(featureCount: Int, classCount: Int, inputs: [Float], labels: [Int32],
+                classNames: [String]? = nil) {
+        precondition(inputs.count == featureCount * labels.count, "inputs do not match labels")
+        self.featureCount = featureCount
+        self.classCount = classCount
+        self.inputs = inputs
+        self.labels = labels
+        self.classNames = classNames
+    }
+
+    public var count: Int { labels.count }
+
+    /// One-hot targets, `classCount × count` column-major.
+    public func oneHotTargets() -> [Float] {
+        var t = [Float](repeating: 0, count: classCount * count)
+        for (j, label) in labels.enumerated() { t[j * classCount + Int(label)] = 1 }
+        return t
+    }
+
+    /// The samples at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> Dataset {
+        var x = [Float]()
+        x.reserveCapacity(indices.count * featureCount)
+        for i in indices { x += inputs[(i * featureCount)..<((i + 1) * featureCount)] }
+        return Dataset(featureCount: featureCount, classCount: classCount, inputs: x,
+                       labels: indices.map { labels[$0] }, classNames: classNames)
+    }
+
+    /// A seeded random split: the test part holds `round(testFraction · count)` samples.
+    public func split(testFraction: Double, seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+        guard testFraction > 0, testFraction < 1 else {
+            throw DataError.invalidOption("--test-split must be between 0 and 1 (exclusive), got \(testFraction)")
+        }
+        var rng = SeededGenerator(seed: seed ^ 0x5EED_5EED)
+        let order = rng.permutation(count).map(Int.init)
+        let testCount = Int((testFraction * Double(count)).rounded())
+        guard testCount > 0, testCount < count else {
+            throw DataError.invalidOption("--test-split \(testFraction) of \(count) samples leaves an empty split")
+        }
+        return (subset(Array(order[testCount...])), subset(Array(order[..<testCount])))
+    }
+}
+
+/// Per-feature standardization `x' = (x − μ)/s` with statistics from the training split,
+/// stored in the model so predictions apply the same transform.
+public struct Standardization: Sendable, Equatable, Codable {
+    public var mean: [Float]
+    public var std: [Float]
+
+    public init(mean: [Float], std: [Float]) { self.mean = mean; self.std = std }
+
+    /// Mean and standard deviation of each feature; a constant feature gets `s = 1`.
+    public init(fitting data: Dataset) {
+        let f = data.featureCount, n = max(data.count, 1)
+        var sum = [Double](repeating: 0, count: f), sumSq = [Double](repeating: 0, count: f)
+        data.inputs.withUnsafeBufferPointer { x in
+            for j in 0..<data.count {
+                for i in 0..<f { let v = Double(x[j * f + i]); sum[i] += v; sumSq[i] += v * v }
+            }
+        }
+        mean = sum.map { Float($0 / Double(n)) }
+        std = (0..<f).map { i in
+            let m = sum[i] / Double(n)
+            let variance = max(sumSq[i] / Double(n) - m * m, 0)
+            let s = variance.squareRoot()
+            return s > 1e-12 ? Float(s) : 1
+        }
+    }
+
+    public func apply(to data: inout Dataset) {
+        let f = data.featureCount
+        data.inputs.withUnsafeMutableBufferPointer { x in
+            for j in 0..<(x.count / max(f, 1)) {
+                for i in 0..<f { x[j * f + i] = (x[j * f + i] - mean[i]) / std[i] }
+            }
+        }
+    }
+
+    public func apply(toColumns x: inout [Float]) {
+        let f = mean.count
+        for k in 0..<x.count { x[k] = (x[k] - mean[k % f]) / std[k % f] }
+    }
+}
+
+public enum DataError: Error, CustomStringConvertible, Equatable {
+    /// A file's content is not what its format requires; names the file and the place.
+    case malformed(file: String, detail: String)
+    case unreadable(file: String, reason: String)
+    case invalidOption(String)
+
+    public var description: String {
+        switch self {
+        case let .malformed(file, detail): "\(file): \(detail)"
+        case let .unreadable(file, reason): "cannot read \(file): \(reason)"
+        case let .invalidOption(message): message
+        }
+    }
+}

@@ -1,0 +1,92 @@
+/// Gradient-descent update rules. Weight decay (L2, `λ`) is applied to weights, not biases.
+public enum OptimizerKind: String, CaseIterable, Sendable, Codable {
+    /// θ ← θ − η·∇θ
+    case sgd
+    /// v ← μ·v + ∇θ;  θ ← θ − η·v
+    case momentum
+    /// Adam (Kingma & Ba, 2015) with bias-corrected moments.
+    case adam
+
+    /// A learning rate that works for typical MLPs with this rule.
+    public var defaultLearningRate: Float {
+        switch self {
+        case .sgd: 0.1
+        case .momentum: 0.01
+        case .adam: 0.001
+        }
+    }
+}
+
+public struct OptimizerConfiguration: Sendable, Equatable, Codable {
+    public var kind: OptimizerKind
+    public var learningRate: Float
+    public var momentum: Float = 0.9
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    public var weightDecay: Float = 0
+
+    public init(kind: OptimizerKind, learningRate: Float? = nil, weightDecay: Float = 0) {
+        self.kind = kind
+        self.learningRate = learningRate ?? kind.defaultLearningRate
+        self.weightDecay = weightDecay
+    }
+
+    public func validate() throws {
+        guard learningRate > 0, learningRate.isFinite else {
+            throw TrainingError.invalidOption("learning rate must be a positive number, got \(learningRate)")
+        }
+        guard weightDecay >= 0, weightDecay.isFinite else {
+            throw TrainingError.invalidOption("weight decay must be zero or positive, got \(weightDecay)")
+        }
+        guard momentum >= 0, momentum < 1 else {
+            throw TrainingError.invalidOption("momentum must be in [0, 1), got \(momentum)")
+        }
+    }
+}
+
+/// Applies one update to every parameter of a network, keeping its state (velocities, moments)
+/// on the network's backend.
+public final class Optimizer {
+    public let configuration: OptimizerConfiguration
+    public private(set) var step = 0
+    private let network: Network
+    /// Per parameter tensor (weight and bias of each layer, in order): optimizer state.
+    private let first: [Matrix]
+    private let second: [Matrix]
+
+    public init(_ configuration: OptimizerConfiguration, for network: Network) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.network = network
+        let backend = network.backend
+        let shapes = network.layers.flatMap { [$0.weight.shape, $0.bias.shape] }
+        let needsFirst = configuration.kind != .sgd, needsSecond = configuration.kind == .adam
+        first = needsFirst ? try shapes.map { try backend.makeMatrix(rows: $0.rows, cols: $0.cols) } : []
+        second = needsSecond ? try shapes.map { try backend.makeMatrix(rows: $0.rows, cols: $0.cols) } : []
+    }
+
+    /// θ ← update(θ, ∂C/∂θ) for every weight and bias, using the gradients of the last backward pass.
+    public func update() throws {
+        step += 1
+        let c = configuration, backend = network.backend
+        let tensors = network.layers.flatMap {
+            [($0.weight, $0.weightGradient, c.weightDecay), ($0.bias, $0.biasGradient, Float(0))]
+        }
+        for (k, (theta, gradient, decay)) in tensors.enumerated() {
+            switch c.kind {
+            case .sgd:
+                try backend.sgdStep(parameters: theta, gradient: gradient, learningRate: c.learningRate,
+                                    weightDecay: decay)
+            case .momentum:
+                try backend.momentumStep(parameters: theta, gradient: gradient, velocity: first[k],
+                                         learningRate: c.learningRate, momentum: c.momentum,
+                                         weightDecay: decay)
+            case .adam:
+                try backend.adamStep(parameters: theta, gradient: gradient, m: first[k], v: second[k],
+                                     learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2,
+                                     epsilon: c.epsilon, step: step, weightDecay: decay)
+            }
+        }
+    }
+}

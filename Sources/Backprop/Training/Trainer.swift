@@ -1,0 +1,155 @@
+import Foundation
+
+/// Metrics of one pass over a dataset.
+public struct Metrics: Sendable, Equatable, Codable {
+    /// Mean per-sample loss `(1/N)·Σₓ Cₓ`.
+    public var loss: Double
+    /// Fraction of samples whose predicted class is right.
+    public var accuracy: Double
+}
+
+/// What one epoch did.
+public struct EpochReport: Sendable, Codable {
+    public var epoch: Int
+    public var train: Metrics
+    public var test: Metrics?
+    public var seconds: Double
+    public var samplesPerSecond: Double
+}
+
+/// Where the trainer is inside an epoch, for progress displays.
+public struct BatchProgress {
+    public var epoch: Int
+    public var batch: Int
+    public var batches: Int
+    public var samples: Int
+    public var elapsed: Double
+    /// Reads the running mean training loss of this epoch (on OpenCL this waits for the queue,
+    /// so a progress display calls it a few times a second, not every batch).
+    public var runningLoss: () throws -> Double
+}
+
+/// Minibatch gradient descent: shuffle each epoch, gather each batch on the device, forward,
+/// backward, update; evaluate on the test split after each epoch.
+public final class Trainer {
+    public let network: Network
+    public let optimizer: Optimizer
+    public let batchSize: Int
+    private var rng: SeededGenerator
+    private let workspace: Workspace
+    private var order: IndexBuffer?
+    public private(set) var epochsDone = 0
+
+    /// `seed` drives the shuffling; the network's own seed drives its initial weights.
+    public init(network: Network, optimizer: Optimizer, batchSize: Int, seed: UInt64) throws {
+        guard batchSize > 0 else { throw TrainingError.invalidOption("batch size must be at least 1, got \(batchSize)") }
+        self.network = network
+        self.optimizer = optimizer
+        self.batchSize = batchSize
+        rng = SeededGenerator(seed: seed &+ 0x7EA1)
+        workspace = try Workspace(backend: network.backend, architecture: network.architecture,
+                                  batchSize: batchSize)
+    }
+
+    /// One epoch over `data` in a fresh random order. The last batch may be partial: it uses
+    /// the first columns of the same buffers and its gradient is its own mean.
+    public func trainEpoch(_ data: DeviceDataset,
+                           progress: ((BatchProgress) throws -> Void)? = nil) throws -> Metrics {
+        let backend = network.backend
+        try checkShapes(data)
+        if order == nil || order?.count != data.count { order = try backend.makeIndexBuffer(count: data.count) }
+        guard let order else { throw TrainingError.invalidOption("no index buffer") }
+        try rng.permutation(data.count).withUnsafeBufferPointer { try backend.upload($0, to: order) }
+        try backend.fill(workspace.lossSum, with: 0)
+        try backend.fill(workspace.correct, with: 0)
+
+        let epoch = epochsDone + 1
+        let batches = (data.count + batchSize - 1) / batchSize
+        let start = Date()
+        for b in 0..<batches {
+            let offset = b * batchSize, n = min(batchSize, data.count - offset)
+            try backend.gatherColumns(data.inputs, indices: order, offset: offset, into: workspace.input.prefixColumns(n))
+            try backend.gatherColumns(data.targets, indices: order, offset: offset, into: workspace.target.prefixColumns(n))
+            let output = try network.forward(workspace, count: n)
+            try backend.countCorrect(output: output, targets: workspace.target.prefixColumns(n), into: workspace.correct)
+            try network.backward(workspace, count: n)
+            try optimizer.update()
+            if let progress {
+                let seen = offset + n
+                try progress(BatchProgress(epoch: epoch, batch: b + 1, batches: batches, samples: seen,
+                                           elapsed: Date().timeIntervalSince(start)) { [self] in
+                    let loss = Double(try backend.scalar(workspace.lossSum)) / Double(seen)
+                    guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: b + 1, loss: loss) }
+                    return loss
+                })
+            }
+        }
+        let loss = Double(try backend.scalar(workspace.lossSum)) / Double(max(data.count, 1))
+        guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: batches, loss: loss) }
+        let accuracy = Double(try backend.scalar(workspace.correct)) / Double(max(data.count, 1))
+        epochsDone += 1
+        return Metrics(loss: loss, accuracy: accuracy)
+    }
+
+    /// Mean loss and accuracy over `data` with the current parameters (no update).
+    public func evaluate(_ data: DeviceDataset) throws -> Metrics {
+        let backend = network.backend
+        try checkShapes(data)
+        try backend.fill(workspace.lossSum, with: 0)
+        try backend.fill(workspace.correct, with: 0)
+        var offset = 0
+        while offset < data.count {
+            let n = min(batchSize, data.count - offset)
+            let y = workspace.target.prefixColumns(n)
+            try backend.gatherColumns(data.inputs, indices: data.sequentialOrder, offset: offset, into: workspace.input.prefixColumns(n))
+            try backend.gatherColumns(data.targets, indices: data.sequentialOrder, offset: offset, into: y)
+            let output = try network.forward(workspace, count: n)
+            let L = network.layers.count - 1
+            try backend.lossAndGradient(network.architecture.loss, z: workspace.z[L].prefixColumns(n), a: output,
+                                        targets: y, meanOver: n, gradient: workspace.delta[L].prefixColumns(n),
+                                        lossSum: workspace.lossSum)
+            try backend.countCorrect(output: output, targets: y, into: workspace.correct)
+            offset += n
+        }
+        let total = Double(max(data.count, 1))
+        return Metrics(loss: Double(try backend.scalar(workspace.lossSum)) / total,
+                       accuracy: Double(try backend.scalar(workspace.correct)) / total)
+    }
+
+    /// Trains for `epochs` epochs, evaluating on `test` (if any) after each, and reports each epoch.
+    public func fit(train: DeviceDataset, test: DeviceDataset?, epochs: Int,
+                    progress: ((BatchProgress) throws -> Void)? = nil,
+                    onEpoch: (EpochReport) throws -> Void = { _ in }) throws {
+        for _ in 0..<epochs {
+            let start = Date()
+            let trainMetrics = try trainEpoch(train, progress: progress)
+            let seconds = Date().timeIntervalSince(start)
+            let testMetrics = try test.map { try evaluate($0) }
+            try onEpoch(EpochReport(epoch: epochsDone, train: trainMetrics, test: testMetrics,
+                                    seconds: seconds, samplesPerSecond: Double(train.count) / max(seconds, 1e-9)))
+        }
+    }
+
+    private func checkShapes(_ data: DeviceDataset) throws {
+        let sizes = network.architecture.sizes
+        guard data.inputs.rows == sizes[0] else {
+            throw TrainingError.invalidOption("the data has \(data.inputs.rows) features but the network expects \(sizes[0]) inputs")
+        }
+        guard data.targets.rows == sizes[sizes.count - 1] else {
+            throw TrainingError.invalidOption("the data has \(data.targets.rows) classes but the network has \(sizes[sizes.count - 1]) outputs")
+        }
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case invalidOption(String)
+    case diverged(epoch: Int, step: Int, loss: Double)
+
+    public var description: String {
+        switch self {
+        case let .invalidOption(message): message
+        case let .diverged(epoch, step, loss):
+            "training diverged: the loss became \(loss) in epoch \(epoch) by step \(step); try a smaller learning rate (--lr)"
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Backprop
+import Foundation
+
+/// Prints training progress: a live progress bar on a terminal, one plain line per epoch
+/// otherwise, or JSON objects with `--json`.
+final class Report {
+    let json: Bool
+    let epochs: Int
+    let interactive: Bool
+    private var lastDraw = Date.distantPast
+
+    init(json: Bool, epochs: Int) {
+        self.json = json
+        self.epochs = epochs
+        interactive = !json && isatty(STDOUT_FILENO) == 1
+    }
+
+    func start(data: LoadedData, architecture: Architecture, backend: String,
+               optimizer: OptimizerConfiguration, batchSize: Int) {
+        guard !json else { return }
+        print("data      \(data.name): \(data.train.count) training, \(data.test.count) test samples, \(data.train.featureCount) features, \(data.train.classCount) classes")
+        print("network   \(architecture) (\(architecture.parameterCount) parameters)")
+        print("training  \(optimizer.kind.rawValue) lr \(optimizer.learningRate), batch \(batchSize), \(epochs) epochs on \(backend)")
+    }
+
+    func progress(_ p: BatchProgress) throws {
+        guard interactive, p.batch == p.batches || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = Date()
+        let width = 30
+        let filled = width * p.batch / max(p.batches, 1)
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let loss = try p.runningLoss()
+        let rate = Double(p.samples) / max(p.elapsed, 1e-9)
+        print("\r\u{1B}[2Kepoch \(pad(p.epoch, epochs)) \(bar) \(p.batch)/\(p.batches)  loss \(fmt(loss, 4))  \(Int(rate)) samples/s",
+              terminator: "")
+        fflush(nil)
+    }
+
+    func epoch(_ e: EpochReport) {
+        if json {
+            var object: [String: Any] = [
+                "epoch": e.epoch, "train_loss": e.train.loss, "train_accuracy": e.train.accuracy,
+                "seconds": e.seconds, "samples_per_second": e.samplesPerSecond,
+            ]
+            if let t = e.test { object["test_loss"] = t.loss; object["test_accuracy"] = t.accuracy }
+            emit(object)
+            return
+        }
+        if interactive { print("\r\u{1B}[2K", terminator: "") }
+        var line = "epoch \(pad(e.epoch, epochs))  train loss \(fmt(e.train.loss, 4))  acc \(pct(e.train.accuracy))"
+        if let t = e.test { line += "  test loss \(fmt(t.loss, 4))  acc \(pct(t.accuracy))" }
+        line += "  \(fmt(e.seconds, 1)) s  \(Int(e.samplesPerSecond)) samples/s"
+        print(line)
+        fflush(nil)
+    }
+
+    func finish(last: EpochReport?, seconds: Double) {
+        if json {
+            var object: [String: Any] = ["summary": true, "epochs": last?.epoch ?? 0, "seconds": seconds]
+            if let t = last?.test { object["test_loss"] = t.loss; object["test_accuracy"] = t.accuracy }
+            if let l = last { object["train_loss"] = l.train.loss }
+            emit(object)
+            return
+        }
+        if let t = last?.test {
+            print("done      test accuracy \(pct(t.accuracy)) after \(last?.epoch ?? 0) epochs in \(fmt(seconds, 1)) s")
+        }
+    }
+
+    private func emit(_ object: [String: Any]) {
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+           let text = String(data: data, encoding: .utf8) {
+            print(text)
+            fflush(nil)
+        }
+    }
+}
+
+func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+func pct(_ x: Double) -> String { String(format: "%6.2f %%", 100 * x) }
+func pad(_ i: Int, _ total: Int) -> String {
+    let w = String(total).count
+    return String(repeating: " ", count: max(0, w - String(i).count)) + "\(i)/\(total)"
+}

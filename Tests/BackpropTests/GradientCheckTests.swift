@@ -1,0 +1,60 @@
+import Testing
+@testable import Backprop
+
+/// The backward pass against an oracle that shares no code with it: central finite differences
+/// over an independent forward pass in Double (`ReferenceNetwork`).
+@Suite("Gradient check: CPU backend vs finite differences in Double")
+struct GradientCheckTests {
+    /// Float32 backprop vs Double finite differences: the float32 forward/backward carries
+    /// relative rounding of ~1e-6 per layer; the O(h²) truncation with h = 1e-5 is ~1e-10.
+    /// 1e-4 norm-wise leaves two orders of margin and still catches any wrong term.
+    static let tolerance = 1e-4
+
+    @Test("every activation and loss, depths 1–4, batches 1, 3, 17",
+          arguments: [1, 3, 17])
+    func randomNetworks(batch n: Int) throws {
+        var data = TestData(seed: UInt64(100 + n))
+        for (c, pairing) in activationLossCases.enumerated() {
+            let depth = 1 + c % 4
+            let sizes = (0...depth).map { _ in 2 + Int(data.rng.next() % 5) }
+            let activations = Array(repeating: pairing.hidden, count: depth - 1) + [pairing.output]
+            let architecture = try Architecture(sizes: sizes, activations: activations, loss: pairing.loss)
+            let network = try Network(backend: CPUBackend(), architecture: architecture, seed: UInt64(c))
+            // Non-zero biases so that every bias gradient path is exercised.
+            var parameters = try network.parameters()
+            for l in parameters.indices { parameters[l].bias = data.floats(parameters[l].bias.count, scale: 0.3) }
+            try network.setParameters(parameters)
+
+            let x = data.floats(sizes[0] * n)
+            let y = data.targets(pairing.loss, outputs: sizes[depth], count: n)
+            let result = try network.lossAndGradients(inputs: x, targets: y, count: n)
+            let oracle = ReferenceNetwork(architecture: architecture, parameters: parameters)
+            let reference = oracle.finiteDifferenceGradients(inputs: x, targets: y, count: n)
+
+            let expectedLoss = oracle.loss(inputs: x.map(Double.init), targets: y.map(Double.init), count: n)
+            #expect(abs(result.loss - expectedLoss) <= 1e-5 * max(1, abs(expectedLoss)),
+                    "loss of \(architecture)")
+            for l in 0..<depth {
+                let ew = relativeError(result.gradients[l].weight, reference.weights[l])
+                let eb = relativeError(result.gradients[l].bias, reference.biases[l])
+                #expect(ew <= Self.tolerance, "∂C/∂W of layer \(l) in \(architecture), batch \(n): error \(ew)")
+                #expect(eb <= Self.tolerance, "∂C/∂b of layer \(l) in \(architecture), batch \(n): error \(eb)")
+            }
+        }
+    }
+
+    @Test("a wrong gradient is caught: the check is not vacuous")
+    func checkCatchesErrors() throws {
+        let architecture = try Architecture(sizes: [3, 4, 2], activations: [.tanh, .softmax], loss: .softmaxCrossEntropy)
+        let network = try Network(backend: CPUBackend(), architecture: architecture, seed: 7)
+        var data = TestData(seed: 7)
+        let x = data.floats(3 * 5), y = data.targets(.softmaxCrossEntropy, outputs: 2, count: 5)
+        let result = try network.lossAndGradients(inputs: x, targets: y, count: 5)
+        let reference = ReferenceNetwork(architecture: architecture, parameters: try network.parameters())
+            .finiteDifferenceGradients(inputs: x, targets: y, count: 5)
+        var perturbed = result.gradients[0].weight
+        perturbed[0] += 0.01 * Float(reference.weights[0].map(abs).max() ?? 1)
+        #expect(relativeError(result.gradients[0].weight, reference.weights[0]) <= Self.tolerance)
+        #expect(relativeError(perturbed, reference.weights[0]) > Self.tolerance)
+    }
+}

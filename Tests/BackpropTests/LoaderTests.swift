@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import Backprop
+
+/// A fresh temporary folder per test.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// IDX bytes: magic 00 00 08 rank, big-endian dimensions, data.
+func idx(_ dims: [UInt32], _ data: [UInt8]) -> [UInt8] {
+    [0, 0, 8, UInt8(dims.count)] + dims.flatMap { d in (0..<4).reversed().map { UInt8((d >> (8 * UInt32($0))) & 0xFF) } } + data
+}
+
+/// The thrown error's description, or nil.
+func errorText(_ body: () throws -> Void) -> String? {
+    do { try body(); return nil } catch { return "\(error)" }
+}
+
+@Suite("Loaders: IDX and CSV")
+struct LoaderTests {
+    @Test("a small IDX image/label pair loads, plain and gzipped")
+    func idxRoundTrip() throws {
+        let dir = try temporaryDirectory()
+        let pixels: [UInt8] = [0, 255, 128, 64, 1, 2, 3, 4]            // two 2×2 images
+        try Data(idx([2, 2, 2], pixels)).write(to: dir.appendingPathComponent("train-images-idx3-ubyte"))
+        try Data(idx([2], [3, 9])).write(to: dir.appendingPathComponent("train-labels-idx1-ubyte"))
+        try Data(idx([2, 2, 2], pixels)).write(to: dir.appendingPathComponent("t10k-images-idx3-ubyte"))
+        try Data(idx([2], [0, 1])).write(to: dir.appendingPathComponent("t10k-labels-idx1-ubyte"))
+        let (train, test) = try MNIST.load(directory: dir.path)
+        #expect(train.count == 2 && train.featureCount == 4 && train.classCount == 10)
+        #expect(train.labels == [3, 9] && test.labels == [0, 1])
+        #expect(train.inputs[1] == 1 && train.inputs[4] == Float(1) / 255)
+
+        // gzip the labels with the system gzip: the reader must not care.
+        let gz = Process()
+        gz.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gz.arguments = [dir.appendingPathComponent("train-labels-idx1-ubyte").path]
+        try gz.run(); gz.waitUntilExit()
+        #expect(try MNIST.load(directory: dir.path).train.labels == [3, 9])
+    }
+
+    @Test("the bundled MNIST has 60 000 + 10 000 labelled 28×28 images")
+    func bundledMNIST() throws {
+        let dir = try #require(DataSource.bundledMNIST())
+        let labels = try IDXTensor.read(dir + "/t10k-labels-idx1-ubyte.gz")
+        #expect(labels.dimensions == [10_000])
+        let images = try IDXTensor.read(dir + "/train-images-idx3-ubyte.gz")
+        #expect(images.dimensions == [60_000, 28, 28])
+    }
+
+    @Test("malformed IDX files are rejected with an error naming the problem",
+          arguments: [
+            (idx([2], [1, 2]).enumerated().map { $0.offset == 2 ? 0x09 : $0.element }, "unsupported element type 0x09"),
+            ([0x1F, 0x8B, 8, 1, 0, 0, 0, 0], "wrong magic number"),
+            ([0, 0, 8], "too short"),
+            ([0, 0, 8, 3, 0, 0], "truncated header"),
+            (idx([4], [1, 2]), "truncated: dimensions 4 need 4 bytes of data, found 2"),
+            (idx([1], [1, 2]), "1 unexpected bytes"),
+            (idx([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], []), "need more bytes than the file"),
+            ([0, 0, 8, 9], "rank 9"),
+          ] as [([UInt8], String)])
+    func malformedIDX(bytes: [UInt8], message: String) throws {
+        let text = errorText { _ = try IDXTensor.parse(bytes, file: "bad.idx") }
+        #expect(text?.contains("bad.idx") == true)
+        #expect(text?.contains(message) == true, "got: \(text ?? "no error")")
+    }
+
+    @Test("images and labels of different counts are rejected")
+    func countMismatch() {
+        let text = errorText {
+            _ = try MNIST.dataset(images: IDXTensor(dimensions: [2, 1, 1], bytes: [0, 1]), imagesFile: "img",
+                                  labels: IDXTensor(dimensions: [3], bytes: [0, 1, 2]), labelsFile: "lbl")
+        }
+        #expect(text == "lbl: 3 labels for the 2 images of img")
+    }
+
+    @Test("a truncated .gz file is an error, not a crash")
+    func truncatedGzip() throws {
+        let dir = try temporaryDirectory()
+        let path = dir.appendingPathComponent("labels").path
+        try Data(idx([1000], [UInt8](repeating: 7, count: 1000))).write(to: URL(fileURLWithPath: path))
+        let gz = Process()
+        gz.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gz.arguments = [path]
+        try gz.run(); gz.waitUntilExit()
+        let full = try Data(contentsOf: URL(fileURLWithPath: path + ".gz"))
+        try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: path + ".gz"))
+        let text = errorText { _ = try IDXTensor.read(path + ".gz") }
+        #expect(text?.contains(path + ".gz") == true, "got: \(text ?? "no error")")
+    }
+
+    @Test("a CSV with a label column loads; labels are integer classes")
+    func csv() throws {
+        let table = try CSVTable.parse("a,label,b\n1,0,2\n3.5,2,-4e1\n", file: "t.csv")
+        #expect(table.featureNames == ["a", "b"])
+        #expect(table.features == [1, 2, 3.5, -40])
+        #expect(table.labels == [0, 2])
+        let data = try table.dataset(file: "t.csv")
+        #expect(data.classCount == 3 && data.count == 2)
+        #expect(try CSVTable.parse("x,y,kind\r\n1,2,1\r\n3,4,0\r\n", file: "t.csv", labelColumn: "kind").labels == [1, 0])
+    }
+
+    @Test("malformed CSV files are rejected with the file, line and problem",
+          arguments: [
+            ("", "t.csv: empty file"),
+            ("a,label\n", "no data rows"),
+            ("a,b\n1,2\n", "line 1: no label column \"label\""),
+            ("a,label\n1,0\n2,1,5\n", "line 3: 3 fields, expected 2"),
+            ("a,label\n1,0\nx,1\n", "line 3: \"x\" in column \"a\" is not a number"),
+            ("a,label\nnan,0\n", "line 2: \"nan\" in column \"a\" is not a finite number"),
+            ("a,label\ninf,1\n", "not a finite number"),
+            ("a,label\n1,0.5\n", "line 2: label \"0.5\" in column \"label\" is not a class number"),
+            ("a,label\n1,-1\n", "is not a class number"),
+            ("a,a,label\n1,2,0\n", "line 1: column \"a\" appears twice"),
+            ("a,label\n1,\n", "label \"\" in column"),
+          ])
+    func malformedCSV(text: String, message: String) {
+        let error = errorText { _ = try CSVTable.parse(text, file: "t.csv") }
+        #expect(error?.contains(message) == true, "got: \(error ?? "no error")")
+    }
+
+    @Test("standardization uses training statistics and the split is seeded")
+    func splitAndStandardize() throws {
+        let data = Synthetic.blobs(classes: 2, features: 3, perClass: 50, seed: 3)
+        let (train, test) = try data.split(testFraction: 0.2, seed: 9)
+        #expect(train.count == 80 && test.count == 20)
+        #expect(try data.split(testFraction: 0.2, seed: 9).test == test)
+        #expect(try data.split(testFraction: 0.2, seed: 10).test != test)
+        var standardized = train
+        Standardization(fitting: train).apply(to: &standardized)
+        let again = Standardization(fitting: standardized)
+        for i in 0..<3 {
+            #expect(abs(again.mean[i]) < 1e-5)
+            #expect(abs(again.std[i] - 1) < 1e-4)
+        }
+        #expect(errorText { _ = try data.split(testFraction: 1.5, seed: 1) }?.contains("--test-split") == true)
+    }
+}
