@@ -18,6 +18,8 @@ struct Train: ParsableCommand {
     var optimizer: OptimizerKind = .adam
     @Option(help: "Learning rate (default: 0.1 sgd, 0.01 momentum, 0.001 adam).")
     var lr: Float?
+    @Option(help: "Multiply the learning rate by this factor after each epoch (1 keeps it constant).")
+    var lrDecay: Float = 0.75
     @Option(help: "L2 weight decay λ applied to the weights.")
     var weightDecay: Float = 0
     @Option(help: "Samples per minibatch.")
@@ -37,6 +39,7 @@ struct Train: ParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard epochs > 0 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        guard lrDecay > 0, lrDecay <= 1 else { throw ValidationError("--lr-decay must be in (0, 1], got \(lrDecay)") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must be zero or positive, got \(weightDecay)") }
         guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1 (exclusive), got \(testSplit)") }
         _ = try hiddenSizes()
@@ -71,6 +74,7 @@ struct Train: ParsableCommand {
         var last: EpochReport?
         try trainer.fit(train: train, test: test, epochs: epochs, progress: report.progress) { epoch in
             last = epoch
+            trainer.optimizer.learningRate *= lrDecay
             report.epoch(epoch)
         }
         report.finish(last: last, seconds: Date().timeIntervalSince(start))

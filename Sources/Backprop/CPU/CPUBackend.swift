@@ -228,11 +228,25 @@ public final class CPUBackend: Backend {
         let p = try parameters.cpu("adamStep"), g = try gradient.cpu("adamStep")
         let pm = try m.cpu("adamStep"), pv = try v.cpu("adamStep")
         let c1 = 1 - powf(beta1, Float(t)), c2 = 1 - powf(beta2, Float(t))
-        for i in 0..<parameters.count {
+        let n = parameters.count, width = SIMD16<Float>.scalarCount
+        // The same arithmetic, element by element, in 16-wide vectors (LLVM does not vectorize
+        // the scalar loop: it cannot prove the four pointers do not alias) and then a tail.
+        var i = 0
+        while i + width <= n {
+            let gi = load16(g + i) + weightDecay * load16(p + i)
+            let mi = beta1 * load16(pm + i) + (1 - beta1) * gi
+            let vi = beta2 * load16(pv + i) + (1 - beta2) * gi * gi
+            store16(mi, pm + i)
+            store16(vi, pv + i)
+            store16(load16(p + i) - learningRate * (mi / c1) / ((vi / c2).squareRoot() + epsilon), p + i)
+            i += width
+        }
+        while i < n {
             let gi = g[i] + weightDecay * p[i]
             pm[i] = beta1 * pm[i] + (1 - beta1) * gi
             pv[i] = beta2 * pv[i] + (1 - beta2) * gi * gi
             p[i] -= learningRate * (pm[i] / c1) / ((pv[i] / c2).squareRoot() + epsilon)
+            i += 1
         }
     }
 
@@ -273,4 +287,12 @@ func sameShape(_ operation: String, _ matrices: Matrix...) throws {
         throw BackendError.shapeMismatch(operation: operation,
                                          detail: matrices.map(\.shape.description).joined(separator: " vs "))
     }
+}
+
+@inline(__always) func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
 }

@@ -48,8 +48,14 @@ public struct OptimizerConfiguration: Sendable, Equatable, Codable {
 /// Applies one update to every parameter of a network, keeping its state (velocities, moments)
 /// on the network's backend.
 public final class Optimizer {
-    public let configuration: OptimizerConfiguration
+    public private(set) var configuration: OptimizerConfiguration
     public private(set) var step = 0
+
+    /// The step size η used by the next updates (a schedule lowers it between epochs).
+    public var learningRate: Float {
+        get { configuration.learningRate }
+        set { configuration.learningRate = newValue }
+    }
     private let network: Network
     /// Per parameter tensor (weight and bias of each layer, in order): optimizer state.
     private let first: [Matrix]
