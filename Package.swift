@@ -19,6 +19,9 @@ let package = Package(
         .systemLibrary(name: "COpenCL", pkgConfig: "OpenCL",
                        providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
 
+        // The CPU backend's elementwise loops, vectorized by clang for the running machine.
+        .target(name: "CPUKernels"),
+
         // Turns Kernels/*.cl into Swift string constants so the binary carries its kernels.
         .executableTarget(name: "KernelEmbedder"),
         .plugin(name: "EmbedKernels", capability: .buildTool(),
@@ -26,7 +29,7 @@ let package = Package(
 
         .target(
             name: "Backprop",
-            dependencies: ["CBLAS", "CZlib", "COpenCL"],
+            dependencies: ["CBLAS", "CZlib", "COpenCL", "CPUKernels"],
             plugins: ["EmbedKernels"]
         ),
         .executableTarget(

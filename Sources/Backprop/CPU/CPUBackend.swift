@@ -1,4 +1,5 @@
 import CBLAS
+import CPUKernels
 import Foundation
 
 /// The reference backend: every matrix product is OpenBLAS `cblas_sgemm`; everything else is a
@@ -65,40 +66,31 @@ public final class CPUBackend: Backend {
     public func addBias(_ bias: Matrix, to z: Matrix) throws {
         try check(bias.rows == z.rows && bias.cols == 1, "addBias", "bias \(bias.shape) for Z \(z.shape)")
         let b = try bias.cpu("addBias"), p = try z.cpu("addBias")
-        let rows = z.rows
-        for j in 0..<z.cols {
-            let col = p + j * rows
-            for i in 0..<rows { col[i] += b[i] }
-        }
+        bp_add_bias(p, b, z.rows, z.cols)
     }
 
     public func sumColumns(_ m: Matrix, alpha: Float, beta: Float, into s: Matrix) throws {
         try check(s.rows == m.rows && s.cols == 1, "sumColumns", "sum \(s.shape) of \(m.shape)")
         let p = try m.cpu("sumColumns"), out = try s.cpu("sumColumns")
-        let rows = m.rows
-        for i in 0..<rows { out[i] = beta == 0 ? 0 : beta * out[i] }
-        for j in 0..<m.cols {
-            let col = p + j * rows
-            for i in 0..<rows { out[i] += alpha * col[i] }
-        }
+        bp_sum_columns(p, m.rows, m.cols, alpha, beta, out)
     }
 
     public func hadamard(_ a: Matrix, _ b: Matrix, into c: Matrix) throws {
         try sameShape("hadamard", a, b, c)
         let pa = try a.cpu("hadamard"), pb = try b.cpu("hadamard"), pc = try c.cpu("hadamard")
-        for i in 0..<c.count { pc[i] = pa[i] * pb[i] }
+        bp_hadamard(pa, pb, pc, c.count)
     }
 
     public func axpy(alpha: Float, _ x: Matrix, _ y: Matrix) throws {
         try sameShape("axpy", x, y)
         let px = try x.cpu("axpy"), py = try y.cpu("axpy")
-        for i in 0..<y.count { py[i] += alpha * px[i] }
+        bp_axpy(alpha, px, py, y.count)
     }
 
     public func scale(_ x: Matrix, by alpha: Float) throws {
         let p = try x.cpu("scale")
         if alpha == 0 { p.update(repeating: 0, count: x.count); return }
-        for i in 0..<x.count { p[i] *= alpha }
+        bp_scale(p, alpha, x.count)
     }
 
     // MARK: Activations
@@ -110,7 +102,7 @@ public final class CPUBackend: Backend {
         switch activation {
         case .identity: if pz != pa { pa.update(from: pz, count: n) }
         case .sigmoid: for i in 0..<n { pa[i] = 1 / (1 + expf(-pz[i])) }
-        case .relu: for i in 0..<n { pa[i] = max(pz[i], 0) }
+        case .relu: bp_relu(pz, pa, n)
         case .tanh: for i in 0..<n { pa[i] = tanhf(pz[i]) }
         case .softmax:
             let rows = z.rows
@@ -134,9 +126,9 @@ public final class CPUBackend: Backend {
         let n = z.count
         switch activation {
         case .identity: if pu != pd { pd.update(from: pu, count: n) }
-        case .sigmoid: for i in 0..<n { pd[i] = pu[i] * (pa[i] * (1 - pa[i])) }
-        case .relu: for i in 0..<n { pd[i] = pz[i] > 0 ? pu[i] : 0 }
-        case .tanh: for i in 0..<n { pd[i] = pu[i] * (1 - pa[i] * pa[i]) }
+        case .sigmoid: bp_sigmoid_backward(pa, pu, pd, n)
+        case .relu: bp_relu_backward(pz, pu, pd, n)
+        case .tanh: bp_tanh_backward(pa, pu, pd, n)
         case .softmax:
             throw BackendError.unsupported(operation: "activationBackward",
                                            detail: "softmax has no elementwise derivative; pair it with cross-entropy")
@@ -207,7 +199,7 @@ public final class CPUBackend: Backend {
     public func sgdStep(parameters: Matrix, gradient: Matrix, learningRate: Float, weightDecay: Float) throws {
         try sameShape("sgdStep", parameters, gradient)
         let p = try parameters.cpu("sgdStep"), g = try gradient.cpu("sgdStep")
-        for i in 0..<parameters.count { p[i] -= learningRate * (g[i] + weightDecay * p[i]) }
+        bp_sgd(p, g, parameters.count, learningRate, weightDecay)
     }
 
     public func momentumStep(parameters: Matrix, gradient: Matrix, velocity: Matrix,
@@ -215,10 +207,7 @@ public final class CPUBackend: Backend {
         try sameShape("momentumStep", parameters, gradient, velocity)
         let p = try parameters.cpu("momentumStep"), g = try gradient.cpu("momentumStep")
         let v = try velocity.cpu("momentumStep")
-        for i in 0..<parameters.count {
-            v[i] = momentum * v[i] + (g[i] + weightDecay * p[i])
-            p[i] -= learningRate * v[i]
-        }
+        bp_momentum(p, g, v, parameters.count, learningRate, momentum, weightDecay)
     }
 
     public func adamStep(parameters: Matrix, gradient: Matrix, m: Matrix, v: Matrix,
@@ -228,26 +217,7 @@ public final class CPUBackend: Backend {
         let p = try parameters.cpu("adamStep"), g = try gradient.cpu("adamStep")
         let pm = try m.cpu("adamStep"), pv = try v.cpu("adamStep")
         let c1 = 1 - powf(beta1, Float(t)), c2 = 1 - powf(beta2, Float(t))
-        let n = parameters.count, width = SIMD16<Float>.scalarCount
-        // The same arithmetic, element by element, in 16-wide vectors (LLVM does not vectorize
-        // the scalar loop: it cannot prove the four pointers do not alias) and then a tail.
-        var i = 0
-        while i + width <= n {
-            let gi = load16(g + i) + weightDecay * load16(p + i)
-            let mi = beta1 * load16(pm + i) + (1 - beta1) * gi
-            let vi = beta2 * load16(pv + i) + (1 - beta2) * gi * gi
-            store16(mi, pm + i)
-            store16(vi, pv + i)
-            store16(load16(p + i) - learningRate * (mi / c1) / ((vi / c2).squareRoot() + epsilon), p + i)
-            i += width
-        }
-        while i < n {
-            let gi = g[i] + weightDecay * p[i]
-            pm[i] = beta1 * pm[i] + (1 - beta1) * gi
-            pv[i] = beta2 * pv[i] + (1 - beta2) * gi * gi
-            p[i] -= learningRate * (pm[i] / c1) / ((pv[i] / c2).squareRoot() + epsilon)
-            i += 1
-        }
+        bp_adam(p, g, pm, pv, parameters.count, learningRate, beta1, beta2, c1, c2, epsilon, weightDecay)
     }
 
     // MARK: Data
@@ -289,10 +259,3 @@ func sameShape(_ operation: String, _ matrices: Matrix...) throws {
     }
 }
 
-@inline(__always) func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-}

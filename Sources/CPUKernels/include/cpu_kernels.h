@@ -1,0 +1,22 @@
+// Elementwise loops of the CPU backend, in C so that clang vectorizes them for the machine it
+// runs on (target_clones picks an AVX2 or AVX-512 version at load time; Swift's own code is
+// built for baseline x86-64 and does not vectorize sqrt or divisions). Pointers may alias
+// where the Swift caller allows in-place use; no `restrict`.
+#pragma once
+#include <stddef.h>
+
+void bp_sgd(float *p, const float *g, size_t n, float lr, float wd);
+void bp_momentum(float *p, const float *g, float *v, size_t n, float lr, float mu, float wd);
+void bp_adam(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+             float beta2, float c1, float c2, float eps, float wd);
+
+void bp_relu(const float *z, float *a, size_t n);
+void bp_relu_backward(const float *z, const float *up, float *d, size_t n);
+void bp_sigmoid_backward(const float *a, const float *up, float *d, size_t n);
+void bp_tanh_backward(const float *a, const float *up, float *d, size_t n);
+
+void bp_hadamard(const float *a, const float *b, float *c, size_t n);
+void bp_axpy(float alpha, const float *x, float *y, size_t n);
+void bp_scale(float *x, float alpha, size_t n);
+void bp_add_bias(float *z, const float *b, size_t rows, size_t cols);
+void bp_sum_columns(const float *m, size_t rows, size_t cols, float alpha, float beta, float *out);
