@@ -57,25 +57,27 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let backend = CPUBackend()
-        let loaded = try DataSource.load(data, labelColumn: label, testFraction: testSplit, seed: seed)
-        let outputs = loss == .binaryCrossEntropy && loaded.train.classCount == 2 ? 2 : loaded.train.classCount
-        let architecture = try Architecture(inputs: loaded.train.featureCount, hidden: hiddenSizes(),
-                                            outputs: outputs, activation: activation, loss: loss)
+        // Load, describe and upload the data in one scope so the host copy is freed before training.
+        let (train, test, architecture, config, report) = try {
+            let loaded = try DataSource.load(data, labelColumn: label, testFraction: testSplit, seed: seed)
+            let architecture = try Architecture(inputs: loaded.train.featureCount, hidden: hiddenSizes(),
+                                                outputs: loaded.train.classCount, activation: activation, loss: loss)
+            let config = OptimizerConfiguration(kind: optimizer, learningRate: lr, weightDecay: weightDecay)
+            let report = Report(json: json, epochs: epochs)
+            report.start(data: loaded, architecture: architecture, backend: backend.name, optimizer: config,
+                         batchSize: batchSize)
+            return (try DeviceDataset(loaded.train, on: backend), try DeviceDataset(loaded.test, on: backend),
+                    architecture, config, report)
+        }()
         let network = try Network(backend: backend, architecture: architecture, seed: seed)
-        let config = OptimizerConfiguration(kind: optimizer, learningRate: lr, weightDecay: weightDecay)
         let trainer = try Trainer(network: network, optimizer: try Optimizer(config, for: network),
                                   batchSize: batchSize, seed: seed)
-        let report = Report(json: json, epochs: epochs)
-        report.start(data: loaded, architecture: architecture, backend: backend.name, optimizer: config,
-                     batchSize: batchSize)
         let start = Date()
-        let train = try DeviceDataset(loaded.train, on: backend)
-        let test = try DeviceDataset(loaded.test, on: backend)
         var last: EpochReport?
         try trainer.fit(train: train, test: test, epochs: epochs, progress: report.progress) { epoch in
             last = epoch
-            trainer.optimizer.learningRate *= lrDecay
             report.epoch(epoch)
+            trainer.optimizer.learningRate *= lrDecay
         }
         report.finish(last: last, seconds: Date().timeIntervalSince(start))
     }
