@@ -73,4 +73,29 @@ extension Value {
             return "\(op)(\(names[0]))"
         }
     }
+
+    /// `∂self/∂parents[i]` as formulas in the operands' names, matching `localDerivatives`:
+    /// for `q·z`, `["z", "q"]`; for `s²`, `["2s"]`; for `exp(z)`, `["exp(z)"]`.
+    public var localDerivativeFormulas: [String] {
+        let names = parents.map { $0.label.isEmpty ? formatNumber($0.data) : $0.label }
+        let me = label.isEmpty ? formula : label
+        switch op {
+        case "": return []
+        case "+", "Σ": return names.map { _ in "1" }
+        case "−": return ["1", "−1"]
+        case "·": return [names[1], names[0]]
+        case "/": return ["1/\(names[1])", "−\(names[0])/\(names[1])²"]
+        case "neg": return ["−1"]
+        case "exp": return [me]
+        case "log": return ["1/\(names[0])"]
+        case "σ": return ["\(me)(1 − \(me))"]
+        case "ReLU": return ["1 if \(names[0]) > 0, else 0"]
+        case "tanh": return ["1 − \(me)²"]
+        case "softplus": return ["σ(\(names[0]))"]
+        default:
+            guard op.hasPrefix("^"), let k = Double(op.dropFirst()) else { return names.map { _ in "?" } }
+            let power = k - 1 == 1 ? "" : (superscript(formatNumber(k - 1)) ?? "^" + formatNumber(k - 1))
+            return ["\(formatNumber(k))\(names[0])\(power)"]
+        }
+    }
 }
