@@ -11,7 +11,7 @@ struct Explain: ParsableCommand {
             the chain and the final gradients, then compares them with the scalar expression graph, \
             the CPU backend and central finite differences. It exits with status 1 if any disagree.
             """,
-        subcommands: [ExplainGraph.self, ExplainChain.self]
+        subcommands: [ExplainGraph.self, ExplainChain.self, ExplainEquations.self, ExplainPaths.self]
     )
 }
 
