@@ -54,8 +54,8 @@ public enum GraphExportError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .cannotWrite(path, reason): "cannot write \(path): \(reason)"
         case .graphvizMissing:
-            "Graphviz `dot` is not installed (or not on PATH), so no SVG was made; "
-                + "install it (e.g. `apt-get install graphviz`) or open the .dot file in any DOT viewer"
+            "Graphviz `dot` is not on PATH, so no SVG was made; install Graphviz "
+                + "(e.g. `apt-get install graphviz`) or open the .dot file in any DOT viewer"
         case let .graphvizFailed(status, message): "`dot -Tsvg` failed with status \(status): \(message)"
         }
     }

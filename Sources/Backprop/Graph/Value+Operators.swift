@@ -1,3 +1,5 @@
+import Foundation
+
 // Arithmetic on `Value`s. Each operation computes its result and says how to compute its
 // local derivatives; `backward()` does the rest. A `Double` operand becomes a constant leaf.
 
@@ -69,5 +71,3 @@ extension Value {
         }
     }
 }
-
-import Foundation

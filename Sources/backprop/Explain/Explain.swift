@@ -36,16 +36,25 @@ struct ExplainFailure: Error, CustomStringConvertible {
     var description: String { "a gradient disagrees with an oracle beyond its tolerance (see the check above)" }
 }
 
+/// An activation by name, with an error that lists the choices.
+func parseActivation(_ name: String) throws -> Activation {
+    guard let a = Activation(rawValue: name.lowercased()), a != .softmax else {
+        throw ExplainError("unknown activation '\(name)'; choose one of: "
+                           + Activation.hidden.map(\.rawValue).joined(separator: ", "))
+    }
+    return a
+}
+
 /// Parses `"0.5,-1"` into numbers, with an error that names the option.
 func parseNumbers(_ s: String, option: String, count: Int? = nil) throws -> [Double] {
     let parts = s.split(separator: ",", omittingEmptySubsequences: false)
         .map { $0.trimmingCharacters(in: .whitespaces) }
     let values = parts.compactMap { Double($0.replacingOccurrences(of: "−", with: "-")) }
     guard values.count == parts.count, values.allSatisfy(\.isFinite) else {
-        throw ValidationError("\(option) takes comma-separated numbers, got '\(s)'")
+        throw ExplainError("\(option) takes comma-separated numbers, got '\(s)'")
     }
     if let count, values.count != count {
-        throw ValidationError("\(option) needs \(count) numbers, got \(values.count) in '\(s)'")
+        throw ExplainError("\(option) needs \(count) numbers, got \(values.count) in '\(s)'")
     }
     return values
 }

@@ -12,7 +12,7 @@ struct ExplainChain: ParsableCommand {
     @Option(help: "The target y.") var y: Double = 1
     @Option(help: ArgumentHelp("The weights θ₁,θ₂,θ₃.", valueName: "θ1,θ2,θ3")) var theta = "0.9,1.3,-0.7"
     @Option(help: ArgumentHelp("The biases b₁,b₂,b₃.", valueName: "b1,b2,b3")) var bias = "0.1,-0.4,0.5"
-    @Option(help: "The hidden activation g: relu, sigmoid, tanh or identity.") var activation: Activation = .relu
+    @Option(help: "The hidden activation g: relu, sigmoid, tanh or identity.") var activation = "relu"
     @OptionGroup var output: ExplainOutput
 
     func run() throws {
@@ -20,9 +20,7 @@ struct ExplainChain: ParsableCommand {
             x: x, y: y,
             theta: try parseNumbers(theta, option: "--theta", count: 3),
             bias: try parseNumbers(bias, option: "--bias", count: 3),
-            hidden: activation)
+            hidden: try parseActivation(activation))
         try output.emit(explanation)
     }
 }
-
-extension Activation: ExpressibleByArgument {}

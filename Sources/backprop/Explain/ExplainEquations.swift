@@ -10,7 +10,7 @@ struct ExplainEquations: ParsableCommand {
 
     @Option(help: ArgumentHelp("Layer sizes, input first (at most 8 units each).", valueName: "n0,n1,…"))
     var sizes = "2,3,2"
-    @Option(help: "The activation of every layer: sigmoid, tanh, relu or identity.") var activation: Activation = .sigmoid
+    @Option(help: "The activation of every layer: sigmoid, tanh, relu or identity.") var activation = "sigmoid"
     @Option(help: ArgumentHelp("The input x (default 0.8,-0.4,…).", valueName: "x1,x2,…")) var input: String?
     @Option(help: ArgumentHelp("The target y (default 1,0,…).", valueName: "y1,y2,…")) var target: String?
     @Option(help: "Seed for the example weights and biases.") var seed: UInt64 = 1
@@ -19,7 +19,7 @@ struct ExplainEquations: ParsableCommand {
     func run() throws {
         let explanation = try EquationsExplanation(
             sizes: try parseNumbers(sizes, option: "--sizes").map(layerSize),
-            activation: activation,
+            activation: try parseActivation(activation),
             input: try input.map { try parseNumbers($0, option: "--input") },
             target: try target.map { try parseNumbers($0, option: "--target") },
             seed: seed)
@@ -30,7 +30,7 @@ struct ExplainEquations: ParsableCommand {
 /// A layer size from a parsed number: a whole number from 1 up.
 func layerSize(_ x: Double) throws -> Int {
     guard x >= 1, x <= 1_000_000, x.rounded() == x else {
-        throw ValidationError("--sizes takes whole numbers of units (at least 1), got \(x)")
+        throw ExplainError("--sizes takes whole numbers of units (at least 1), got \(x)")
     }
     return Int(x)
 }

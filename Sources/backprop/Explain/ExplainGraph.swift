@@ -30,7 +30,7 @@ struct ExplainGraph: ParsableCommand {
                 try renderSVG(dotFile: dotPath, to: svgPath)
                 note += " and \(svgPath)"
             } catch let error as GraphExportError where error == .graphvizMissing {
-                note += "; no SVG: \(error)"
+                note += "; \(error)"
             }
             FileHandle.standardError.write(Data((note + "\n").utf8))
         }

@@ -20,7 +20,7 @@ struct ExplainPaths: ParsableCommand {
     func run() throws {
         let ji = try parseNumbers(weight, option: "--weight", count: 2)
         guard ji.allSatisfy({ $0.rounded() == $0 && abs($0) < 1_000 }) else {
-            throw ValidationError("--weight takes two whole numbers j,i, got '\(weight)'")
+            throw ExplainError("--weight takes two whole numbers j,i, got '\(weight)'")
         }
         let explanation = try PathsExplanation(
             sizes: try parseNumbers(sizes, option: "--sizes").map(layerSize),
