@@ -59,7 +59,7 @@ struct GraphNetworkTests {
         return cases
     }()
 
-    func randomParameters(_ c: Case, _ network: Network) throws -> [LayerParameters] {
+    static func randomParameters(_ c: Case, _ network: Network) throws -> [LayerParameters] {
         var rng = SeededGenerator(seed: c.seed &+ 77)
         return try network.parameters().map { p in
             LayerParameters(weight: p.weight, bias: p.bias.map { _ in Float(rng.nextNormal() * 0.3) })
@@ -68,20 +68,28 @@ struct GraphNetworkTests {
 
     @Test("the CPU backend matches the graph: loss and every gradient", arguments: cases)
     func cpuMatchesGraph(c: Case) throws {
+        try Self.compareWithGraph(backend: CPUBackend(), c)
+    }
+
+    /// Loss, outputs and every gradient of `backend` against the graph oracle, ≤ 1e−4 relative.
+    /// Any backend: the OpenCL suite can call this with its own.
+    static func compareWithGraph(backend: any Backend, _ c: Case) throws {
         let architecture = try c.architecture
-        let network = try Network(backend: CPUBackend(), architecture: architecture, seed: c.seed)
+        let network = try Network(backend: backend, architecture: architecture, seed: c.seed)
         let parameters = try randomParameters(c, network)
         try network.setParameters(parameters)
+        let name = backend.name
         let (inputs, targets) = c.batchData()
         let cpu = try network.lossAndGradients(inputs: inputs, targets: targets, count: c.batch)
         let graph = try GraphNetwork(architecture: architecture, parameters: parameters)
             .lossAndGradients(inputs: inputs, targets: targets, count: c.batch)
 
         let gradientError = relativeDifference(cpu.gradients.flattenedDouble, graph.gradients.flattened)
-        #expect(gradientError <= 1e-4, "\(c): gradients differ by \(gradientError) relative")
-        #expect(abs(cpu.loss - graph.loss) <= 1e-4 * max(abs(graph.loss), 1e-3), "\(c): loss \(cpu.loss) vs \(graph.loss)")
+        #expect(gradientError <= 1e-4, "\(name) \(c): gradients differ by \(gradientError) relative")
+        #expect(abs(cpu.loss - graph.loss) <= 1e-4 * max(abs(graph.loss), 1e-3),
+                "\(name) \(c): loss \(cpu.loss) vs \(graph.loss)")
         let outputError = relativeDifference(cpu.output.map(Double.init), graph.output)
-        #expect(outputError <= 1e-4, "\(c): outputs differ by \(outputError) relative")
+        #expect(outputError <= 1e-4, "\(name) \(c): outputs differ by \(outputError) relative")
         // Not vacuous: the gradient has substance.
         #expect(graph.gradients.flattened.contains { abs($0) > 1e-6 })
     }
@@ -90,7 +98,7 @@ struct GraphNetworkTests {
     func graphMatchesFiniteDifferences(c: Case) throws {
         let architecture = try c.architecture
         let network = try Network(backend: CPUBackend(), architecture: architecture, seed: c.seed)
-        let parameters = try randomParameters(c, network).map(DoubleLayerParameters.init)
+        let parameters = try Self.randomParameters(c, network).map(DoubleLayerParameters.init)
         let (inputs, targets) = c.batchData()
         let (x, y) = (inputs.map(Double.init), targets.map(Double.init))
         let graph = try GraphNetwork(architecture: architecture, parameters: parameters)
