@@ -28,6 +28,8 @@ public struct GraphExplanation: Explanation {
             public var child: String
             public var upstream: Double
             public var local: Double
+            /// The local derivative as a formula: `"z"` for ∂(q·z)/∂q.
+            public var localFormula: String
         }
         public var variable: String
         public var terms: [Term]
@@ -124,9 +126,10 @@ public struct GraphExplanation: Explanation {
                 gradient[id] = total
                 backward.append(BackStep(variable: v.label, terms: t, gradient: total))
             }
-            for (p, d) in zip(v.parents, v.localDerivatives) {
+            for (i, (p, d)) in zip(v.parents, v.localDerivatives).enumerated() {
                 terms[ObjectIdentifier(p), default: []].append(
-                    BackStep.Term(child: v.label, upstream: gradient[id] ?? 0, local: d))
+                    BackStep.Term(child: v.label, upstream: gradient[id] ?? 0, local: d,
+                                  localFormula: v.localDerivativeFormulas[i]))
             }
         }
 
@@ -160,11 +163,13 @@ public struct GraphExplanation: Explanation {
             lines.append("backward: ∂\(e.name)/∂v = Σ over the children c of v:  ∂\(e.name)/∂c · ∂c/∂v")
             var rows = [["  ∂\(e.name)/∂\(e.name)", "", "= 1"]]
             for step in e.backward {
-                let symbolic = step.terms.map { $0.child == e.name ? "∂\($0.child)/∂\(step.variable)"
+                // A term from the output itself is just the local derivative (∂f/∂f = 1).
+                let symbolic = step.terms.map { $0.child == e.name ? $0.localFormula
                     : "∂\(e.name)/∂\($0.child)·∂\($0.child)/∂\(step.variable)" }.joined(separator: " + ")
                 let numeric = step.terms.map { $0.child == e.name ? num($0.local)
                     : "\(factor($0.upstream))·\(factor($0.local))" }.joined(separator: " + ")
-                rows.append(["  ∂\(e.name)/∂\(step.variable) = \(symbolic)", "= \(numeric)", "= \(num(step.gradient))"])
+                rows.append(["  ∂\(e.name)/∂\(step.variable) = \(symbolic)",
+                             numeric == num(step.gradient) ? "" : "= \(numeric)", "= \(num(step.gradient))"])
             }
             lines += table(rows)
             for step in e.backward where step.terms.count > 1 {
