@@ -197,9 +197,9 @@ public struct PathsExplanation: Explanation {
                 let values = p.weights.isEmpty ? "" : "= " + p.weightValues.map(factor).joined(separator: "·")
                 rows.append(["  " + p.units.joined(separator: " → "), names, values, "= \(num(p.product))"])
             }
-            rows.append(["", "", "Σ to y\(subscriptIndex(k))", "= \(num(w.pathSums[k - 1]))"])
+            rows.append(["", "Σ to y\(subscriptIndex(k))", "", "= \(num(w.pathSums[k - 1]))"])
         }
-        lines += table(rows, alignments: [.left, .left, .right, .left])
+        lines += table(rows)
         let symbolic = (1...sizes[L]).map { "δ\(subscriptIndex($0))·Σ(\(layerName(1))\(j) → y\(subscriptIndex($0)))" }.joined(separator: " + ")
         let numeric = (0..<sizes[L]).map { "\(factor(delta[$0]))·\(factor(w.pathSums[$0]))" }.joined(separator: " + ")
         lines.append("  ∂E/∂\(w.name) = x\(i)·[\(symbolic)]")
