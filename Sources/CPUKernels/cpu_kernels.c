@@ -39,16 +39,30 @@ VECTORIZED void bp_relu(const float *z, float *a, size_t n) {
     for (size_t i = 0; i < n; i++) a[i] = z[i] > 0 ? z[i] : 0;
 }
 
+// The network calls these in place (d == up). Partially overlapping pointers defeat the
+// vectorizer's run-time alias check, so the in-place case gets its own single-pointer loop.
 VECTORIZED void bp_relu_backward(const float *z, const float *up, float *d, size_t n) {
-    for (size_t i = 0; i < n; i++) d[i] = z[i] > 0 ? up[i] : 0;
+    if (d == up) {
+        for (size_t i = 0; i < n; i++) d[i] = z[i] > 0 ? d[i] : 0;
+    } else {
+        for (size_t i = 0; i < n; i++) d[i] = z[i] > 0 ? up[i] : 0;
+    }
 }
 
 VECTORIZED void bp_sigmoid_backward(const float *a, const float *up, float *d, size_t n) {
-    for (size_t i = 0; i < n; i++) d[i] = up[i] * (a[i] * (1 - a[i]));
+    if (d == up) {
+        for (size_t i = 0; i < n; i++) d[i] = d[i] * (a[i] * (1 - a[i]));
+    } else {
+        for (size_t i = 0; i < n; i++) d[i] = up[i] * (a[i] * (1 - a[i]));
+    }
 }
 
 VECTORIZED void bp_tanh_backward(const float *a, const float *up, float *d, size_t n) {
-    for (size_t i = 0; i < n; i++) d[i] = up[i] * (1 - a[i] * a[i]);
+    if (d == up) {
+        for (size_t i = 0; i < n; i++) d[i] = d[i] * (1 - a[i] * a[i]);
+    } else {
+        for (size_t i = 0; i < n; i++) d[i] = up[i] * (1 - a[i] * a[i]);
+    }
 }
 
 VECTORIZED void bp_hadamard(const float *a, const float *b, float *c, size_t n) {

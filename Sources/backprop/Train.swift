@@ -35,13 +35,13 @@ struct Train: ParsableCommand {
     @Flag(help: "Print one JSON object per epoch, then a summary.")
     var json = false
 
-    func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        guard epochs > 0 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard lrDecay > 0, lrDecay <= 1 else { throw ValidationError("--lr-decay must be in (0, 1], got \(lrDecay)") }
-        guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must be zero or positive, got \(weightDecay)") }
-        guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1 (exclusive), got \(testSplit)") }
+    func checkOptions() throws {
+        guard batchSize > 0 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
+        guard epochs > 0 else { throw CLIError("--epochs must be at least 1, got \(epochs)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
+        guard lrDecay > 0, lrDecay <= 1 else { throw CLIError("--lr-decay must be in (0, 1], got \(lrDecay)") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw CLIError("--weight-decay must be zero or positive, got \(weightDecay)") }
+        guard testSplit > 0, testSplit < 1 else { throw CLIError("--test-split must be between 0 and 1 (exclusive), got \(testSplit)") }
         _ = try hiddenSizes()
     }
 
@@ -49,33 +49,36 @@ struct Train: ParsableCommand {
         if hidden.lowercased() == "none" || hidden.isEmpty { return [] }
         return try hidden.split(separator: ",").map {
             guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n > 0 else {
-                throw ValidationError("--hidden takes positive layer sizes separated by commas (e.g. 128,64), got \"\(hidden)\"")
+                throw CLIError("--hidden takes positive layer sizes separated by commas (e.g. 128,64), got \"\(hidden)\"")
             }
             return n
         }
     }
 
     func run() throws {
+        try checkOptions()
         let backend = CPUBackend()
-        let loaded = try DataSource.load(data, labelColumn: label, testFraction: testSplit, seed: seed)
-        let outputs = loss == .binaryCrossEntropy && loaded.train.classCount == 2 ? 2 : loaded.train.classCount
-        let architecture = try Architecture(inputs: loaded.train.featureCount, hidden: hiddenSizes(),
-                                            outputs: outputs, activation: activation, loss: loss)
+        // Load, describe and upload the data in one scope so the host copy is freed before training.
+        let (train, test, architecture, config, report) = try {
+            let loaded = try DataSource.load(data, labelColumn: label, testFraction: testSplit, seed: seed)
+            let architecture = try Architecture(inputs: loaded.train.featureCount, hidden: hiddenSizes(),
+                                                outputs: loaded.train.classCount, activation: activation, loss: loss)
+            let config = OptimizerConfiguration(kind: optimizer, learningRate: lr, weightDecay: weightDecay)
+            let report = Report(json: json, epochs: epochs)
+            report.start(data: loaded, architecture: architecture, backend: backend.name, optimizer: config,
+                         batchSize: batchSize)
+            return (try DeviceDataset(loaded.train, on: backend), try DeviceDataset(loaded.test, on: backend),
+                    architecture, config, report)
+        }()
         let network = try Network(backend: backend, architecture: architecture, seed: seed)
-        let config = OptimizerConfiguration(kind: optimizer, learningRate: lr, weightDecay: weightDecay)
         let trainer = try Trainer(network: network, optimizer: try Optimizer(config, for: network),
                                   batchSize: batchSize, seed: seed)
-        let report = Report(json: json, epochs: epochs)
-        report.start(data: loaded, architecture: architecture, backend: backend.name, optimizer: config,
-                     batchSize: batchSize)
         let start = Date()
-        let train = try DeviceDataset(loaded.train, on: backend)
-        let test = try DeviceDataset(loaded.test, on: backend)
         var last: EpochReport?
         try trainer.fit(train: train, test: test, epochs: epochs, progress: report.progress) { epoch in
             last = epoch
-            trainer.optimizer.learningRate *= lrDecay
             report.epoch(epoch)
+            trainer.optimizer.learningRate *= lrDecay
         }
         report.finish(last: last, seconds: Date().timeIntervalSince(start))
     }

@@ -63,8 +63,8 @@ struct TrainingTests {
         }
         let expected = try reference.parameters()
         for l in trained.indices {
-            #expect(relativeError(trained[l].weight, expected[l].weight) < 1e-6)
-            #expect(relativeError(trained[l].bias, expected[l].bias) < 1e-6)
+            #expect(relativeDifference(trained[l].weight, expected[l].weight) < 1e-6)
+            #expect(relativeDifference(trained[l].bias, expected[l].bias) < 1e-6)
         }
     }
 

@@ -49,7 +49,9 @@ public struct IDXTensor: Sendable, Equatable {
                 ? "truncated: dimensions \(dims.map(String.init).joined(separator: "×")) need \(total) bytes of data, found \(available)"
                 : "\(available - total) unexpected bytes after the \(total) bytes of data")
         }
-        return IDXTensor(dimensions: dims, bytes: Array(data[header...]))
+        var payload = data
+        payload.removeSubrange(0..<header)     // in place when the caller hands over its buffer
+        return IDXTensor(dimensions: dims, bytes: payload)
     }
 }
 

@@ -1,0 +1,131 @@
+import Foundation
+
+/// One measured workload: throughput over several repetitions after a warm-up.
+public struct BenchmarkResult: Codable, Sendable {
+    /// Stable name shared with the peers' scripts, e.g. `gemm/NN/1024x1024x1024`.
+    public var key: String
+    public var unit: String
+    public var median: Double
+    public var min: Double
+    public var max: Double
+    public var repetitions: Int
+}
+
+/// Our side of the benchmark suite (`backprop bench`; `Benchmarks/run.py` runs it beside the
+/// peers). Every workload goes through the `Backend` protocol, so the same code measures the CPU
+/// and OpenCL backends; `synchronize()` closes each timed region.
+public struct BenchmarkSuite {
+    public let backend: any Backend
+    /// Seconds each repetition should last at least, and how many repetitions to take.
+    public var minimumSeconds: Double
+    public var repetitions: Int
+
+    public init(backend: any Backend, quick: Bool = false, repetitions: Int? = nil) {
+        self.backend = backend
+        minimumSeconds = quick ? 0.01 : 0.2
+        self.repetitions = repetitions ?? (quick ? 2 : 7)
+    }
+
+    /// Runs `body` (which does `work` units) enough times per repetition to last `minimumSeconds`,
+    /// after one untimed warm-up, and reports units per second.
+    func measure(_ key: String, unit: String, work: Double, _ body: () throws -> Void) throws -> BenchmarkResult {
+        try body()
+        try backend.synchronize()
+        // Calibrate: how many calls make one repetition long enough.
+        var calls = 1
+        while true {
+            let t = try time(calls, body)
+            if t >= minimumSeconds || calls >= 1 << 20 { break }
+            calls = Swift.max(calls * 2, Int(Double(calls) * minimumSeconds / Swift.max(t, 1e-6) * 1.2))
+        }
+        var rates = [Double]()
+        for _ in 0..<repetitions { rates.append(work * Double(calls) / (try time(calls, body))) }
+        rates.sort()
+        return BenchmarkResult(key: key, unit: unit, median: rates[rates.count / 2], min: rates[0],
+                               max: rates[rates.count - 1], repetitions: repetitions)
+    }
+
+    private func time(_ calls: Int, _ body: () throws -> Void) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<calls { try body() }
+        try backend.synchronize()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    // MARK: Workloads
+
+    /// `C(m×n) ← op(A)·op(B)` with `op(A)` `m×k`: GFLOP/s counting `2mnk`.
+    public func gemm(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false) throws -> BenchmarkResult {
+        var data = SeededGenerator(seed: 1)
+        func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float(data.nextUniform() - 0.5) } }
+        let a = try backend.makeMatrix(rows: transposeA ? k : m, cols: transposeA ? m : k, values: random(m * k))
+        let b = try backend.makeMatrix(rows: transposeB ? n : k, cols: transposeB ? k : n, values: random(k * n))
+        let c = try backend.makeMatrix(rows: m, cols: n)
+        let kind = (transposeA ? "T" : "N") + (transposeB ? "T" : "N")
+        return try measure("gemm/\(kind)/\(m)x\(n)x\(k)", unit: "GFLOP/s", work: 2e-9 * Double(m * n * k)) {
+            try backend.gemm(transposeA: transposeA, transposeB: transposeB, alpha: 1, a, b, beta: 0, c)
+        }
+    }
+
+    public enum Elementwise: String, CaseIterable, Sendable {
+        case relu, reluBackward = "relu_backward", hadamard
+        /// Bytes read and written per element.
+        var bytesPerElement: Double { self == .relu ? 8 : 12 }
+    }
+
+    /// An elementwise pass over `n` floats: GB/s of memory traffic (reads + writes).
+    public func elementwise(_ op: Elementwise, count n: Int) throws -> BenchmarkResult {
+        var data = SeededGenerator(seed: 2)
+        let x = try backend.makeMatrix(rows: n, cols: 1, values: (0..<n).map { _ in Float(data.nextUniform() - 0.5) })
+        let y = try backend.makeMatrix(rows: n, cols: 1, values: (0..<n).map { _ in Float(data.nextUniform()) })
+        let out = try backend.makeMatrix(rows: n, cols: 1)
+        return try measure("elementwise/\(op.rawValue)/\(n)", unit: "GB/s", work: 1e-9 * op.bytesPerElement * Double(n)) {
+            switch op {
+            case .relu: try backend.activate(.relu, x, into: out)
+            case .reluBackward: try backend.activationBackward(.relu, z: x, a: x, upstream: y, into: out)
+            case .hadamard: try backend.hadamard(x, y, into: out)
+            }
+        }
+    }
+
+    /// Training throughput in samples/s: whole SGD steps (gather, forward, backward, update)
+    /// of a ReLU MLP with softmax cross-entropy, on `data` in shuffled minibatches.
+    public func training(sizes: [Int], batchSize: Int, data: Dataset) throws -> BenchmarkResult {
+        let architecture = try Architecture(inputs: sizes[0], hidden: Array(sizes.dropFirst().dropLast()),
+                                            outputs: sizes[sizes.count - 1], activation: .relu)
+        let network = try Network(backend: backend, architecture: architecture, seed: 1)
+        let trainer = try Trainer(network: network,
+                                  optimizer: try Optimizer(OptimizerConfiguration(kind: .sgd, learningRate: 0.1), for: network),
+                                  batchSize: batchSize, seed: 1)
+        // One "call" is an epoch over a slice of whole batches, so partial batches do not skew it.
+        let steps = Swift.max(1, Swift.min(data.count / batchSize, minimumSeconds < 0.1 ? 8 : 50))
+        let slice = try DeviceDataset(data.subset(Array(0..<(steps * batchSize))), on: backend)
+        let key = "train/\(sizes.map(String.init).joined(separator: "-"))/b\(batchSize)"
+        return try measure(key, unit: "samples/s", work: Double(steps * batchSize)) {
+            _ = try trainer.trainEpoch(slice)
+        }
+    }
+
+    /// Every workload of the suite (a short list with `quick`).
+    public func all(only: Set<String>? = nil, quick: Bool, mnist: Dataset?,
+                    report: (BenchmarkResult) -> Void) throws {
+        func wanted(_ group: String) -> Bool { only.map { $0.contains(group) } ?? true }
+        if wanted("gemm") {
+            for s in quick ? [128, 256] : [128, 256, 512, 1024, 2048] { report(try gemm(m: s, n: s, k: s)) }
+            report(try gemm(m: 128, n: 128, k: 784))                              // forward W·X
+            report(try gemm(m: 128, n: 784, k: 128, transposeB: true))           // ∂W = δ·Xᵀ
+            report(try gemm(m: 784, n: 128, k: 128, transposeA: true))           // error Wᵀ·δ
+        }
+        if wanted("elementwise") {
+            for n in quick ? [65536] : [65536, 16_777_216] {
+                for op in Elementwise.allCases { report(try elementwise(op, count: n)) }
+            }
+        }
+        if wanted("train") {
+            let data = mnist ?? Synthetic.blobs(classes: 10, features: 784, perClass: 700, seed: 1)
+            report(try training(sizes: [784, 128, 10], batchSize: 128, data: data))
+            report(try training(sizes: [784, 128, 10], batchSize: 32, data: data))
+            report(try training(sizes: [784, 512, 512, 10], batchSize: 128, data: data))
+        }
+    }
+}
