@@ -308,6 +308,8 @@ def markdown(env, tools, train98, goals):
     summaries = {t.name: summarize(t) for t in avail}
     keys = ordered_keys(avail)
     ours_of = {"cpu": "backprop", "opencl": "backprop-opencl"}
+    if env["quick"]:
+        lines += ["**Quick smoke run**: it checks that every benchmark runs; its numbers are not results.", ""]
     lines += ["Median (min–max) per tool, then ours/peer (> 1: ours is faster; the paired median over rounds). "
               "OpenCL peers are compared with our OpenCL backend, CPU peers with our CPU backend.", ""]
     head = ["workload", "unit"] + [t.label for t in avail]
