@@ -19,6 +19,7 @@ struct Bench: ParsableCommand {
     func checkOptions() throws {
         if let repetitions, repetitions < 1 { throw CLIError("--repetitions must be at least 1") }
         if let only {
+            if only.split(separator: ",").isEmpty { throw CLIError("--only needs at least one of gemm, elementwise, train") }
             let bad = only.split(separator: ",").map(String.init).filter { !["gemm", "elementwise", "train"].contains($0) }
             if !bad.isEmpty { throw CLIError("--only takes gemm, elementwise, train; got \(bad.joined(separator: ", "))") }
         }

@@ -28,10 +28,10 @@ struct Train: ParsableCommand {
     var epochs = 8
     @Option(help: "Seed for weights, shuffling and the CSV split; equal seeds give equal runs.")
     var seed: UInt64 = 1
-    @Option(help: "Fraction of a CSV file held out for testing.")
-    var testSplit = 0.2
-    @Option(help: "Name of the CSV column holding integer class labels.")
-    var label = "label"
+    @Option(help: "Fraction of a CSV file held out for testing (default 0.2; MNIST has its own test set).")
+    var testSplit: Double?
+    @Option(help: "Name of the CSV column holding integer class labels (default: label).")
+    var label: String?
     @Flag(help: "Print one JSON object per epoch, then a summary.")
     var json = false
 
@@ -41,13 +41,19 @@ struct Train: ParsableCommand {
         if let lr, !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
         guard lrDecay > 0, lrDecay <= 1 else { throw CLIError("--lr-decay must be in (0, 1], got \(lrDecay)") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw CLIError("--weight-decay must be zero or positive, got \(weightDecay)") }
-        guard testSplit > 0, testSplit < 1 else { throw CLIError("--test-split must be between 0 and 1 (exclusive), got \(testSplit)") }
+        if let testSplit, !(testSplit > 0 && testSplit < 1) {
+            throw CLIError("--test-split must be between 0 and 1 (exclusive), got \(testSplit)")
+        }
+        if data == "mnist" || isDirectory(data) {
+            if testSplit != nil { throw CLIError("--test-split applies to CSV data; \(data) comes with its own test set") }
+            if label != nil { throw CLIError("--label applies to CSV data, not to \(data)") }
+        }
         _ = try hiddenSizes()
     }
 
     func hiddenSizes() throws -> [Int] {
         if hidden.lowercased() == "none" || hidden.isEmpty { return [] }
-        return try hidden.split(separator: ",").map {
+        return try hidden.split(separator: ",", omittingEmptySubsequences: false).map {
             guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n > 0 else {
                 throw CLIError("--hidden takes positive layer sizes separated by commas (e.g. 128,64), got \"\(hidden)\"")
             }
@@ -60,7 +66,7 @@ struct Train: ParsableCommand {
         let backend = CPUBackend()
         // Load, describe and upload the data in one scope so the host copy is freed before training.
         let (train, test, architecture, config, report) = try {
-            let loaded = try DataSource.load(data, labelColumn: label, testFraction: testSplit, seed: seed)
+            let loaded = try DataSource.load(data, labelColumn: label ?? "label", testFraction: testSplit ?? 0.2, seed: seed)
             let architecture = try Architecture(inputs: loaded.train.featureCount, hidden: hiddenSizes(),
                                                 outputs: loaded.train.classCount, activation: activation, loss: loss)
             let config = OptimizerConfiguration(kind: optimizer, learningRate: lr, weightDecay: weightDecay)
@@ -82,6 +88,11 @@ struct Train: ParsableCommand {
         }
         report.finish(last: last, seconds: Date().timeIntervalSince(start))
     }
+}
+
+private func isDirectory(_ path: String) -> Bool {
+    var flag: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
 }
 
 extension Activation: ExpressibleByArgument {}
