@@ -143,18 +143,13 @@ public struct PathsExplanation: Explanation {
         let parameters = zip(weights, sizes.dropFirst()).map {
             DoubleLayerParameters(weight: $0, bias: [Double](repeating: 0, count: $1))
         }
-        let graph = try GraphNetwork(architecture: architecture, parameters: parameters)
-            .lossAndGradients(inputs: input, targets: target, count: 1)
-        let network = try Network(backend: CPUBackend(), architecture: architecture)
-        try network.setParameters(parameters.map(\.float))
-        let backend = try network.lossAndGradients(inputs: input.map(Float.init), targets: target.map(Float.init), count: 1)
-        let numeric = finiteDifferenceGradients(architecture: architecture, parameters: parameters,
-                                                inputs: input, targets: target, count: 1)
+        let oracles = try oracleGradients(architecture: architecture, parameters: parameters,
+                                          input: input, target: target)
         // The first layer's weights lead the flattened order; w¹ⱼᵢ is element (j, i), column-major.
         let checks = firstLayer.map { w in
             let k = (w.j - 1) + (w.i - 1) * sizes[1]
-            return GradientCheck(name: "∂E/∂\(w.name)", explained: w.gradient, graph: graph.gradients[0].weight[k],
-                                 backend: Double(backend.gradients[0].weight[k]), finiteDifference: numeric[k])
+            return GradientCheck(name: "∂E/∂\(w.name)", explained: w.gradient, graph: oracles.graph[k],
+                                 backend: oracles.backend[k], finiteDifference: oracles.finiteDifference[k])
         }
         return Verification(checks: checks, backendNote:
             "CPU backend (Float), identity activations, zero biases; its squared error ½‖y − t‖² is this E, no scaling")
