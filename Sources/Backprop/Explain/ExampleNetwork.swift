@@ -14,10 +14,17 @@ func exampleParameters(sizes: [Int], seed: UInt64, biases: Bool) -> [DoubleLayer
     }
 }
 
+/// The most layer sizes (input included) a worked example takes: its derivation is meant to be read.
+let maximumExampleLayers = 10
+
 /// Checks shared by the network explanations: sizes, and an input and target of the right length.
 func validateExample(sizes: [Int], input: [Double], target: [Double]) throws {
     guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
         throw ExplainError("--sizes needs at least two positive layer sizes, got \(sizes)")
+    }
+    guard sizes.count <= maximumExampleLayers else {
+        throw ExplainError("the derivation is meant to be read: give --sizes at most \(maximumExampleLayers) layer sizes "
+                           + "(input included), got \(sizes.count)")
     }
     guard sizes.allSatisfy({ $0 <= 8 }) else {
         throw ExplainError("the derivation is meant to be read: keep every layer at 8 units or fewer, got \(sizes)")

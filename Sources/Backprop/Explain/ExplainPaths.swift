@@ -59,7 +59,10 @@ public struct PathsExplanation: Explanation {
             throw ExplainError("--weight j,i names w¹ⱼᵢ: j in 1…\(sizes[1]) (layer 1), i in 1…\(sizes[0]) (inputs), "
                                + "got \(weight.j),\(weight.i)")
         }
-        let count = sizes.dropFirst(2).reduce(1, *)
+        guard let count = Self.pathCount(sizes: sizes) else {
+            throw ExplainError("more than \(Self.maximumPaths) paths from each first-layer unit is too many to print; "
+                               + "use fewer or narrower layers")
+        }
         guard count <= Self.maximumPaths else {
             throw ExplainError("\(count) paths from each first-layer unit is too many to print (at most \(Self.maximumPaths)); "
                                + "use fewer or narrower layers")
@@ -100,6 +103,18 @@ public struct PathsExplanation: Explanation {
         paths = chosenPaths
         chosen = all[(weight.i - 1) * sizes[1] + (weight.j - 1)]
         verification = try Self.verify(sizes: sizes, weights: weights, input: x, target: t, firstLayer: all)
+    }
+
+    /// The number of paths from a first-layer unit to the outputs, the product of the sizes after
+    /// layer 1; nil once it passes ``maximumPaths``, so that no size list can overflow it.
+    static func pathCount(sizes: [Int]) -> Int? {
+        var count = 1
+        for n in sizes.dropFirst(2) {
+            let (product, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow, product <= maximumPaths else { return nil }
+            count = product
+        }
+        return count
     }
 
     /// Every path from unit `j` of layer 1 to each output, in order of output then units.
