@@ -67,6 +67,42 @@ struct ExplainChainTests {
         #expect(e.verification.passed)
     }
 
+    @Test("at a ReLU kink (z¹ = 0) finite differences are marked n/a and left out; graph and backend still pass")
+    func kink() throws {
+        let e = try ChainExplanation(x: 0, bias: [0, 0, 0])
+        let v = e.verification
+        #expect(v.finiteDifferenceNote == "n/a: ReLU kink at z¹ = 0 (finite differences are not valid there)")
+        #expect(v.finiteDifferenceDifference > Verification.finiteDifferenceTolerance)   // why it cannot count
+        #expect(v.graphDifference <= Verification.graphTolerance)
+        #expect(try #require(v.backendDifference) <= Verification.backendTolerance)
+        #expect(v.passed)
+        let text = e.render()
+        #expect(text.contains("finite differences n/a: ReLU kink at z¹ = 0 (finite differences are not valid there)"))
+        #expect(!text.contains("✗"))
+        #expect(try e.json().contains("\"finiteDifferenceNote\" : \"n/a: ReLU kink at z¹ = 0"))
+    }
+
+    @Test("a kink that a step of h crosses (x = 1000, z¹ = 0.005) is n/a too; away from any kink the check counts")
+    func kinkWithinStep() throws {
+        let near = try ChainExplanation(x: 1000, theta: [0.000005, 1, 1], bias: [0, 0, 0]).verification
+        #expect(near.finiteDifferenceNote == "n/a: ReLU kink within a step h of z¹ = 0.005 (finite differences are not valid there)")
+        #expect(near.passed)
+        #expect(try ChainExplanation().verification.finiteDifferenceNote == nil)
+        #expect(try ChainExplanation(theta: [0.9, -1.3, -0.7]).verification.finiteDifferenceNote == nil)   // dead, not at 0
+        let smooth = try ChainExplanation(x: 0, bias: [0, 0, 0], hidden: .sigmoid).verification
+        #expect(smooth.finiteDifferenceNote == nil)
+        #expect(smooth.passed)
+    }
+
+    @Test("finite differences marked n/a leave every other check in force")
+    func notApplicableKeepsOtherChecks() {
+        let wrong = GradientCheck(name: "∂C/∂θ", explained: 1, graph: 2, finiteDifference: 5)
+        #expect(!Verification(checks: [wrong], backendNote: "", finiteDifferenceNote: "n/a").passed)
+        let right = GradientCheck(name: "∂C/∂θ", explained: 1, graph: 1, backend: 1, finiteDifference: 5)
+        #expect(Verification(checks: [right], backendNote: "", finiteDifferenceNote: "n/a").passed)
+        #expect(!Verification(checks: [right], backendNote: "").passed)
+    }
+
     @Test("the text shows the chain, the reuse of ∂C/∂z³, and says the backend is doubled")
     func rendering() throws {
         let text = try ChainExplanation().render()

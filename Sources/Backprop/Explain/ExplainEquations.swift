@@ -109,7 +109,8 @@ public struct EquationsExplanation: Explanation {
                           backend: oracles.backend[k], finiteDifference: oracles.finiteDifference[k])
         }
         return Verification(checks: checks, backendNote:
-            "CPU backend (Float) with the same weights; its squared error is this C = ½‖a − y‖², no scaling")
+            "CPU backend (Float) with the same weights; its squared error is this C = ½‖a − y‖², no scaling",
+            finiteDifferenceNote: finiteDifferenceNote(oracles.reluKink, sizes: sizes))
     }
 
     public func render() -> String {

@@ -167,7 +167,8 @@ public struct PathsExplanation: Explanation {
                                  backend: oracles.backend[k], finiteDifference: oracles.finiteDifference[k])
         }
         return Verification(checks: checks, backendNote:
-            "CPU backend (Float), identity activations, zero biases; its squared error ½‖y − t‖² is this E, no scaling")
+            "CPU backend (Float), identity activations, zero biases; its squared error ½‖y − t‖² is this E, no scaling",
+            finiteDifferenceNote: finiteDifferenceNote(oracles.reluKink, sizes: sizes))
     }
 
     public func render() -> String {
