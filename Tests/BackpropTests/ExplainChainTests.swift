@@ -114,6 +114,24 @@ struct ExplainChainTests {
         #expect(!text.contains("✗"))
     }
 
+    @Test("a number beyond Float's range is rejected up front with a one-line message naming its option",
+          arguments: [(1e300, 1.0, [0.9, 1.3, -0.7], "--x"), (.infinity, 1, [0.9, 1.3, -0.7], "--x"),
+                      (0.5, .nan, [0.9, 1.3, -0.7], "--y"), (0.5, 1, [0.9, -1e39, -0.7], "--theta")])
+    func outOfFloatRange(x: Double, y: Double, theta: [Double], option: String) {
+        let error = #expect(throws: ExplainError.self) { try ChainExplanation(x: x, y: y, theta: theta) }
+        let message = error?.description ?? ""
+        #expect(message.hasPrefix(option + " "), "\(message)")
+        #expect(message.contains("Float"))
+        #expect(!message.contains("\n"))
+        #expect(throws: ExplainError.self) { try ChainExplanation(bias: [0, Double(Float.greatestFiniteMagnitude) * 2, 0]) }
+    }
+
+    @Test("inputs within Float's range whose forward pass overflows Float are an error; the largest Float is fine")
+    func forwardOverflow() throws {
+        #expect(throws: ExplainError.self) { try ChainExplanation(x: 3e38, theta: [1, 2, 1], bias: [0, 0, 0]) }
+        #expect(try ChainExplanation(x: 1e38).verification.passed)
+    }
+
     @Test("wrong counts and softmax are errors")
     func badInput() {
         #expect(throws: ExplainError.self) { try ChainExplanation(theta: [1, 2]) }

@@ -99,5 +99,11 @@ struct ExplainEquationsTests {
         #expect(throws: ExplainError.self) { try EquationsExplanation(sizes: [2, 30, 2]) }
         #expect(throws: ExplainError.self) { try EquationsExplanation(input: [1, 2, 3]) }
         #expect(throws: ExplainError.self) { try EquationsExplanation(activation: .softmax) }
+        let huge = #expect(throws: ExplainError.self) { try EquationsExplanation(input: [1e300, 1]) }
+        #expect(huge?.description.hasPrefix("--input 1e+300 is out of range") == true)
+        let target = #expect(throws: ExplainError.self) { try EquationsExplanation(target: [1, -.infinity]) }
+        #expect(target?.description.hasPrefix("--target -inf is out of range") == true)
+        #expect(throws: ExplainError.self) { try EquationsExplanation(input: [3e38, 3e38]) }   // W¹x overflows Float
+        #expect(throws: ExplainError.self) { try EquationsExplanation(sizes: [Int](repeating: 2, count: 11)) }
     }
 }

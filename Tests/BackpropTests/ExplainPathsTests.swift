@@ -60,6 +60,8 @@ struct ExplainPathsTests {
         #expect(throws: ExplainError.self) { try PathsExplanation(weight: (3, 1)) }
         #expect(throws: ExplainError.self) { try PathsExplanation(weight: (1, 0)) }
         #expect(throws: ExplainError.self) { try PathsExplanation(sizes: [2, 2, 8, 8, 8, 2]) }
+        let huge = #expect(throws: ExplainError.self) { try PathsExplanation(input: [1, -1e39]) }
+        #expect(huge?.description.hasPrefix("--input -1e+39 is out of range") == true)
     }
 
     @Test("many wide layers are an error with a message, not an integer overflow",

@@ -35,5 +35,24 @@ func validateExample(sizes: [Int], input: [Double], target: [Double]) throws {
     guard target.count == sizes[sizes.count - 1] else {
         throw ExplainError("the target needs \(sizes[sizes.count - 1]) numbers for the outputs, got \(target.count)")
     }
-    guard (input + target).allSatisfy(\.isFinite) else { throw ExplainError("inputs and targets must be finite") }
+    try requireFloatRange(input, option: "--input")
+    try requireFloatRange(target, option: "--target")
+}
+
+/// The CPU backend computes in Float: an input beyond Float's range becomes ±∞ there and its
+/// check fails for a reason that is not the library's. Such a number is an error naming its option.
+func requireFloatRange(_ values: [Double], option: String) throws {
+    if let v = values.first(where: { !($0.magnitude <= Double(Float.greatestFiniteMagnitude)) }) {
+        throw ExplainError("\(option) \(v) is out of range: the CPU backend computes in Float, so every number "
+                           + "must be finite and at most \(Float.greatestFiniteMagnitude) in magnitude")
+    }
+}
+
+/// Values computed from the inputs (forward values, gradients) that the Float backend could not
+/// hold either: an error that asks for smaller inputs.
+func requireFloatRange(computed values: [Double]) throws {
+    if let v = values.first(where: { !($0.magnitude <= Double(Float.greatestFiniteMagnitude)) }) {
+        throw ExplainError("these inputs give \(v) on the way, beyond Float's range (the CPU backend computes in Float); "
+                           + "use smaller numbers")
+    }
 }

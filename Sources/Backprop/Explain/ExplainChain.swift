@@ -31,7 +31,10 @@ public struct ChainExplanation: Explanation {
             throw ExplainError("the chain has three layers: give 3 weights θ and 3 biases b, got \(theta.count) and \(bias.count)")
         }
         guard hidden != .softmax else { throw ExplainError("softmax needs more than one neuron; use relu, sigmoid, tanh or identity") }
-        guard ([x, y] + theta + bias).allSatisfy(\.isFinite) else { throw ExplainError("every input must be a finite number") }
+        try requireFloatRange([x], option: "--x")
+        try requireFloatRange([y], option: "--y")
+        try requireFloatRange(theta, option: "--theta")
+        try requireFloatRange(bias, option: "--bias")
         self.hidden = hidden
         self.x = x
         self.y = y
@@ -99,6 +102,7 @@ public struct ChainExplanation: Explanation {
             DerivationStep("∂C/∂b₂", written + "·1", numbers + "·1", factors.reduce(1, *)),
         ]
 
+        try requireFloatRange(computed: (forward + local + backward + gradients).map(\.value))
         verification = try Self.verify(x: x, y: y, theta: t, bias: b, hidden: g,
                                        explained: gradients.map(\.value))
     }

@@ -81,6 +81,7 @@ public struct EquationsExplanation: Explanation {
             layers[l].weightGradient = (0..<(rows * cols)).map { k in layers[l].delta[k % rows] * previous[k / rows] }
         }
         self.layers = layers
+        try requireFloatRange(computed: [cost] + layers.flatMap { $0.z + $0.a + $0.delta + $0.weightGradient })
 
         verification = try Self.verify(sizes: sizes, activation: activation, parameters: parameters,
                                        input: x, target: y, layers: layers)

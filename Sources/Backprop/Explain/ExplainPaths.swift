@@ -100,6 +100,7 @@ public struct PathsExplanation: Explanation {
             }
         }
         firstLayer = all
+        try requireFloatRange(computed: [error] + values.flatMap { $0 } + all.map(\.gradient))
         paths = chosenPaths
         chosen = all[(weight.i - 1) * sizes[1] + (weight.j - 1)]
         verification = try Self.verify(sizes: sizes, weights: weights, input: x, target: t, firstLayer: all)
