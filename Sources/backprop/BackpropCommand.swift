@@ -6,7 +6,7 @@ struct BackpropCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backprop",
         abstract: "Train neural networks by backpropagation on the CPU or any OpenCL device.",
-        subcommands: [Train.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self],
         defaultSubcommand: nil
     )
 }

@@ -34,14 +34,18 @@ struct Train: ParsableCommand {
     var label = "label"
     @Flag(help: "Print one JSON object per epoch, then a summary.")
     var json = false
+    @Option(help: "Save the model (safetensors) after every epoch, atomically: the file always holds the last good model.")
+    var save: String?
+    @Option(help: "Continue training a saved model; its architecture replaces --hidden, --activation and --loss.")
+    var resume: String?
 
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        guard epochs > 0 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard lrDecay > 0, lrDecay <= 1 else { throw ValidationError("--lr-decay must be in (0, 1], got \(lrDecay)") }
-        guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must be zero or positive, got \(weightDecay)") }
-        guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1 (exclusive), got \(testSplit)") }
+        guard batchSize > 0 else { throw CommandError("--batch-size must be at least 1, got \(batchSize)") }
+        guard epochs > 0 else { throw CommandError("--epochs must be at least 1, got \(epochs)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw CommandError("--lr must be a positive number, got \(lr)") }
+        guard lrDecay > 0, lrDecay <= 1 else { throw CommandError("--lr-decay must be in (0, 1], got \(lrDecay)") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw CommandError("--weight-decay must be zero or positive, got \(weightDecay)") }
+        guard testSplit > 0, testSplit < 1 else { throw CommandError("--test-split must be between 0 and 1 (exclusive), got \(testSplit)") }
         _ = try hiddenSizes()
     }
 
@@ -49,7 +53,7 @@ struct Train: ParsableCommand {
         if hidden.lowercased() == "none" || hidden.isEmpty { return [] }
         return try hidden.split(separator: ",").map {
             guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n > 0 else {
-                throw ValidationError("--hidden takes positive layer sizes separated by commas (e.g. 128,64), got \"\(hidden)\"")
+                throw CommandError("--hidden takes positive layer sizes separated by commas (e.g. 128,64), got \"\(hidden)\"")
             }
             return n
         }
@@ -57,12 +61,23 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let backend = CPUBackend()
-        let loaded = try DataSource.load(data, labelColumn: label, testFraction: testSplit, seed: seed)
-        let outputs = loss == .binaryCrossEntropy && loaded.train.classCount == 2 ? 2 : loaded.train.classCount
-        let architecture = try Architecture(inputs: loaded.train.featureCount, hidden: hiddenSizes(),
-                                            outputs: outputs, activation: activation, loss: loss)
-        let network = try Network(backend: backend, architecture: architecture, seed: seed)
-        let config = OptimizerConfiguration(kind: optimizer, learningRate: lr, weightDecay: weightDecay)
+        let resumed = try resume.map { try ModelFile.load($0) }
+        var loaded = try DataSource.load(data, labelColumn: label, testFraction: testSplit, seed: seed,
+                                         standardization: resumed?.standardization)
+        let network: Network
+        if let resumed, let resume {
+            network = try resumedNetwork(resumed, file: resume, data: &loaded, backend: backend)
+        } else {
+            let outputs = loss == .binaryCrossEntropy && loaded.train.classCount == 2 ? 2 : loaded.train.classCount
+            let architecture = try Architecture(inputs: loaded.train.featureCount, hidden: hiddenSizes(),
+                                                outputs: outputs, activation: activation, loss: loss)
+            network = try Network(backend: backend, architecture: architecture, seed: seed)
+        }
+        let architecture = network.architecture
+        let previousEpochs = resumed?.training?.epochs ?? 0
+        // A resumed run continues the saved learning-rate schedule unless --lr says otherwise.
+        let resumedRate = resumed?.training.flatMap { $0.optimizer == optimizer ? $0.learningRate : nil }
+        let config = OptimizerConfiguration(kind: optimizer, learningRate: lr ?? resumedRate, weightDecay: weightDecay)
         let trainer = try Trainer(network: network, optimizer: try Optimizer(config, for: network),
                                   batchSize: batchSize, seed: seed)
         let report = Report(json: json, epochs: epochs)
@@ -72,15 +87,69 @@ struct Train: ParsableCommand {
         let train = try DeviceDataset(loaded.train, on: backend)
         let test = try DeviceDataset(loaded.test, on: backend)
         var last: EpochReport?
-        try trainer.fit(train: train, test: test, epochs: epochs, progress: report.progress) { epoch in
-            last = epoch
-            trainer.optimizer.learningRate *= lrDecay
-            report.epoch(epoch)
+        var saved: Int?
+        do {
+            try trainer.fit(train: train, test: test, epochs: epochs, progress: report.progress) { epoch in
+                last = epoch
+                trainer.optimizer.learningRate *= lrDecay
+                if let test = epoch.test, !test.loss.isFinite {
+                    throw CommandError("training diverged: the test loss became \(test.loss) in epoch \(epoch.epoch); try a smaller learning rate (--lr)\(save.map { keptNote($0, saved) } ?? "")")
+                }
+                if let save {
+                    let training = TrainingInfo(epochs: previousEpochs + epoch.epoch, seed: resumed?.training?.seed ?? seed,
+                                                optimizer: optimizer, learningRate: trainer.optimizer.learningRate,
+                                                train: epoch.train, test: epoch.test)
+                    let model = try ModelFile(network: network, standardization: loaded.standardization,
+                                              classNames: loaded.train.classNames, featureNames: loaded.featureNames,
+                                              training: training)
+                    // The loss is measured before each update, so the last update of an epoch can
+                    // still blow the weights up: never let such a model replace a good file.
+                    if let bad = model.firstNonFiniteParameter {
+                        throw CommandError("training diverged: \(bad) became non-finite in epoch \(epoch.epoch); try a smaller learning rate (--lr)\(keptNote(save, saved))")
+                    }
+                    try model.save(to: save)
+                    saved = epoch.epoch
+                }
+                report.epoch(epoch)
+            }
+        } catch let error as TrainingError {
+            guard case .diverged = error, let save else { throw error }
+            throw CommandError("\(error)\(keptNote(save, saved))")
         }
         report.finish(last: last, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Where the last good model is after a divergence.
+    private func keptNote(_ save: String, _ saved: Int?) -> String {
+        if let saved { return "; \(save) keeps the model of epoch \(saved)" }
+        return FileManager.default.fileExists(atPath: save) ? "; \(save) was left as it was" : "; nothing was saved"
+    }
+
+    /// The saved network, after checking that the data fits it (inputs, features, classes).
+    private func resumedNetwork(_ model: ModelFile, file: String, data loaded: inout LoadedData,
+                                backend: any Backend) throws -> Network {
+        try model.checkInputs(featureCount: loaded.train.featureCount, featureNames: loaded.featureNames,
+                              data: data, modelFile: file)
+        let sizes = model.architecture.sizes, outputs = sizes[sizes.count - 1]
+        let classes = max(loaded.train.classCount, loaded.test.classCount)
+        guard classes <= outputs else {
+            throw CommandError("\(data): \(classes) classes, but the model \(file) has \(outputs) outputs")
+        }
+        let names = model.classNames ?? (0..<outputs).map(String.init)
+        loaded.train.classCount = outputs
+        loaded.test.classCount = outputs
+        loaded.train.classNames = names
+        loaded.test.classNames = names
+        return try Network(backend: backend, model: model)
     }
 }
 
 extension Activation: ExpressibleByArgument {}
 extension Loss: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
+
+/// A one-line error the command prints before exiting with a failure status.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
