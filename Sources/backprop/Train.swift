@@ -16,7 +16,7 @@ struct Train: ParsableCommand {
     var loss: Loss = .softmaxCrossEntropy
     @Option(help: "Optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var optimizer: OptimizerKind = .adam
-    @Option(help: "Learning rate (default: 0.1 sgd, 0.01 momentum, 0.001 adam).")
+    @Option(parsing: .unconditional, help: "Learning rate (default: 0.1 sgd, 0.01 momentum, 0.001 adam).")
     var lr: Float?
     @Option(help: "Multiply the learning rate by this factor after each epoch (1 keeps it constant).")
     var lrDecay: Float = 0.75
