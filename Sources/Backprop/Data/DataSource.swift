@@ -81,6 +81,7 @@ extension DataSource {
             var data = try load(spec, labelColumn: labelColumn).test
             try model.checkInputs(featureCount: data.featureCount, featureNames: nil, data: spec, modelFile: modelFile)
             try fit(&data, outputs: outputs, data: spec, modelFile: modelFile) { "of sample \($0 + 1)" }
+            model.standardization?.apply(to: &data)
             return (spec == "mnist" ? "MNIST test split" : spec, data)
         }
         let table = try CSVTable.read(spec, labelColumn: labelColumn)

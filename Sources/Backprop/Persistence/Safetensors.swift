@@ -121,25 +121,25 @@ public struct Safetensors: Sendable, Equatable {
         let dataSize = bytes.count - headerEnd
         var placed = [(name: String, entry: HeaderEntry)]()
         for (name, entry) in header.entries {
-            let where_ = "tensor \"\(name)\""
+            let what = "tensor \"\(name)\""
             guard let size = elementSizes[entry.dtype] else {
-                throw fail("\(where_): unknown dtype \"\(entry.dtype)\" (expected one of \(elementSizes.keys.sorted().joined(separator: ", ")))")
+                throw fail("\(what): unknown dtype \"\(entry.dtype)\" (expected one of \(elementSizes.keys.sorted().joined(separator: ", ")))")
             }
             var count = 1
             for d in entry.shape {
-                guard d >= 0 else { throw fail("\(where_): negative dimension \(d) in shape \(entry.shape)") }
+                guard d >= 0 else { throw fail("\(what): negative dimension \(d) in shape \(entry.shape)") }
                 let (product, overflow) = count.multipliedReportingOverflow(by: d)
                 guard !overflow, product <= dataSize else {
-                    throw fail("\(where_): shape \(entry.shape) needs more bytes than the file's \(dataSize) bytes of data")
+                    throw fail("\(what): shape \(entry.shape) needs more bytes than the file's \(dataSize) bytes of data")
                 }
                 count = product
             }
             let begin = entry.dataOffsets[0], end = entry.dataOffsets[1]
             guard begin >= 0, begin <= end, end <= dataSize else {
-                throw fail("\(where_): data_offsets [\(begin), \(end)] out of range: expected 0 ≤ begin ≤ end ≤ \(dataSize) (the data size)")
+                throw fail("\(what): data_offsets [\(begin), \(end)] out of range: expected 0 ≤ begin ≤ end ≤ \(dataSize) (the data size)")
             }
             guard end - begin == count * size else {
-                throw fail("\(where_): data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(entry.shape) of \(entry.dtype) needs \(count * size)")
+                throw fail("\(what): data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(entry.shape) of \(entry.dtype) needs \(count * size)")
             }
             placed.append((name, entry))
         }
