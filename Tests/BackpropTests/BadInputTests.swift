@@ -127,6 +127,16 @@ let badInputs = commandInputs + modelInputs
 
 @Suite("Bad input: the command fails with a one-line error naming the problem")
 struct BadInputTests {
+    /// 200 000 columns over 200 000 blank lines: reserving columns × lines floats would ask
+    /// for 160 GB before the first row is read.
+    @Test("a wide header over many blank lines is an error, not a huge allocation")
+    func wideEmptyCSV() {
+        let header = (0..<200_000).map { "c\($0)," }.joined() + "label"
+        let text = header + String(repeating: "\n", count: 200_000) + "1,0\n"
+        let error = errorText { _ = try CSVTable.parse(text, file: "wide.csv") }
+        #expect(error?.contains("wide.csv: line 2: 1 fields, expected 200001") == true, "got \(error ?? "no error")")
+    }
+
     @Test("each bad input gives its error and exit status, and no crash", arguments: badInputs)
     func badInput(_ input: BadInput) throws {
         let dir = try temporaryDirectory()
