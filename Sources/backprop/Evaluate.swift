@@ -25,7 +25,7 @@ struct Evaluate: ParsableCommand {
             let object: [String: Any] = ["model": model, "data": name, "samples": dataset.count,
                                          "loss": result.metrics.loss, "accuracy": result.metrics.accuracy,
                                          "classes": names, "confusion": result.confusion]
-            let text = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            let text = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: text, as: UTF8.self))
             return
         }

@@ -11,6 +11,10 @@ public struct TrainingInfo: Sendable, Equatable, Codable {
     public var train: Metrics
     public var test: Metrics?
 
+    enum CodingKeys: String, CodingKey {
+        case epochs, seed, optimizer, learningRate = "learning_rate", train, test
+    }
+
     public init(epochs: Int, seed: UInt64, optimizer: OptimizerKind, learningRate: Float,
                 train: Metrics, test: Metrics?) {
         self.epochs = epochs; self.seed = seed; self.optimizer = optimizer
@@ -141,7 +145,7 @@ public struct ModelFile: Sendable, Equatable {
             standardization: try decode("standardization", meta, file: file, expected: "{\"mean\": [...], \"std\": [...]}"),
             classNames: try decode("class_names", meta, file: file, expected: "a list of strings"),
             featureNames: try decode("feature_names", meta, file: file, expected: "a list of strings"),
-            training: try decode("training", meta, file: file, expected: "{\"epochs\", \"seed\", \"optimizer\", \"learningRate\", \"train\", \"test\"}"))
+            training: try decode("training", meta, file: file, expected: "{\"epochs\", \"seed\", \"optimizer\", \"learning_rate\", \"train\", \"test\"}"))
         try model.check(file: file)
         return model
     }
