@@ -120,7 +120,7 @@ public struct Safetensors: Sendable, Equatable {
 
         let dataSize = bytes.count - headerEnd
         var placed = [(name: String, entry: HeaderEntry)]()
-        for (name, entry) in header.entries {
+        for (name, entry) in header.entries.sorted(by: { $0.key < $1.key }) {   // a stable first error
             let what = "tensor \"\(name)\""
             guard let size = elementSizes[entry.dtype] else {
                 throw fail("\(what): unknown dtype \"\(entry.dtype)\" (expected one of \(elementSizes.keys.sorted().joined(separator: ", ")))")
