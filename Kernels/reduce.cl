@@ -14,8 +14,8 @@ inline float group_sum(local float *scratch, const float x)
     const int lid = get_local_id(0);
     scratch[lid] = x;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int half = REDUCE_GROUP / 2; half > 0; half /= 2) {
-        if (lid < half) scratch[lid] += scratch[lid + half];
+    for (int width = REDUCE_GROUP / 2; width > 0; width /= 2) {
+        if (lid < width) scratch[lid] += scratch[lid + width];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     const float total = scratch[0];
