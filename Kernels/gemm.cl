@@ -50,47 +50,70 @@ typedef float16 floatv;
 #define OP_A(i, p) (transA ? A[(p) + (size_t)(i) * lda] : A[(i) + (size_t)(p) * lda])
 #define OP_B(p, j) (transB ? B[(j) + (size_t)(p) * ldb] : B[(p) + (size_t)(j) * ldb])
 
-// Copies op(A)(i0 ..< i0+TM, p0 ..< p0+TK) into As[p][i], zero past the edges. An interior
-// tile of an untransposed A is copied a vector at a time; otherwise element by element,
-// reading memory along its contiguous direction.
+// Copies op(A)(i0 ..< i0+TM, p0 ..< p0+TK) into As[p][i], zero past the edges. Memory is read
+// a vector at a time along its contiguous direction wherever the vector lies inside the matrix
+// (an untransposed A: down a column; a transposed one: along k, scattered into As); the
+// remaining edge tiles go element by element.
 inline void load_a_tile(local float *As, global const float *restrict A, const int lda,
                         const int transA, const int m, const int k, const int i0, const int p0,
-                        const bool full, const int lid)
+                        const bool fullRows, const bool fullK, const int lid)
 {
-    if (full && !transA) {
+    if (!transA && fullRows) {
         for (int e = lid; e < GEMM_TM * GEMM_TK / GEMM_VW; e += GEMM_THREADS) {
             const int i = (e % (GEMM_TM / GEMM_VW)) * GEMM_VW, p = e / (GEMM_TM / GEMM_VW);
-            vstorev(vloadv(A + (i0 + i) + (size_t)(p0 + p) * lda), As + p * GEMM_TM + i);
+            const floatv x = p0 + p < k ? vloadv(A + (i0 + i) + (size_t)(p0 + p) * lda) : (floatv)(0.0f);
+            vstorev(x, As + p * GEMM_TM + i);
         }
-        return;
-    }
-    for (int e = lid; e < GEMM_TM * GEMM_TK; e += GEMM_THREADS) {
-        int i, p;
-        if (transA) { p = e % GEMM_TK; i = e / GEMM_TK; }
-        else        { i = e % GEMM_TM; p = e / GEMM_TM; }
-        const bool inside = full || (i0 + i < m && p0 + p < k);
-        As[p * GEMM_TM + i] = inside ? OP_A(i0 + i, p0 + p) : 0.0f;
+    } else if (transA && fullRows && fullK) {
+        for (int e = lid; e < GEMM_TM * GEMM_TK / GEMM_VW; e += GEMM_THREADS) {
+            const int p = (e % (GEMM_TK / GEMM_VW)) * GEMM_VW, i = e / (GEMM_TK / GEMM_VW);
+            float lanes[GEMM_VW];
+            vstorev(vloadv(A + (p0 + p) + (size_t)(i0 + i) * lda), lanes);
+            #pragma unroll
+            for (int q = 0; q < GEMM_VW; ++q) As[(p + q) * GEMM_TM + i] = lanes[q];
+        }
+    } else {
+        for (int e = lid; e < GEMM_TM * GEMM_TK; e += GEMM_THREADS) {
+            int i, p;
+            if (transA) { p = e % GEMM_TK; i = e / GEMM_TK; }
+            else        { i = e % GEMM_TM; p = e / GEMM_TM; }
+            As[p * GEMM_TM + i] = i0 + i < m && p0 + p < k ? OP_A(i0 + i, p0 + p) : 0.0f;
+        }
     }
 }
 
-// Copies op(B)(p0 ..< p0+TK, j0 ..< j0+TN) into Bs[j][p], zero past the edges.
+// Copies op(B)(p0 ..< p0+TK, j0 ..< j0+TN) into Bs[j][p], zero past the edges, reading as
+// load_a_tile does (an untransposed B: down a column, along k; a transposed one: along j).
 inline void load_b_tile(local float *Bs, global const float *restrict B, const int ldb,
                         const int transB, const int k, const int n, const int p0, const int j0,
-                        const bool full, const int lid)
+                        const bool fullCols, const bool fullK, const int lid)
 {
-    if (full && !transB) {
+    if (!transB && fullCols) {
         for (int e = lid; e < GEMM_TN * GEMM_TK / GEMM_VW; e += GEMM_THREADS) {
             const int p = (e % (GEMM_TK / GEMM_VW)) * GEMM_VW, j = e / (GEMM_TK / GEMM_VW);
-            vstorev(vloadv(B + (p0 + p) + (size_t)(j0 + j) * ldb), Bs + j * GEMM_TK + p);
+            global const float *src = B + (p0 + p) + (size_t)(j0 + j) * ldb;
+            local float *dst = Bs + j * GEMM_TK + p;
+            if (p0 + p + GEMM_VW <= k) {
+                vstorev(vloadv(src), dst);
+            } else {
+                for (int q = 0; q < GEMM_VW; ++q) dst[q] = p0 + p + q < k ? src[q] : 0.0f;
+            }
         }
-        return;
-    }
-    for (int e = lid; e < GEMM_TK * GEMM_TN; e += GEMM_THREADS) {
-        int p, j;
-        if (transB) { j = e % GEMM_TN; p = e / GEMM_TN; }
-        else        { p = e % GEMM_TK; j = e / GEMM_TK; }
-        const bool inside = full || (p0 + p < k && j0 + j < n);
-        Bs[j * GEMM_TK + p] = inside ? OP_B(p0 + p, j0 + j) : 0.0f;
+    } else if (transB && fullCols && fullK) {
+        for (int e = lid; e < GEMM_TN * GEMM_TK / GEMM_VW; e += GEMM_THREADS) {
+            const int j = (e % (GEMM_TN / GEMM_VW)) * GEMM_VW, p = e / (GEMM_TN / GEMM_VW);
+            float lanes[GEMM_VW];
+            vstorev(vloadv(B + (j0 + j) + (size_t)(p0 + p) * ldb), lanes);
+            #pragma unroll
+            for (int q = 0; q < GEMM_VW; ++q) Bs[(j + q) * GEMM_TK + p] = lanes[q];
+        }
+    } else {
+        for (int e = lid; e < GEMM_TK * GEMM_TN; e += GEMM_THREADS) {
+            int p, j;
+            if (transB) { j = e % GEMM_TN; p = e / GEMM_TN; }
+            else        { p = e % GEMM_TK; j = e / GEMM_TK; }
+            Bs[j * GEMM_TK + p] = p0 + p < k && j0 + j < n ? OP_B(p0 + p, j0 + j) : 0.0f;
+        }
     }
 }
 
@@ -119,8 +142,8 @@ kernel void gemm(const int m, const int n, const int k, const float alpha,
 
     for (int p0 = 0; p0 < k; p0 += GEMM_TK) {
         const bool fullK = p0 + GEMM_TK <= k;
-        load_a_tile(As, A, lda, transA, m, k, i0, p0, fullRows && fullK, lid);
-        load_b_tile(Bs, B, ldb, transB, k, n, p0, j0, fullCols && fullK, lid);
+        load_a_tile(As, A, lda, transA, m, k, i0, p0, fullRows, fullK, lid);
+        load_b_tile(Bs, B, ldb, transB, k, n, p0, j0, fullCols, fullK, lid);
         barrier(CLK_LOCAL_MEM_FENCE);
 
         // c += a·bᵀ for each p of the step: a = As[p][my rows], b = Bs[my cols][p].
