@@ -42,8 +42,12 @@ struct OpenCLErrorTests {
             Issue.record("unexpected \(String(describing: error))")
             return
         }
-        #expect(variable == "BACKPROP_OPENCL_DEVICE" && value == "no-such-device-xyz")
+        #expect(variable == "device" && value == "no-such-device-xyz")
         #expect(valid.contains("0 ("))
+        let fromEnvironment = #expect(throws: BackendError.self) {
+            try makeBackend(environment: ["BACKPROP_BACKEND": "opencl", "BACKPROP_OPENCL_DEVICE": "nothing-like-it"])
+        }
+        #expect(fromEnvironment.map { "\($0)" }?.hasPrefix("BACKPROP_OPENCL_DEVICE=nothing-like-it is not valid") == true)
         #expect(throws: BackendError.self) { try makeBackend(kind: .opencl, device: "99", environment: [:]) }
     }
 

@@ -6,12 +6,13 @@ struct OpenCLNetworkTests {
     /// Forward outputs, loss and every parameter gradient of random networks (depths 1–4,
     /// widths 1–785, every hidden activation, every loss, batches 1, 13, 128) agree with the
     /// CPU backend to 1e-5 norm-wise: float32 reordering in GEMM and batch sums, compounded over
-    /// at most four layers, stays below 1e-6 in practice.
+    /// at most four layers, stays below 1e-6 in practice. Each also matches the Double oracle to
+    /// 1e-4 (see `EquivalenceSuite.oracleTolerance` for why that one is looser).
     @Test func randomNetworks() throws {
         var suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend(), seed: 3)
         let checks = try suite.networkChecks(batchSizes: [1, 13, 128])
-        #expect(checks.count == 12)
-        #expect(checks.allSatisfy { $0.tolerance == 1e-5 })
+        #expect(checks.count == 24)
+        #expect(checks.filter { !$0.name.hasSuffix("vs Double") }.allSatisfy { $0.tolerance == 1e-5 })
         expectAllPass(checks)
     }
 

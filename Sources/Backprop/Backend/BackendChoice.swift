@@ -28,8 +28,11 @@ public func makeBackend(kind: BackendKind? = nil, device: String? = nil,
     case .cpu:
         return CPUBackend()
     case .opencl:
-        let spec = device ?? environment["BACKPROP_OPENCL_DEVICE"]
-        let (info, clDevice) = try selectOpenCLDevice(spec)
+        let (info, clDevice) = if let device {
+            try selectOpenCLDevice(device, variable: "device")
+        } else {
+            try selectOpenCLDevice(environment["BACKPROP_OPENCL_DEVICE"])
+        }
         return try OpenCLBackend(info: info, device: clDevice, cache: .fromEnvironment(environment))
     }
 }

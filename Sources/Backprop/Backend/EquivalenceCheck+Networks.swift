@@ -1,7 +1,8 @@
 /// Whole networks and short training runs, compared between two backends.
 extension EquivalenceSuite {
     /// Random networks of depth 1–4 with every hidden activation and every loss, at several
-    /// widths and the given batch sizes: loss, outputs and every parameter gradient.
+    /// widths and the given batch sizes: loss, outputs and every parameter gradient, against the
+    /// reference backend and against the Double oracle (two checks per network).
     public mutating func networkChecks(batchSizes: [Int] = [1, 13, 128]) throws -> [EquivalenceCheck] {
         var checks: [EquivalenceCheck] = []
         let widths = [7, 33, 129, 16, 1]
@@ -16,15 +17,16 @@ extension EquivalenceSuite {
                 let architecture = try Architecture(sizes: [inputs] + hidden + [outputs],
                                                     activations: activations + [output], loss: loss)
                 let batch = batchSizes[(index + depth) % batchSizes.count]
-                checks.append(try networkCheck(architecture, batch: batch, seed: UInt64(100 + index)))
+                checks += try networkCheck(architecture, batch: batch, seed: UInt64(100 + index))
                 index += 1
             }
         }
         return checks
     }
 
-    /// One network on both backends from the same parameters (random biases included) and batch.
-    public mutating func networkCheck(_ architecture: Architecture, batch n: Int, seed: UInt64) throws -> EquivalenceCheck {
+    /// One network on both backends from the same parameters (random biases included) and batch,
+    /// compared with each other, and the backend under test compared with the Double oracle.
+    public mutating func networkCheck(_ architecture: Architecture, batch n: Int, seed: UInt64) throws -> [EquivalenceCheck] {
         let test = try Network(backend: backend, architecture: architecture, seed: seed)
         let ref = try Network(backend: reference, architecture: architecture, seed: seed)
         var parameters = try ref.parameters()
@@ -48,9 +50,22 @@ extension EquivalenceSuite {
         for (gt, gr) in zip(t.gradients, r.gradients) {
             worst = max(worst, Self.relativeError(gt.weight, gr.weight), Self.relativeError(gt.bias, gr.bias))
         }
-        return EquivalenceCheck(name: "network \(architecture), batch \(n)", error: worst,
-                                tolerance: Self.networkTolerance)
+        let exact = DoubleOracle.lossAndGradients(architecture, parameters, inputs: inputs, targets: targets, count: n)
+        var oracleError = max(DoubleOracle.relativeError([Float(t.loss)], [exact.loss]),
+                              DoubleOracle.relativeError(t.output, exact.output))
+        for (l, g) in t.gradients.enumerated() {
+            oracleError = max(oracleError, DoubleOracle.relativeError(g.weight, exact.weightGradients[l]),
+                              DoubleOracle.relativeError(g.bias, exact.biasGradients[l]))
+        }
+        let name = "network \(architecture), batch \(n)"
+        return [EquivalenceCheck(name: name, error: worst, tolerance: Self.networkTolerance),
+                EquivalenceCheck(name: name + " vs Double", error: oracleError, tolerance: Self.oracleTolerance)]
     }
+
+    /// Float32 against exact (Double) arithmetic: each result carries its own rounding, not only
+    /// the difference of two orders of summation, and a bias gradient Σ δ over a batch may cancel
+    /// to a small sum whose relative error is larger: 1e-4.
+    public static let oracleTolerance = 1e-4
 
     /// 50 training steps with each optimizer on both backends; the loss curves must agree to
     /// 1e-4 relative at every step (rounding differences grow slowly as parameters diverge).

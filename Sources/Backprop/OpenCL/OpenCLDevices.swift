@@ -62,8 +62,10 @@ func enumerateOpenCLDevices() throws -> [(info: OpenCLDeviceInfo, device: CLDevi
 }
 
 /// Picks a device by `spec`: an index into ``openCLDevices()``, or a case-insensitive fragment
-/// of a device name (first match). No spec: the first GPU, else the first device.
-func selectOpenCLDevice(_ spec: String?) throws -> (info: OpenCLDeviceInfo, device: CLDevice) {
+/// of a device name (first match). No spec: the first GPU, else the first device. `variable`
+/// names where the spec came from, for the error message.
+func selectOpenCLDevice(_ spec: String?, variable: String = "BACKPROP_OPENCL_DEVICE") throws
+    -> (info: OpenCLDeviceInfo, device: CLDevice) {
     let all = try enumerateOpenCLDevices()
     guard let first = all.first else {
         throw BackendError.device("the OpenCL platforms found have no devices; " + noPlatformMessage)
@@ -74,13 +76,13 @@ func selectOpenCLDevice(_ spec: String?) throws -> (info: OpenCLDeviceInfo, devi
     }
     if let index = Int(spec) {
         guard all.indices.contains(index) else {
-            throw BackendError.invalidChoice(variable: "BACKPROP_OPENCL_DEVICE", value: spec, valid: listing)
+            throw BackendError.invalidChoice(variable: variable, value: spec, valid: listing)
         }
         return all[index]
     }
     if let match = all.first(where: { $0.info.name.range(of: spec, options: .caseInsensitive) != nil }) {
         return match
     }
-    throw BackendError.invalidChoice(variable: "BACKPROP_OPENCL_DEVICE", value: spec,
+    throw BackendError.invalidChoice(variable: variable, value: spec,
                                      valid: listing + ", or a fragment of one of those names")
 }
