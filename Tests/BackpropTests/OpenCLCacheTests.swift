@@ -25,10 +25,14 @@ struct OpenCLCacheTests {
     @Test func binaryIsStoredThenReused() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try smokeTest(try makeBackend(cache: ProgramCache(directory: dir)))
+        let first = try makeBackend(cache: ProgramCache(directory: dir))
+        #expect(!first.programWasCached)
+        try smokeTest(first)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         #expect(files.count == 1 && files.allSatisfy { $0.hasSuffix(".clbin") })
-        try smokeTest(try makeBackend(cache: ProgramCache(directory: dir)))
+        let second = try makeBackend(cache: ProgramCache(directory: dir))
+        #expect(second.programWasCached)
+        try smokeTest(second)
     }
 
     @Test func corruptCacheFallsBackToCompiling() throws {
@@ -42,7 +46,9 @@ struct OpenCLCacheTests {
             try Data(bytes.prefix(bytes.count - 7)).write(to: file)
             #expect(ProgramCache(directory: dir).load(file) == nil)
         }
-        try smokeTest(try makeBackend(cache: ProgramCache(directory: dir)))
+        let backend = try makeBackend(cache: ProgramCache(directory: dir))
+        #expect(!backend.programWasCached)
+        try smokeTest(backend)
     }
 
     @Test func unwritableCacheIsIgnored() throws {

@@ -15,6 +15,8 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     let context: CLContext
     let queue: CLQueue
     let program: CLProgram
+    /// Whether `program` came from the on-disk cache rather than a compile.
+    let programWasCached: Bool
     let tiling: GemmTiling
     /// Work-items per group of the elementwise kernels and of the single-group reductions.
     let groupSize: Int
@@ -48,8 +50,8 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
             // Division and square root rounded as on the CPU (Adam divides by √v).
             options += " -cl-fp32-correctly-rounded-divide-sqrt"
         }
-        program = try Self.buildProgram(context: context, info: info, source: Self.kernelSource,
-                                        options: options, cache: cache)
+        (program, programWasCached) = try Self.buildProgram(context: context, info: info, source: Self.kernelSource,
+                                                            options: options, cache: cache)
         var table: [String: CLKernel] = [:]
         for name in Self.kernelNames { table[name] = try CLKernel(program: program, name: name) }
         kernels = Mutex(table)
@@ -81,15 +83,15 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// options, source), else from source (then stores the binary). A compile error throws an
     /// ``OpenCLError`` carrying the build log.
     static func buildProgram(context: CLContext, info: OpenCLDeviceInfo, source: String, options: String,
-                             cache: ProgramCache) throws -> CLProgram {
+                             cache: ProgramCache) throws -> (program: CLProgram, cached: Bool) {
         let file = cache.file(device: info.name, driver: info.driverVersion, options: options, source: source)
         if let file, let binary = cache.load(file),
            let program = try? CLProgram(context: context, binary: binary, options: options) {
-            return program
+            return (program, true)
         }
         let program = try CLProgram(context: context, source: source, options: options)
         if let file, let binary = try? program.binary() { cache.store(binary, to: file) }
-        return program
+        return (program, false)
     }
 
     private static func powerOfTwo(atMost n: Int) -> Int {
