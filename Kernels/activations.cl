@@ -2,37 +2,36 @@
 // δ = g ⊙ σ'(z) of backpropagation's equation (2). Softmax normalizes each column.
 #pragma OPENCL FP_CONTRACT OFF
 
-kernel void identity_forward(const int n, global const float *z, global float *a)
+kernel void identity_forward(global const float *z, global float *a)
 {
     const int i = get_global_id(0);
-    if (i < n) a[i] = z[i];
+    a[i] = z[i];
 }
 
 // σ(z) = 1 / (1 + e⁻ᶻ)
-kernel void sigmoid_forward(const int n, global const float *z, global float *a)
+kernel void sigmoid_forward(global const float *z, global float *a)
 {
     const int i = get_global_id(0);
-    if (i < n) a[i] = 1.0f / (1.0f + exp(-z[i]));
+    a[i] = 1.0f / (1.0f + exp(-z[i]));
 }
 
 // g(z) = max(z, 0)
-kernel void relu_forward(const int n, global const float *z, global float *a)
+kernel void relu_forward(global const float *z, global float *a)
 {
     const int i = get_global_id(0);
-    if (i < n) a[i] = fmax(z[i], 0.0f);
+    a[i] = fmax(z[i], 0.0f);
 }
 
-kernel void tanh_forward(const int n, global const float *z, global float *a)
+kernel void tanh_forward(global const float *z, global float *a)
 {
     const int i = get_global_id(0);
-    if (i < n) a[i] = tanh(z[i]);
+    a[i] = tanh(z[i]);
 }
 
 // aᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z), one work-item per column of `rows` values.
-kernel void softmax_forward(const int rows, const int cols, global const float *z, global float *a)
+kernel void softmax_forward(const int rows, global const float *z, global float *a)
 {
     const int j = get_global_id(0);
-    if (j >= cols) return;
     global const float *zc = z + (size_t)j * rows;
     global float *ac = a + (size_t)j * rows;
     float m = -INFINITY;
@@ -44,32 +43,32 @@ kernel void softmax_forward(const int rows, const int cols, global const float *
 }
 
 // δ = g (σ' = 1)
-kernel void identity_backward(const int n, global const float *g, global float *delta)
+kernel void identity_backward(global const float *g, global float *delta)
 {
     const int i = get_global_id(0);
-    if (i < n) delta[i] = g[i];
+    delta[i] = g[i];
 }
 
 // δ = g ⊙ σ(z)(1 − σ(z)), with a = σ(z)
-kernel void sigmoid_backward(const int n, global const float *a, global const float *g,
+kernel void sigmoid_backward(global const float *a, global const float *g,
                              global float *delta)
 {
     const int i = get_global_id(0);
-    if (i < n) delta[i] = g[i] * (a[i] * (1.0f - a[i]));
+    delta[i] = g[i] * (a[i] * (1.0f - a[i]));
 }
 
 // δ = g ⊙ [z > 0]
-kernel void relu_backward(const int n, global const float *z, global const float *g,
+kernel void relu_backward(global const float *z, global const float *g,
                           global float *delta)
 {
     const int i = get_global_id(0);
-    if (i < n) delta[i] = z[i] > 0.0f ? g[i] : 0.0f;
+    delta[i] = z[i] > 0.0f ? g[i] : 0.0f;
 }
 
 // δ = g ⊙ (1 − tanh²(z)), with a = tanh(z)
-kernel void tanh_backward(const int n, global const float *a, global const float *g,
+kernel void tanh_backward(global const float *a, global const float *g,
                           global float *delta)
 {
     const int i = get_global_id(0);
-    if (i < n) delta[i] = g[i] * (1.0f - a[i] * a[i]);
+    delta[i] = g[i] * (1.0f - a[i] * a[i]);
 }

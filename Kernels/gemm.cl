@@ -50,21 +50,22 @@ typedef float16 floatv;
 #define OP_A(i, p) (transA ? A[(p) + (size_t)(i) * lda] : A[(i) + (size_t)(p) * lda])
 #define OP_B(p, j) (transB ? B[(j) + (size_t)(p) * ldb] : B[(p) + (size_t)(j) * ldb])
 
-// Copies op(A)(i0 ..< i0+TM, p0 ..< p0+TK) into As[p][i], zero past the edges. Memory is read
-// a vector at a time along its contiguous direction wherever the vector lies inside the matrix
-// (an untransposed A: down a column; a transposed one: along k, scattered into As); the
-// remaining edge tiles go element by element.
+// Copies op(A)(i0 ..< i0+rows, p0 ..< p0+steps) into As[p][i], zero past the edges of A.
+// `rows` and `steps` cover exactly what the compute loop reads: whole register blocks that
+// start inside C, and the k-steps that remain. Memory is read a vector at a time along its
+// contiguous direction wherever possible (an untransposed A: down a column; a transposed one:
+// along k, scattered into As); edge tiles go element by element.
 inline void load_a_tile(local float *As, global const float *restrict A, const int lda,
-                        const int transA, const int m, const int k, const int i0, const int p0,
-                        const bool fullRows, const bool fullK, const int lid)
+                        const int transA, const int m, const int i0, const int p0,
+                        const int rows, const int steps, const int lid)
 {
+    const bool fullRows = i0 + GEMM_TM <= m;
     if (!transA && fullRows) {
-        for (int e = lid; e < GEMM_TM * GEMM_TK / GEMM_VW; e += GEMM_THREADS) {
+        for (int e = lid; e < GEMM_TM / GEMM_VW * steps; e += GEMM_THREADS) {
             const int i = (e % (GEMM_TM / GEMM_VW)) * GEMM_VW, p = e / (GEMM_TM / GEMM_VW);
-            const floatv x = p0 + p < k ? vloadv(A + (i0 + i) + (size_t)(p0 + p) * lda) : (floatv)(0.0f);
-            vstorev(x, As + p * GEMM_TM + i);
+            vstorev(vloadv(A + (i0 + i) + (size_t)(p0 + p) * lda), As + p * GEMM_TM + i);
         }
-    } else if (transA && fullRows && fullK) {
+    } else if (transA && fullRows && steps == GEMM_TK) {
         for (int e = lid; e < GEMM_TM * GEMM_TK / GEMM_VW; e += GEMM_THREADS) {
             const int p = (e % (GEMM_TK / GEMM_VW)) * GEMM_VW, i = e / (GEMM_TK / GEMM_VW);
             float lanes[GEMM_VW];
@@ -73,34 +74,30 @@ inline void load_a_tile(local float *As, global const float *restrict A, const i
             for (int q = 0; q < GEMM_VW; ++q) As[(p + q) * GEMM_TM + i] = lanes[q];
         }
     } else {
-        for (int e = lid; e < GEMM_TM * GEMM_TK; e += GEMM_THREADS) {
+        for (int e = lid; e < rows * steps; e += GEMM_THREADS) {
             int i, p;
-            if (transA) { p = e % GEMM_TK; i = e / GEMM_TK; }
-            else        { i = e % GEMM_TM; p = e / GEMM_TM; }
-            As[p * GEMM_TM + i] = i0 + i < m && p0 + p < k ? OP_A(i0 + i, p0 + p) : 0.0f;
+            if (transA) { p = e % steps; i = e / steps; }
+            else        { i = e % rows; p = e / rows; }
+            As[p * GEMM_TM + i] = i0 + i < m ? OP_A(i0 + i, p0 + p) : 0.0f;
         }
     }
 }
 
-// Copies op(B)(p0 ..< p0+TK, j0 ..< j0+TN) into Bs[j][p], zero past the edges, reading as
-// load_a_tile does (an untransposed B: down a column, along k; a transposed one: along j).
+// Copies op(B)(p0 ..< p0+steps, j0 ..< j0+cols) into Bs[j][p], zero past the edges of B,
+// reading as load_a_tile does (an untransposed B: down a column, along k; a transposed one:
+// along j).
 inline void load_b_tile(local float *Bs, global const float *restrict B, const int ldb,
-                        const int transB, const int k, const int n, const int p0, const int j0,
-                        const bool fullCols, const bool fullK, const int lid)
+                        const int transB, const int n, const int p0, const int j0,
+                        const int cols, const int steps, const int lid)
 {
-    if (!transB && fullCols) {
+    const bool fullCols = j0 + GEMM_TN <= n;
+    if (!transB && fullCols && steps == GEMM_TK) {
         for (int e = lid; e < GEMM_TN * GEMM_TK / GEMM_VW; e += GEMM_THREADS) {
             const int p = (e % (GEMM_TK / GEMM_VW)) * GEMM_VW, j = e / (GEMM_TK / GEMM_VW);
-            global const float *src = B + (p0 + p) + (size_t)(j0 + j) * ldb;
-            local float *dst = Bs + j * GEMM_TK + p;
-            if (p0 + p + GEMM_VW <= k) {
-                vstorev(vloadv(src), dst);
-            } else {
-                for (int q = 0; q < GEMM_VW; ++q) dst[q] = p0 + p + q < k ? src[q] : 0.0f;
-            }
+            vstorev(vloadv(B + (p0 + p) + (size_t)(j0 + j) * ldb), Bs + j * GEMM_TK + p);
         }
-    } else if (transB && fullCols && fullK) {
-        for (int e = lid; e < GEMM_TN * GEMM_TK / GEMM_VW; e += GEMM_THREADS) {
+    } else if (transB && fullCols) {
+        for (int e = lid; e < GEMM_TN / GEMM_VW * steps; e += GEMM_THREADS) {
             const int j = (e % (GEMM_TN / GEMM_VW)) * GEMM_VW, p = e / (GEMM_TN / GEMM_VW);
             float lanes[GEMM_VW];
             vstorev(vloadv(B + (j0 + j) + (size_t)(p0 + p) * ldb), lanes);
@@ -108,11 +105,11 @@ inline void load_b_tile(local float *Bs, global const float *restrict B, const i
             for (int q = 0; q < GEMM_VW; ++q) Bs[(j + q) * GEMM_TK + p] = lanes[q];
         }
     } else {
-        for (int e = lid; e < GEMM_TK * GEMM_TN; e += GEMM_THREADS) {
+        for (int e = lid; e < steps * cols; e += GEMM_THREADS) {
             int p, j;
-            if (transB) { j = e % GEMM_TN; p = e / GEMM_TN; }
-            else        { p = e % GEMM_TK; j = e / GEMM_TK; }
-            Bs[j * GEMM_TK + p] = p0 + p < k && j0 + j < n ? OP_B(p0 + p, j0 + j) : 0.0f;
+            if (transB) { j = e % cols; p = e / cols; }
+            else        { p = e % steps; j = e / steps; }
+            Bs[j * GEMM_TK + p] = j0 + j < n ? OP_B(p0 + p, j0 + j) : 0.0f;
         }
     }
 }
@@ -131,7 +128,7 @@ kernel void gemm(const int m, const int n, const int k, const float alpha,
     const int tx = get_local_id(0), ty = get_local_id(1);
     const int lid = ty * GEMM_GROUP_M + tx;
     const int i0 = get_group_id(0) * GEMM_TM, j0 = get_group_id(1) * GEMM_TN;
-    const bool fullRows = i0 + GEMM_TM <= m, fullCols = j0 + GEMM_TN <= n;
+    const bool fullRows = i0 + GEMM_TM <= m;
 
     floatv c[GEMM_WN][GEMM_VM];
     #pragma unroll
@@ -140,18 +137,23 @@ kernel void gemm(const int m, const int n, const int k, const float alpha,
         for (int v = 0; v < GEMM_VM; ++v) c[w][v] = (floatv)(0.0f);
     }
 
+    // The rows and columns of the tile that register blocks starting inside C will read.
+    const int rows = min(GEMM_TM, (m - i0 + GEMM_WM - 1) / GEMM_WM * GEMM_WM);
+    const int cols = min(GEMM_TN, (n - j0 + GEMM_WN - 1) / GEMM_WN * GEMM_WN);
+
     for (int p0 = 0; p0 < k; p0 += GEMM_TK) {
-        const bool fullK = p0 + GEMM_TK <= k;
-        load_a_tile(As, A, lda, transA, m, k, i0, p0, fullRows, fullK, lid);
-        load_b_tile(Bs, B, ldb, transB, k, n, p0, j0, fullCols, fullK, lid);
+        const int steps = min(GEMM_TK, k - p0);
+        load_a_tile(As, A, lda, transA, m, i0, p0, rows, steps, lid);
+        load_b_tile(Bs, B, ldb, transB, n, p0, j0, cols, steps, lid);
         barrier(CLK_LOCAL_MEM_FENCE);
 
-        // c += a·bᵀ for each p of the step: a = As[p][my rows], b = Bs[my cols][p].
-        // The always-true test on the local id keeps PoCL from treating this loop as uniform:
-        // it would otherwise add an implicit barrier per p and keep c in memory, not registers.
+        // c += a·bᵀ for each p of the step: a = As[p][my rows], b = Bs[my cols][p], skipping
+        // blocks wholly past the edges of C and the zero padding past k. (That the test depends
+        // on the local id also keeps PoCL from treating the loop as uniform: it would otherwise
+        // add an implicit barrier per p and keep c in memory, not registers.)
         local const float *a = As + tx * GEMM_WM;
         local const float *b = Bs + ty * GEMM_WN * GEMM_TK;
-        if (tx < GEMM_GROUP_M) for (int p = 0; p < GEMM_TK; ++p) {
+        if (i0 + tx * GEMM_WM < m && j0 + ty * GEMM_WN < n) for (int p = 0; p < steps; ++p) {
             floatv av[GEMM_VM];
             #pragma unroll
             for (int v = 0; v < GEMM_VM; ++v) av[v] = vloadv(a + v * GEMM_VW);

@@ -28,7 +28,6 @@ kernel void sum_columns(const int rows, const int cols, const float alpha, const
                         global const float *m, global float *s)
 {
     const int i = get_global_id(0);
-    if (i >= rows) return;
     float acc = beta == 0.0f ? 0.0f : beta * s[i];
     for (int j = 0; j < cols; ++j) acc += alpha * m[i + (size_t)j * rows];
     s[i] = acc;

@@ -236,19 +236,21 @@ final class CLKernel {
         }
     }
 
-    /// Enqueues the kernel over `global` work-items in groups of `local` (nil: the driver picks).
-    func enqueue(on queue: CLQueue, global: [Int], local: [Int]?) throws {
+    /// Enqueues the kernel over `global` work-items starting at `offset`, in groups of `local`.
+    func enqueue(on queue: CLQueue, global: [Int], local: [Int], offset: [Int]? = nil) throws {
         let status = global.withUnsafeBufferPointer { g in
-            if let local {
-                return local.withUnsafeBufferPointer { l in
-                    clEnqueueNDRangeKernel(queue.handle, handle, cl_uint(global.count), nil, g.baseAddress,
-                                           l.baseAddress, 0, nil, nil)
+            local.withUnsafeBufferPointer { l in
+                if let offset {
+                    return offset.withUnsafeBufferPointer { o in
+                        clEnqueueNDRangeKernel(queue.handle, handle, cl_uint(global.count), o.baseAddress,
+                                               g.baseAddress, l.baseAddress, 0, nil, nil)
+                    }
                 }
+                return clEnqueueNDRangeKernel(queue.handle, handle, cl_uint(global.count), nil, g.baseAddress,
+                                              l.baseAddress, 0, nil, nil)
             }
-            return clEnqueueNDRangeKernel(queue.handle, handle, cl_uint(global.count), nil, g.baseAddress,
-                                          nil, 0, nil, nil)
         }
-        try clCheck(status, "clEnqueueNDRangeKernel(\(name), global \(global), local \(local.map { "\($0)" } ?? "auto"))")
+        try clCheck(status, "clEnqueueNDRangeKernel(\(name), global \(global), local \(local))")
     }
 
     deinit { clReleaseKernel(handle) }

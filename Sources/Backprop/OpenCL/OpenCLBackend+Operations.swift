@@ -26,7 +26,7 @@ extension OpenCLBackend {
     public func addBias(_ bias: Matrix, to z: Matrix) throws {
         try check(bias.rows == z.rows && bias.cols == 1, "addBias", "bias \(bias.shape) for Z \(z.shape)")
         try runElementwise("add_bias", count: z.count, [
-            .int(Int32(z.count)), .int(Int32(z.rows)), .buffer(try buffer(bias, "addBias")),
+            .int(Int32(z.rows)), .buffer(try buffer(bias, "addBias")),
             .buffer(try buffer(z, "addBias")),
         ])
     }
@@ -42,7 +42,7 @@ extension OpenCLBackend {
     public func hadamard(_ a: Matrix, _ b: Matrix, into c: Matrix) throws {
         try sameShape("hadamard", a, b, c)
         try runElementwise("hadamard", count: c.count, [
-            .int(Int32(c.count)), .buffer(try buffer(a, "hadamard")), .buffer(try buffer(b, "hadamard")),
+            .buffer(try buffer(a, "hadamard")), .buffer(try buffer(b, "hadamard")),
             .buffer(try buffer(c, "hadamard")),
         ])
     }
@@ -50,12 +50,12 @@ extension OpenCLBackend {
     public func axpy(alpha: Float, _ x: Matrix, _ y: Matrix) throws {
         try sameShape("axpy", x, y)
         try runElementwise("axpy", count: y.count, [
-            .int(Int32(y.count)), .float(alpha), .buffer(try buffer(x, "axpy")), .buffer(try buffer(y, "axpy")),
+            .float(alpha), .buffer(try buffer(x, "axpy")), .buffer(try buffer(y, "axpy")),
         ])
     }
 
     public func scale(_ x: Matrix, by alpha: Float) throws {
-        try runElementwise("scale", count: x.count, [.int(Int32(x.count)), .buffer(try buffer(x, "scale")), .float(alpha)])
+        try runElementwise("scale", count: x.count, [.buffer(try buffer(x, "scale")), .float(alpha)])
     }
 
     // MARK: Activations
@@ -65,7 +65,7 @@ extension OpenCLBackend {
         let bz = try buffer(z, "activate"), ba = try buffer(a, "activate")
         if activation == .softmax {
             try runElementwise("softmax_forward", count: z.cols, [
-                .int(Int32(z.rows)), .int(Int32(z.cols)), .buffer(bz), .buffer(ba),
+                .int(Int32(z.rows)), .buffer(bz), .buffer(ba),
             ])
             return
         }
@@ -76,24 +76,23 @@ extension OpenCLBackend {
         case .relu: "relu_forward"
         case .tanh: "tanh_forward"
         }
-        try runElementwise(kernel, count: z.count, [.int(Int32(z.count)), .buffer(bz), .buffer(ba)])
+        try runElementwise(kernel, count: z.count, [.buffer(bz), .buffer(ba)])
     }
 
     public func activationBackward(_ activation: Activation, z: Matrix, a: Matrix, upstream: Matrix,
                                    into delta: Matrix) throws {
         try sameShape("activationBackward", z, a, upstream, delta)
-        let n = Int32(z.count)
         let bz = try buffer(z, "activationBackward"), ba = try buffer(a, "activationBackward")
         let bu = try buffer(upstream, "activationBackward"), bd = try buffer(delta, "activationBackward")
         switch activation {
         case .identity:
-            if bu !== bd { try runElementwise("identity_backward", count: z.count, [.int(n), .buffer(bu), .buffer(bd)]) }
+            if bu !== bd { try runElementwise("identity_backward", count: z.count, [.buffer(bu), .buffer(bd)]) }
         case .sigmoid:
-            try runElementwise("sigmoid_backward", count: z.count, [.int(n), .buffer(ba), .buffer(bu), .buffer(bd)])
+            try runElementwise("sigmoid_backward", count: z.count, [.buffer(ba), .buffer(bu), .buffer(bd)])
         case .relu:
-            try runElementwise("relu_backward", count: z.count, [.int(n), .buffer(bz), .buffer(bu), .buffer(bd)])
+            try runElementwise("relu_backward", count: z.count, [.buffer(bz), .buffer(bu), .buffer(bd)])
         case .tanh:
-            try runElementwise("tanh_backward", count: z.count, [.int(n), .buffer(ba), .buffer(bu), .buffer(bd)])
+            try runElementwise("tanh_backward", count: z.count, [.buffer(ba), .buffer(bu), .buffer(bd)])
         case .softmax:
             throw BackendError.unsupported(operation: "activationBackward",
                                            detail: "softmax has no elementwise derivative; pair it with cross-entropy")
@@ -140,7 +139,7 @@ extension OpenCLBackend {
     public func sgdStep(parameters: Matrix, gradient: Matrix, learningRate: Float, weightDecay: Float) throws {
         try sameShape("sgdStep", parameters, gradient)
         try runElementwise("sgd_step", count: parameters.count, [
-            .int(Int32(parameters.count)), .float(learningRate), .float(weightDecay),
+            .float(learningRate), .float(weightDecay),
             .buffer(try buffer(parameters, "sgdStep")), .buffer(try buffer(gradient, "sgdStep")),
         ])
     }
@@ -149,7 +148,7 @@ extension OpenCLBackend {
                              learningRate: Float, momentum: Float, weightDecay: Float) throws {
         try sameShape("momentumStep", parameters, gradient, velocity)
         try runElementwise("momentum_step", count: parameters.count, [
-            .int(Int32(parameters.count)), .float(learningRate), .float(momentum), .float(weightDecay),
+            .float(learningRate), .float(momentum), .float(weightDecay),
             .buffer(try buffer(parameters, "momentumStep")), .buffer(try buffer(gradient, "momentumStep")),
             .buffer(try buffer(velocity, "momentumStep")),
         ])
@@ -162,7 +161,7 @@ extension OpenCLBackend {
         // The bias corrections, on the host in Float exactly as CPUBackend computes them.
         let c1 = 1 - powf(beta1, Float(t)), c2 = 1 - powf(beta2, Float(t))
         try runElementwise("adam_step", count: parameters.count, [
-            .int(Int32(parameters.count)), .float(learningRate), .float(beta1), .float(beta2),
+            .float(learningRate), .float(beta1), .float(beta2),
             .float(epsilon), .float(c1), .float(c2), .float(weightDecay),
             .buffer(try buffer(parameters, "adamStep")), .buffer(try buffer(gradient, "adamStep")),
             .buffer(try buffer(m, "adamStep")), .buffer(try buffer(v, "adamStep")),
@@ -183,7 +182,7 @@ extension OpenCLBackend {
             try check(k >= 0 && Int(k) < source.cols, "gatherColumns", "index \(k) out of 0..<\(source.cols)")
         }
         try runElementwise("gather_columns", count: destination.count, [
-            .int(Int32(destination.count)), .int(Int32(max(1, source.rows))),
+            .int(Int32(max(1, source.rows))),
             .buffer(try buffer(source, "gatherColumns")), .buffer(s.buffer), .int(Int32(offset)),
             .buffer(try buffer(destination, "gatherColumns")),
         ])
