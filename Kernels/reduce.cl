@@ -33,16 +33,17 @@ kernel void sum_columns(const int rows, const int cols, const float alpha, const
     s[i] = acc;
 }
 
-// Index of the first largest of x[0 ..< n].
+// Index of the first largest of x[0 ..< n], or −1 when x holds a NaN (never a match).
 inline int argmax(global const float *x, const int n)
 {
     int best = 0;
+    for (int i = 0; i < n; ++i) if (isnan(x[i])) return -1;
     for (int i = 1; i < n; ++i) if (x[i] > x[best]) best = i;
     return best;
 }
 
-// count[0] += number of columns whose prediction matches the target: same arg-max, or for
-// one output unit, both on the same side of 0.5.
+// count[0] += number of columns whose prediction matches the target: the same arg-max, or for
+// one output unit, both on the same side of 0.5. A prediction holding a NaN is never correct.
 __attribute__((reqd_work_group_size(REDUCE_GROUP, 1, 1)))
 kernel void count_correct(const int rows, const int cols, global const float *output,
                           global const float *target, global float *count)
@@ -51,8 +52,9 @@ kernel void count_correct(const int rows, const int cols, global const float *ou
     float correct = 0.0f;
     for (int j = get_local_id(0); j < cols; j += REDUCE_GROUP) {
         global const float *o = output + (size_t)j * rows, *t = target + (size_t)j * rows;
-        const bool right = rows == 1 ? (o[0] >= 0.5f) == (t[0] >= 0.5f)
-                                     : argmax(o, rows) == argmax(t, rows);
+        const int predicted = rows == 1 ? 0 : argmax(o, rows);
+        const bool right = rows == 1 ? !isnan(o[0]) && (o[0] >= 0.5f) == (t[0] >= 0.5f)
+                                     : predicted >= 0 && predicted == argmax(t, rows);
         correct += right ? 1.0f : 0.0f;
     }
     const float total = group_sum(scratch, correct);

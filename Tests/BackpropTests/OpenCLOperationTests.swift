@@ -47,4 +47,19 @@ struct OpenCLOperationTests {
         try backend.countCorrect(output: output, targets: targets, into: count)
         #expect(try backend.scalar(count) == 6)
     }
+
+    @Test("A prediction holding a NaN is never counted correct")
+    func nanPredictions() throws {
+        let backend = try OpenCLTestDevice.backend()
+        let output = try backend.makeMatrix(rows: 3, cols: 2, values: [.nan, 0, 0, 1, 0, 0])
+        let targets = try backend.makeMatrix(rows: 3, cols: 2, values: [1, 0, 0, 1, 0, 0])
+        let count = try backend.makeMatrix(rows: 1, cols: 1)
+        try backend.countCorrect(output: output, targets: targets, into: count)
+        #expect(try backend.scalar(count) == 1)
+        let single = try backend.makeMatrix(rows: 1, cols: 3, values: [.nan, 0.7, 0.2])
+        let singleTargets = try backend.makeMatrix(rows: 1, cols: 3, values: [0, 1, 0])
+        try backend.fill(count, with: 0)
+        try backend.countCorrect(output: single, targets: singleTargets, into: count)
+        #expect(try backend.scalar(count) == 2)
+    }
 }
