@@ -4,8 +4,9 @@
 // Blocking (the host picks the sizes per device type and passes them as -D options):
 //   - a work-group computes a GEMM_TM × GEMM_TN tile of C, walking k in steps of GEMM_TK;
 //   - each step it copies op(A)[tile rows, k-step] and op(B)[k-step, tile cols] into local
-//     memory, transposing as needed and padding with zeros past the edges, so the inner loop
-//     has neither bounds checks nor transposes;
+//     memory, transposing as needed and padding with zeros past the edges of A and B, so the
+//     inner loop has neither bounds checks nor transposes (an edge tile copies and multiplies
+//     only what register blocks starting inside C read);
 //   - each work-item keeps a GEMM_WM × GEMM_WN block of C in registers (vectors of GEMM_VW
 //     consecutive rows) and updates it with rank-1 products: c += a·bᵀ.
 // Work-group shape: (GEMM_TM / GEMM_WM, GEMM_TN / GEMM_WN).

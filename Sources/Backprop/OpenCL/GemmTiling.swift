@@ -13,7 +13,8 @@ struct GemmTiling: Sendable, Equatable, CustomStringConvertible {
     /// reach ~50 because they stop scaling past one core.
     static let cpu = GemmTiling(tm: 64, tn: 48, tk: 64, wm: 16, wn: 6, vw: 8)
     /// GPUs (NVIDIA and alike): 256 work-items each computing 8 × 8 outputs from a 128 × 128
-    /// tile, 16 KiB of local memory per k-step.
+    /// tile, 16 KiB of local memory per k-step. The usual shape for such GPUs, not yet tuned on
+    /// one (no GPU was at hand); its correctness is tested on PoCL.
     static let gpu = GemmTiling(tm: 128, tn: 128, tk: 16, wm: 8, wn: 8, vw: 4)
     /// Devices that allow fewer than 256 work-items per group.
     static let small = GemmTiling(tm: 32, tn: 32, tk: 16, wm: 4, wn: 4, vw: 4)
