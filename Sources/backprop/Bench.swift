@@ -13,6 +13,7 @@ struct Bench: ParsableCommand {
     var only: String?
     @Option(help: "Timed repetitions per workload (default 7, 2 with --quick).")
     var repetitions: Int?
+    @OptionGroup var backendOptions: BackendOptions
     @Flag(help: "Print one JSON object with every result.")
     var json = false
 
@@ -26,7 +27,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        let backend = CPUBackend()
+        let backend = try backendOptions.makeBackend()
         let suite = BenchmarkSuite(backend: backend, quick: quick, repetitions: repetitions)
         let mnist = DataSource.bundledMNIST().flatMap { try? MNIST.load(directory: $0).train }
         var results = [BenchmarkResult]()

@@ -6,6 +6,7 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Loss, accuracy and confusion matrix of a saved model on labelled data.")
 
+    @OptionGroup var backendOptions: BackendOptions
     @Option(help: "A model file written by train --save.")
     var model: String
     @Option(help: "mnist or an IDX folder (their test split), or a CSV file with a label column (every row).")
@@ -18,7 +19,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let saved = try ModelFile.load(model)
         let (name, dataset) = try DataSource.loadForEvaluation(data, labelColumn: label, model: saved, modelFile: model)
-        let network = try Network(backend: CPUBackend(), model: saved)
+        let network = try Network(backend: try backendOptions.makeBackend(), model: saved)
         let result = try Evaluation(network: network, data: dataset)
         let names = saved.classNames ?? (0..<dataset.classCount).map(String.init)
         if json {

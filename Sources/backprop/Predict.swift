@@ -6,6 +6,7 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classify the rows of a CSV file with a saved model; writes class and probabilities as CSV.")
 
+    @OptionGroup var backendOptions: BackendOptions
     @Option(help: "A model file written by train --save.")
     var model: String
     @Option(help: "A CSV file with a header row and the model's feature columns (a label column is ignored).")
@@ -22,7 +23,7 @@ struct Predict: ParsableCommand {
                               data: input, modelFile: model)
         var inputs = table.features
         saved.standardization?.apply(toColumns: &inputs)
-        let network = try Network(backend: CPUBackend(), model: saved)
+        let network = try Network(backend: try backendOptions.makeBackend(), model: saved)
         let probabilities = try network.probabilities(inputs: inputs, count: table.rowCount)
         let sizes = saved.architecture.sizes, outputs = sizes[sizes.count - 1]
         // A single sigmoid output predicts class 1 when p ≥ 0.5: it needs two names.

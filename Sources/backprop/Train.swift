@@ -32,6 +32,7 @@ struct Train: ParsableCommand {
     var testSplit: Double?
     @Option(help: "Name of the CSV column holding integer class labels (default: label).")
     var label: String?
+    @OptionGroup var backendOptions: BackendOptions
     @Flag(help: "Print one JSON object per epoch, then a summary.")
     var json = false
     @Option(help: "Save the model (safetensors) after every epoch, atomically: the file always holds the last good model.")
@@ -66,7 +67,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let backend = CPUBackend()
+        let backend = try backendOptions.makeBackend()
         let resumed = try resume.map { try ModelFile.load($0) }
         var loaded = try DataSource.load(data, labelColumn: label ?? "label", testFraction: testSplit ?? 0.2, seed: seed,
                                          standardization: resumed?.standardization)
