@@ -13,20 +13,21 @@ struct Bench: ParsableCommand {
     var only: String?
     @Option(help: "Timed repetitions per workload (default 7, 2 with --quick).")
     var repetitions: Int?
+    @OptionGroup var backendOptions: BackendOptions
     @Flag(help: "Print one JSON object with every result.")
     var json = false
 
-    func checkOptions() throws {
-        if let repetitions, repetitions < 1 { throw CLIError("--repetitions must be at least 1") }
+    func validate() throws {
+        if let repetitions, repetitions < 1 { throw CommandError("--repetitions must be at least 1") }
         if let only {
+            if only.split(separator: ",").isEmpty { throw CommandError("--only needs at least one of gemm, elementwise, train") }
             let bad = only.split(separator: ",").map(String.init).filter { !["gemm", "elementwise", "train"].contains($0) }
-            if !bad.isEmpty { throw CLIError("--only takes gemm, elementwise, train; got \(bad.joined(separator: ", "))") }
+            if !bad.isEmpty { throw CommandError("--only takes gemm, elementwise, train; got \(bad.joined(separator: ", "))") }
         }
     }
 
     func run() throws {
-        try checkOptions()
-        let backend = CPUBackend()
+        let backend = try backendOptions.makeBackend()
         let suite = BenchmarkSuite(backend: backend, quick: quick, repetitions: repetitions)
         let mnist = DataSource.bundledMNIST().flatMap { try? MNIST.load(directory: $0).train }
         var results = [BenchmarkResult]()

@@ -37,6 +37,7 @@ final class Report {
     }
 
     func epoch(_ e: EpochReport) {
+        trainingSamples += e.samplesPerSecond * e.seconds
         if json {
             var object: [String: Any] = [
                 "epoch": e.epoch, "train_loss": e.train.loss, "train_accuracy": e.train.accuracy,
@@ -56,7 +57,8 @@ final class Report {
 
     func finish(last: EpochReport?, seconds: Double) {
         if json {
-            var object: [String: Any] = ["summary": true, "epochs": last?.epoch ?? 0, "seconds": seconds]
+            var object: [String: Any] = ["summary": true, "epoch": last?.epoch ?? 0, "seconds": seconds,
+                                         "samples_per_second": samplesPerSecond(last, seconds)]
             if let t = last?.test { object["test_loss"] = t.loss; object["test_accuracy"] = t.accuracy }
             if let l = last { object["train_loss"] = l.train.loss }
             emit(object)
@@ -65,6 +67,12 @@ final class Report {
         if let t = last?.test {
             print("done      test accuracy \(pct(t.accuracy)) after \(last?.epoch ?? 0) epochs in \(fmt(seconds, 1)) s")
         }
+    }
+
+    /// Training samples per second over the whole run.
+    private var trainingSamples = 0.0
+    private func samplesPerSecond(_ last: EpochReport?, _ seconds: Double) -> Double {
+        trainingSamples / max(seconds, 1e-9)
     }
 
     private func emit(_ object: [String: Any]) {

@@ -67,6 +67,42 @@ struct ExplainChainTests {
         #expect(e.verification.passed)
     }
 
+    @Test("at a ReLU kink (z¹ = 0) finite differences are marked n/a and left out; graph and backend still pass")
+    func kink() throws {
+        let e = try ChainExplanation(x: 0, bias: [0, 0, 0])
+        let v = e.verification
+        #expect(v.finiteDifferenceNote == "n/a: ReLU kink at z¹ = 0 (finite differences are not valid there)")
+        #expect(v.finiteDifferenceDifference > Verification.finiteDifferenceTolerance)   // why it cannot count
+        #expect(v.graphDifference <= Verification.graphTolerance)
+        #expect(try #require(v.backendDifference) <= Verification.backendTolerance)
+        #expect(v.passed)
+        let text = e.render()
+        #expect(text.contains("finite differences n/a: ReLU kink at z¹ = 0 (finite differences are not valid there)"))
+        #expect(!text.contains("✗"))
+        #expect(try e.json().contains("\"finiteDifferenceNote\" : \"n/a: ReLU kink at z¹ = 0"))
+    }
+
+    @Test("a kink that a step of h crosses (x = 1000, z¹ = 0.005) is n/a too; away from any kink the check counts")
+    func kinkWithinStep() throws {
+        let near = try ChainExplanation(x: 1000, theta: [0.000005, 1, 1], bias: [0, 0, 0]).verification
+        #expect(near.finiteDifferenceNote == "n/a: ReLU kink within a step h of z¹ = 0.005 (finite differences are not valid there)")
+        #expect(near.passed)
+        #expect(try ChainExplanation().verification.finiteDifferenceNote == nil)
+        #expect(try ChainExplanation(theta: [0.9, -1.3, -0.7]).verification.finiteDifferenceNote == nil)   // dead, not at 0
+        let smooth = try ChainExplanation(x: 0, bias: [0, 0, 0], hidden: .sigmoid).verification
+        #expect(smooth.finiteDifferenceNote == nil)
+        #expect(smooth.passed)
+    }
+
+    @Test("finite differences marked n/a leave every other check in force")
+    func notApplicableKeepsOtherChecks() {
+        let wrong = GradientCheck(name: "∂C/∂θ", explained: 1, graph: 2, finiteDifference: 5)
+        #expect(!Verification(checks: [wrong], backendNote: "", finiteDifferenceNote: "n/a").passed)
+        let right = GradientCheck(name: "∂C/∂θ", explained: 1, graph: 1, backend: 1, finiteDifference: 5)
+        #expect(Verification(checks: [right], backendNote: "", finiteDifferenceNote: "n/a").passed)
+        #expect(!Verification(checks: [right], backendNote: "").passed)
+    }
+
     @Test("the text shows the chain, the reuse of ∂C/∂z³, and says the backend is doubled")
     func rendering() throws {
         let text = try ChainExplanation().render()
@@ -76,6 +112,24 @@ struct ExplainChainTests {
             #expect(text.contains(expected), "missing: \(expected)")
         }
         #expect(!text.contains("✗"))
+    }
+
+    @Test("a number beyond Float's range is rejected up front with a one-line message naming its option",
+          arguments: [(1e300, 1.0, [0.9, 1.3, -0.7], "--x"), (.infinity, 1, [0.9, 1.3, -0.7], "--x"),
+                      (0.5, .nan, [0.9, 1.3, -0.7], "--y"), (0.5, 1, [0.9, -1e39, -0.7], "--theta")])
+    func outOfFloatRange(x: Double, y: Double, theta: [Double], option: String) {
+        let error = #expect(throws: ExplainError.self) { try ChainExplanation(x: x, y: y, theta: theta) }
+        let message = error?.description ?? ""
+        #expect(message.hasPrefix(option + " "), "\(message)")
+        #expect(message.contains("Float"))
+        #expect(!message.contains("\n"))
+        #expect(throws: ExplainError.self) { try ChainExplanation(bias: [0, Double(Float.greatestFiniteMagnitude) * 2, 0]) }
+    }
+
+    @Test("inputs within Float's range whose forward pass overflows Float are an error; the largest Float is fine")
+    func forwardOverflow() throws {
+        #expect(throws: ExplainError.self) { try ChainExplanation(x: 3e38, theta: [1, 2, 1], bias: [0, 0, 0]) }
+        #expect(try ChainExplanation(x: 1e38).verification.passed)
     }
 
     @Test("wrong counts and softmax are errors")

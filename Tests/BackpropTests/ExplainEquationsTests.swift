@@ -21,6 +21,7 @@ struct ExplainEquationsTests {
             #expect(abs(backend - c.explained) <= 1e-4 * max(abs(c.explained), 1e-3), "\(c.name)")
             #expect(abs(c.finiteDifference - c.explained) <= 1e-8, "\(c.name)")
         }
+        #expect(v.finiteDifferenceNote == nil)
         #expect(v.passed)
         #expect(v.checks.contains { abs($0.explained) > 1e-4 })
     }
@@ -71,6 +72,26 @@ struct ExplainEquationsTests {
         #expect(try e.json().contains("\"cost\" : \(e.cost)"))
     }
 
+    @Test("reluKink finds a ReLU unit at z = 0; the note names the layer and the unit")
+    func reluKinkInANetwork() throws {
+        let architecture = try Architecture(sizes: [2, 2, 1], activations: [.relu, .relu], loss: .squaredError)
+        // z¹ = W¹x + b¹ with x = (1, 2): unit 1 is 0.5, unit 2 is 1 − 1 = 0.
+        var parameters = [DoubleLayerParameters(weight: [0.5, 1, 0, -1], bias: [0, 1]),
+                          DoubleLayerParameters(weight: [1, 1], bias: [0.2])]
+        let kink = try #require(reluKink(architecture: architecture, parameters: parameters, input: [1, 2]))
+        #expect(kink == ReLUKink(layer: 1, unit: 2, z: 0))
+        #expect(finiteDifferenceNote(kink, sizes: architecture.sizes)
+                == "n/a: ReLU kink at z¹₂ = 0 (finite differences are not valid there)")
+        let oracles = try oracleGradients(architecture: architecture, parameters: parameters, input: [1, 2], target: [1])
+        #expect(oracles.reluKink == kink)
+
+        parameters[0].bias[1] = 1.5                          // z¹₂ = 0.5: far from the kink
+        #expect(reluKink(architecture: architecture, parameters: parameters, input: [1, 2]) == nil)
+        let smooth = try Architecture(sizes: [2, 2, 1], activations: [.sigmoid, .identity], loss: .squaredError)
+        parameters[0].bias[1] = 1
+        #expect(reluKink(architecture: smooth, parameters: parameters, input: [1, 2]) == nil)
+    }
+
     @Test("bad sizes, inputs and activations are errors with a message")
     func badInput() {
         #expect(throws: ExplainError.self) { try EquationsExplanation(sizes: [2]) }
@@ -78,5 +99,11 @@ struct ExplainEquationsTests {
         #expect(throws: ExplainError.self) { try EquationsExplanation(sizes: [2, 30, 2]) }
         #expect(throws: ExplainError.self) { try EquationsExplanation(input: [1, 2, 3]) }
         #expect(throws: ExplainError.self) { try EquationsExplanation(activation: .softmax) }
+        let huge = #expect(throws: ExplainError.self) { try EquationsExplanation(input: [1e300, 1]) }
+        #expect(huge?.description.hasPrefix("--input 1e+300 is out of range") == true)
+        let target = #expect(throws: ExplainError.self) { try EquationsExplanation(target: [1, -.infinity]) }
+        #expect(target?.description.hasPrefix("--target -inf is out of range") == true)
+        #expect(throws: ExplainError.self) { try EquationsExplanation(input: [3e38, 3e38]) }   // W¹x overflows Float
+        #expect(throws: ExplainError.self) { try EquationsExplanation(sizes: [Int](repeating: 2, count: 11)) }
     }
 }

@@ -60,5 +60,26 @@ struct ExplainPathsTests {
         #expect(throws: ExplainError.self) { try PathsExplanation(weight: (3, 1)) }
         #expect(throws: ExplainError.self) { try PathsExplanation(weight: (1, 0)) }
         #expect(throws: ExplainError.self) { try PathsExplanation(sizes: [2, 2, 8, 8, 8, 2]) }
+        let huge = #expect(throws: ExplainError.self) { try PathsExplanation(input: [1, -1e39]) }
+        #expect(huge?.description.hasPrefix("--input -1e+39 is out of range") == true)
+    }
+
+    @Test("many wide layers are an error with a message, not an integer overflow",
+          arguments: [25, 10, 11, 40])
+    func manyLayers(count: Int) {
+        let sizes = [Int](repeating: 8, count: count)
+        #expect(PathsExplanation.pathCount(sizes: sizes) == nil)
+        let error = #expect(throws: ExplainError.self) { try PathsExplanation(sizes: sizes) }
+        #expect(error?.description.contains("\n") == false)
+        #expect(error?.description.contains(count > 10 ? "at most 10 layer sizes" : "paths") == true)
+    }
+
+    @Test("the path count stops at the first product past the maximum, so huge sizes cannot overflow it")
+    func pathCountSaturates() {
+        #expect(PathsExplanation.pathCount(sizes: [1, 1, Int.max, Int.max, Int.max]) == nil)
+        #expect(PathsExplanation.pathCount(sizes: [2, 2, 8, 8, 8]) == nil)          // 512 > 256
+        #expect(PathsExplanation.pathCount(sizes: [2, 2, 16, 16]) == 256)
+        #expect(PathsExplanation.pathCount(sizes: [2, 2, 4, 4, 4]) == 64)
+        #expect(PathsExplanation.pathCount(sizes: [3, 2]) == 1)
     }
 }

@@ -35,6 +35,7 @@ struct GradientCheckTests {
 
             let expectedLoss = referenceCost(architecture: architecture, parameters: exact,
                                              inputs: xd, targets: yd, count: n)
+            // The loss is one Float sum of n per-sample terms: ~1e-6 relative; 1e-5 leaves margin.
             #expect(abs(result.loss - expectedLoss) <= 1e-5 * max(1, abs(expectedLoss)),
                     "loss of \(architecture)")
             for l in 0..<depth {
@@ -48,18 +49,55 @@ struct GradientCheckTests {
 
     @Test("a wrong gradient is caught: the check is not vacuous")
     func checkCatchesErrors() throws {
+        // A backend whose loss gradient forgets the 1/n of the batch mean: every gradient is n
+        // times too large, which the check must see.
+        final class ForgetsTheMean: Backend {
+            let base = CPUBackend()
+            var name: String { "CPU without 1/n" }
+            func makeMatrix(rows: Int, cols: Int) throws -> Matrix { try base.makeMatrix(rows: rows, cols: cols) }
+            func upload(_ v: UnsafeBufferPointer<Float>, to m: Matrix) throws { try base.upload(v, to: m) }
+            func download(_ m: Matrix, into v: UnsafeMutableBufferPointer<Float>) throws { try base.download(m, into: v) }
+            func makeIndexBuffer(count: Int) throws -> IndexBuffer { try base.makeIndexBuffer(count: count) }
+            func upload(_ i: UnsafeBufferPointer<Int32>, to b: IndexBuffer) throws { try base.upload(i, to: b) }
+            func fill(_ m: Matrix, with v: Float) throws { try base.fill(m, with: v) }
+            func synchronize() throws {}
+            func gemm(transposeA: Bool, transposeB: Bool, alpha: Float, _ a: Matrix, _ b: Matrix, beta: Float, _ c: Matrix) throws {
+                try base.gemm(transposeA: transposeA, transposeB: transposeB, alpha: alpha, a, b, beta: beta, c)
+            }
+            func addBias(_ b: Matrix, to z: Matrix) throws { try base.addBias(b, to: z) }
+            func sumColumns(_ m: Matrix, alpha: Float, beta: Float, into s: Matrix) throws { try base.sumColumns(m, alpha: alpha, beta: beta, into: s) }
+            func hadamard(_ a: Matrix, _ b: Matrix, into c: Matrix) throws { try base.hadamard(a, b, into: c) }
+            func axpy(alpha: Float, _ x: Matrix, _ y: Matrix) throws { try base.axpy(alpha: alpha, x, y) }
+            func scale(_ x: Matrix, by a: Float) throws { try base.scale(x, by: a) }
+            func activate(_ f: Activation, _ z: Matrix, into a: Matrix) throws { try base.activate(f, z, into: a) }
+            func activationBackward(_ f: Activation, z: Matrix, a: Matrix, upstream: Matrix, into d: Matrix) throws {
+                try base.activationBackward(f, z: z, a: a, upstream: upstream, into: d)
+            }
+            func lossAndGradient(_ loss: Loss, z: Matrix, a: Matrix, targets y: Matrix, meanOver n: Int,
+                                 gradient: Matrix, lossSum: Matrix) throws {
+                try base.lossAndGradient(loss, z: z, a: a, targets: y, meanOver: 1, gradient: gradient, lossSum: lossSum)
+            }
+            func countCorrect(output: Matrix, targets: Matrix, into count: Matrix) throws { try base.countCorrect(output: output, targets: targets, into: count) }
+            func sgdStep(parameters: Matrix, gradient: Matrix, learningRate: Float, weightDecay: Float) throws {}
+            func momentumStep(parameters: Matrix, gradient: Matrix, velocity: Matrix, learningRate: Float, momentum: Float, weightDecay: Float) throws {}
+            func adamStep(parameters: Matrix, gradient: Matrix, m: Matrix, v: Matrix, learningRate: Float, beta1: Float,
+                          beta2: Float, epsilon: Float, step t: Int, weightDecay: Float) throws {}
+            func gatherColumns(_ s: Matrix, indices: IndexBuffer, offset: Int, into d: Matrix) throws {
+                try base.gatherColumns(s, indices: indices, offset: offset, into: d)
+            }
+        }
         let architecture = try Architecture(sizes: [3, 4, 2], activations: [.tanh, .softmax], loss: .softmaxCrossEntropy)
-        let network = try Network(backend: CPUBackend(), architecture: architecture, seed: 7)
         var data = TestData(seed: 7)
         let x = data.floats(3 * 5), y = data.targets(.softmaxCrossEntropy, outputs: 2, count: 5)
-        let result = try network.lossAndGradients(inputs: x, targets: y, count: 5)
-        let exact = try network.parameters().map(DoubleLayerParameters.init)
+        let good = try Network(backend: CPUBackend(), architecture: architecture, seed: 7)
+        let bad = try Network(backend: ForgetsTheMean(), architecture: architecture, seed: 7)
+        let exact = try good.parameters().map(DoubleLayerParameters.init)
         let reference = exact.reshaped(finiteDifferenceGradients(
             architecture: architecture, parameters: exact, inputs: x.map(Double.init),
             targets: y.map(Double.init), count: 5))
-        var perturbed = result.gradients[0].weight
-        perturbed[0] += 0.01 * Float(reference[0].weight.map(abs).max() ?? 1)
-        #expect(relativeDifference(result.gradients[0].weight, reference[0].weight) <= Self.tolerance)
-        #expect(relativeDifference(perturbed, reference[0].weight) > Self.tolerance)
+        let right = try good.lossAndGradients(inputs: x, targets: y, count: 5).gradients[0].weight
+        let wrong = try bad.lossAndGradients(inputs: x, targets: y, count: 5).gradients[0].weight
+        #expect(relativeDifference(right, reference[0].weight) <= Self.tolerance)
+        #expect(relativeDifference(wrong, reference[0].weight) > Self.tolerance)
     }
 }

@@ -60,6 +60,8 @@ struct LoaderTests {
             (idx([4], [1, 2]), "truncated: dimensions 4 need 4 bytes of data, found 2"),
             (idx([1], [1, 2]), "1 unexpected bytes"),
             (idx([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], []), "need more bytes than the file"),
+            // A zero count must not hide the overflow of the other dimensions.
+            (idx([0, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], []), "need more bytes than the file"),
             ([0, 0, 8, 9], "rank 9"),
           ] as [([UInt8], String)])
     func malformedIDX(bytes: [UInt8], message: String) throws {
@@ -75,6 +77,11 @@ struct LoaderTests {
                                   labels: IDXTensor(dimensions: [3], bytes: [0, 1, 2]), labelsFile: "lbl")
         }
         #expect(text == "lbl: 3 labels for the 2 images of img")
+        let empty = errorText {
+            _ = try MNIST.dataset(images: IDXTensor(dimensions: [0, 28, 28], bytes: []), imagesFile: "img",
+                                  labels: IDXTensor(dimensions: [0], bytes: []), labelsFile: "lbl")
+        }
+        #expect(empty == "img: no images (the first dimension is 0)")
     }
 
     @Test("a truncated .gz file is an error, not a crash")

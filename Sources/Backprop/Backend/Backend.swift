@@ -57,6 +57,8 @@ public protocol Backend: AnyObject {
     ///   - `.squaredError`: `∇ₐC = (a − y)/n` (the network then applies `⊙ σ'(zᴸ)`);
     ///   - `.softmaxCrossEntropy`, `.binaryCrossEntropy`: `δᴸ = (a − y)/n`, the output
     ///     activation's derivative already folded in (see ``Loss/fusesOutputDerivative``).
+    /// For `.softmaxCrossEntropy` each target column must be a probability vector (one-hot, or
+    /// summing to 1): the fused gradient `a − y` is `(Σᵢyᵢ)·a − y` only then.
     /// `z` are the pre-activations (the cross-entropies are computed stably from them),
     /// `a` the output activations, `y` the targets, all `classes × n`. `n` may be less than
     /// the batch the buffers were made for; `meanOver` is the `n` to divide by.

@@ -15,7 +15,7 @@ public final class CPUBackend: Backend {
         guard rows >= 0, cols >= 0, rows.multipliedReportingOverflow(by: cols).overflow == false else {
             throw BackendError.shapeMismatch(operation: "makeMatrix", detail: "\(rows)×\(cols)")
         }
-        return Matrix(rows: rows, cols: cols, storage: CPUStorage(capacity: rows * cols))
+        return Matrix(rows: rows, cols: cols, storage: try CPUStorage(capacity: rows * cols))
     }
 
     public func upload(_ values: UnsafeBufferPointer<Float>, to matrix: Matrix) throws {
@@ -31,7 +31,7 @@ public final class CPUBackend: Backend {
     }
 
     public func makeIndexBuffer(count: Int) throws -> IndexBuffer {
-        IndexBuffer(count: count, storage: CPUStorage(capacity: count, elementSize: 4))
+        IndexBuffer(count: count, storage: try CPUStorage(capacity: count, elementSize: 4))
     }
 
     public func upload(_ indices: UnsafeBufferPointer<Int32>, to buffer: IndexBuffer) throws {
@@ -54,6 +54,8 @@ public final class CPUBackend: Backend {
         let (kb, n) = transposeB ? (b.cols, b.rows) : (b.rows, b.cols)
         try check(k == kb && c.rows == m && c.cols == n, "gemm",
                   "op(A) \(m)×\(k) · op(B) \(kb)×\(n) into C \(c.shape)")
+        try check([m, n, k, a.rows, b.rows, c.rows].allSatisfy { $0 <= Int(Int32.max) }, "gemm",
+                  "dimensions beyond OpenBLAS's 32-bit sizes")
         let pa = try a.cpu("gemm"), pb = try b.cpu("gemm"), pc = try c.cpu("gemm")
         if m == 0 || n == 0 { return }
         if k == 0 { try scale(c, by: beta); return }
@@ -108,8 +110,8 @@ public final class CPUBackend: Backend {
             let rows = z.rows
             for j in 0..<z.cols {
                 let zc = pz + j * rows, ac = pa + j * rows
-                var m = -Float.infinity
-                for i in 0..<rows { m = max(m, zc[i]) }
+                // softmax(z) = e^{z − max z} / Σ e^{z − max z}: no overflow for large z.
+                let m = columnMax(zc, rows)
                 var sum: Float = 0
                 for i in 0..<rows { let e = expf(zc[i] - m); ac[i] = e; sum += e }
                 let inv = 1 / sum
@@ -156,8 +158,8 @@ public final class CPUBackend: Backend {
             let rows = z.rows
             for j in 0..<z.cols {
                 let zc = pz + j * rows, yc = py + j * rows
-                var m = -Float.infinity
-                for i in 0..<rows { m = max(m, zc[i]) }
+                // −Σ yᵢ log softmax(z)ᵢ = Σ yᵢ (log Σ e^{z} − zᵢ), with log Σ e^{z} taken stably.
+                let m = columnMax(zc, rows)
                 var sum: Float = 0
                 for i in 0..<rows { sum += expf(zc[i] - m) }
                 let logSumExp = m + logf(sum)
@@ -186,8 +188,8 @@ public final class CPUBackend: Backend {
         for j in 0..<output.cols {
             let o = po + j * rows, t = pt + j * rows
             if rows == 1 {
-                if (o[0] >= 0.5) == (t[0] >= 0.5) { correct += 1 }
-            } else if argmax(o, rows) == argmax(t, rows) {
+                if !o[0].isNaN, (o[0] >= 0.5) == (t[0] >= 0.5) { correct += 1 }
+            } else if let predicted = argmax(o, rows), predicted == argmax(t, rows) {
                 correct += 1
             }
         }
@@ -239,7 +241,15 @@ public final class CPUBackend: Backend {
 
     // MARK: Helpers
 
-    private func argmax(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Int {
+    private func columnMax(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+        var m = -Float.infinity
+        for i in 0..<n { m = max(m, p[i]) }
+        return m
+    }
+
+    /// Index of the largest element, or nil when the column holds a NaN (never "correct").
+    private func argmax(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Int? {
+        for i in 0..<n where p[i].isNaN { return nil }
         var best = 0
         for i in 1..<max(n, 1) where p[i] > p[best] { best = i }
         return best

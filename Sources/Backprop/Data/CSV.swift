@@ -45,7 +45,9 @@ public struct CSVTable: Sendable {
         guard lines.count > 1 else { throw DataError.malformed(file: file, detail: "no data rows after the header") }
 
         var features = [Float]()
-        features.reserveCapacity((lines.count - 1) * featureNames.count)
+        // Every value takes at least one byte of the text: never reserve more than that, however
+        // many columns the header names and however many (possibly blank) lines follow.
+        features.reserveCapacity(min((lines.count - 1) * featureNames.count, text.utf8.count))
         var labels = [Int32]()
         for (offset, line) in lines.dropFirst().enumerated() {
             let lineNumber = offset + 2

@@ -31,18 +31,21 @@ public struct IDXTensor: Sendable, Equatable {
         guard data.count >= header else {
             throw fail("truncated header: \(data.count) bytes, the \(rank) dimensions need \(header)")
         }
-        var dims = [Int]()
-        var total = 1
-        for d in 0..<rank {
+        let dims = (0..<rank).map { d in
             let o = 4 + 4 * d
-            let v = Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
+            return Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
+        }
+        // The product of the non-zero dimensions must fit the file too, so that no later
+        // product of a subset of them (pixels per image) can overflow.
+        var total = 1
+        for v in dims where v > 0 {
             let (product, overflow) = total.multipliedReportingOverflow(by: v)
             guard !overflow, product <= data.count else {
-                throw fail("dimensions \((dims + [v]).map(String.init).joined(separator: "×"))… need more bytes than the file's \(data.count)")
+                throw fail("dimensions \(dims.map(String.init).joined(separator: "×")) need more bytes than the file's \(data.count)")
             }
             total = product
-            dims.append(v)
         }
+        if dims.contains(0) { total = 0 }
         let available = data.count - header
         guard available == total else {
             throw fail(available < total
@@ -94,7 +97,13 @@ public enum MNIST {
         guard labels.dimensions[0] == count else {
             throw DataError.malformed(file: labelsFile, detail: "\(labels.dimensions[0]) labels for the \(count) images of \(imagesFile)")
         }
-        let features = images.dimensions.dropFirst().reduce(1, *)
+        guard count > 0 else { throw DataError.malformed(file: imagesFile, detail: "no images (the first dimension is 0)") }
+        var features = 1
+        for d in images.dimensions.dropFirst() {
+            let (product, overflow) = features.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw DataError.malformed(file: imagesFile, detail: "image dimensions overflow") }
+            features = product
+        }
         guard features > 0 else { throw DataError.malformed(file: imagesFile, detail: "images have no pixels") }
         let maxLabel = labels.bytes.max() ?? 0
         guard maxLabel < 10 else {

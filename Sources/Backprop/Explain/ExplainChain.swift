@@ -31,7 +31,10 @@ public struct ChainExplanation: Explanation {
             throw ExplainError("the chain has three layers: give 3 weights θ and 3 biases b, got \(theta.count) and \(bias.count)")
         }
         guard hidden != .softmax else { throw ExplainError("softmax needs more than one neuron; use relu, sigmoid, tanh or identity") }
-        guard ([x, y] + theta + bias).allSatisfy(\.isFinite) else { throw ExplainError("every input must be a finite number") }
+        try requireFloatRange([x], option: "--x")
+        try requireFloatRange([y], option: "--y")
+        try requireFloatRange(theta, option: "--theta")
+        try requireFloatRange(bias, option: "--bias")
         self.hidden = hidden
         self.x = x
         self.y = y
@@ -99,6 +102,7 @@ public struct ChainExplanation: Explanation {
             DerivationStep("∂C/∂b₂", written + "·1", numbers + "·1", factors.reduce(1, *)),
         ]
 
+        try requireFloatRange(computed: (forward + local + backward + gradients).map(\.value))
         verification = try Self.verify(x: x, y: y, theta: t, bias: b, hidden: g,
                                        explained: gradients.map(\.value))
     }
@@ -130,15 +134,21 @@ public struct ChainExplanation: Explanation {
         let backend = try network.lossAndGradients(inputs: [Float(x)], targets: [Float(y)], count: 1)
         let backendGradients = backend.gradients.flattenedDouble.map { 2 * $0 }
 
+        // The same order as the network's flattened parameters, so the network's kink check
+        // steps the same parameters by the same h as these differences.
         let flat = (0..<3).flatMap { [t[$0], b[$0]] }
         let numeric = centralDifferences(of: { cost($0, x: x, y: y, hidden: g) }, at: flat)
+        let kink = reluKink(architecture: architecture,
+                            parameters: (0..<3).map { DoubleLayerParameters(weight: [t[$0]], bias: [b[$0]]) },
+                            input: [x])
         let names = ["∂C/∂θ₁", "∂C/∂b₁", "∂C/∂θ₂", "∂C/∂b₂", "∂C/∂θ₃", "∂C/∂b₃"]
         let checks = names.indices.map { i in
             GradientCheck(name: names[i], explained: explained[i], graph: params[i].grad,
                           backend: backendGradients[i], finiteDifference: numeric[i])
         }
         return Verification(checks: checks, backendNote:
-            "CPU backend, a 1→1→1→1 network with the loss ½(ŷ − y)²: its gradients ×2 to compare with C = (ŷ − y)²")
+            "CPU backend, a 1→1→1→1 network with the loss ½(ŷ − y)²: its gradients ×2 to compare with C = (ŷ − y)²",
+            finiteDifferenceNote: finiteDifferenceNote(kink, sizes: architecture.sizes))
     }
 
     public func render() -> String {

@@ -81,6 +81,7 @@ public struct EquationsExplanation: Explanation {
             layers[l].weightGradient = (0..<(rows * cols)).map { k in layers[l].delta[k % rows] * previous[k / rows] }
         }
         self.layers = layers
+        try requireFloatRange(computed: [cost] + layers.flatMap { $0.z + $0.a + $0.delta + $0.weightGradient })
 
         verification = try Self.verify(sizes: sizes, activation: activation, parameters: parameters,
                                        input: x, target: y, layers: layers)
@@ -90,13 +91,8 @@ public struct EquationsExplanation: Explanation {
                        input: [Double], target: [Double], layers: [Layer]) throws -> Verification {
         let architecture = try Architecture(sizes: sizes, activations: Array(repeating: activation, count: sizes.count - 1),
                                             loss: .squaredError)
-        let graph = try GraphNetwork(architecture: architecture, parameters: parameters)
-            .lossAndGradients(inputs: input, targets: target, count: 1)
-        let network = try Network(backend: CPUBackend(), architecture: architecture)
-        try network.setParameters(parameters.map(\.float))
-        let backend = try network.lossAndGradients(inputs: input.map(Float.init), targets: target.map(Float.init), count: 1)
-        let numeric = finiteDifferenceGradients(architecture: architecture, parameters: parameters,
-                                                inputs: input, targets: target, count: 1)
+        let oracles = try oracleGradients(architecture: architecture, parameters: parameters,
+                                          input: input, target: target)
         var names: [String] = [], explained: [Double] = []
         for layer in layers {
             let l = superscript(layer.index)
@@ -109,12 +105,13 @@ public struct EquationsExplanation: Explanation {
                 explained.append(layer.delta[i])
             }
         }
-        let g = graph.gradients.flattened, b = backend.gradients.flattenedDouble
         let checks = names.indices.map { k in
-            GradientCheck(name: names[k], explained: explained[k], graph: g[k], backend: b[k], finiteDifference: numeric[k])
+            GradientCheck(name: names[k], explained: explained[k], graph: oracles.graph[k],
+                          backend: oracles.backend[k], finiteDifference: oracles.finiteDifference[k])
         }
         return Verification(checks: checks, backendNote:
-            "CPU backend (Float) with the same weights; its squared error is this C = ½‖a − y‖², no scaling")
+            "CPU backend (Float) with the same weights; its squared error is this C = ½‖a − y‖², no scaling",
+            finiteDifferenceNote: finiteDifferenceNote(oracles.reluKink, sizes: sizes))
     }
 
     public func render() -> String {

@@ -48,7 +48,8 @@ public struct GraphExplanation: Explanation {
     public var expressions: [Expression]
     public var verification: Verification {
         Verification(checks: expressions.flatMap(\.verification.checks),
-                     backendNote: expressions.first?.verification.backendNote ?? "")
+                     backendNote: expressions.first?.verification.backendNote ?? "",
+                     finiteDifferenceNote: expressions.lazy.compactMap(\.verification.finiteDifferenceNote).first)
     }
 
     /// The expressions at `x`, `y`, `z` (defaults: the classic −2, 5, −4).

@@ -59,7 +59,10 @@ public struct PathsExplanation: Explanation {
             throw ExplainError("--weight j,i names w¹ⱼᵢ: j in 1…\(sizes[1]) (layer 1), i in 1…\(sizes[0]) (inputs), "
                                + "got \(weight.j),\(weight.i)")
         }
-        let count = sizes.dropFirst(2).reduce(1, *)
+        guard let count = Self.pathCount(sizes: sizes) else {
+            throw ExplainError("more than \(Self.maximumPaths) paths from each first-layer unit is too many to print; "
+                               + "use fewer or narrower layers")
+        }
         guard count <= Self.maximumPaths else {
             throw ExplainError("\(count) paths from each first-layer unit is too many to print (at most \(Self.maximumPaths)); "
                                + "use fewer or narrower layers")
@@ -97,9 +100,22 @@ public struct PathsExplanation: Explanation {
             }
         }
         firstLayer = all
+        try requireFloatRange(computed: [error] + values.flatMap { $0 } + all.map(\.gradient))
         paths = chosenPaths
         chosen = all[(weight.i - 1) * sizes[1] + (weight.j - 1)]
         verification = try Self.verify(sizes: sizes, weights: weights, input: x, target: t, firstLayer: all)
+    }
+
+    /// The number of paths from a first-layer unit to the outputs, the product of the sizes after
+    /// layer 1; nil once it passes ``maximumPaths``, so that no size list can overflow it.
+    static func pathCount(sizes: [Int]) -> Int? {
+        var count = 1
+        for n in sizes.dropFirst(2) {
+            let (product, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow, product <= maximumPaths else { return nil }
+            count = product
+        }
+        return count
     }
 
     /// Every path from unit `j` of layer 1 to each output, in order of output then units.
@@ -143,21 +159,17 @@ public struct PathsExplanation: Explanation {
         let parameters = zip(weights, sizes.dropFirst()).map {
             DoubleLayerParameters(weight: $0, bias: [Double](repeating: 0, count: $1))
         }
-        let graph = try GraphNetwork(architecture: architecture, parameters: parameters)
-            .lossAndGradients(inputs: input, targets: target, count: 1)
-        let network = try Network(backend: CPUBackend(), architecture: architecture)
-        try network.setParameters(parameters.map(\.float))
-        let backend = try network.lossAndGradients(inputs: input.map(Float.init), targets: target.map(Float.init), count: 1)
-        let numeric = finiteDifferenceGradients(architecture: architecture, parameters: parameters,
-                                                inputs: input, targets: target, count: 1)
+        let oracles = try oracleGradients(architecture: architecture, parameters: parameters,
+                                          input: input, target: target)
         // The first layer's weights lead the flattened order; w¹ⱼᵢ is element (j, i), column-major.
         let checks = firstLayer.map { w in
             let k = (w.j - 1) + (w.i - 1) * sizes[1]
-            return GradientCheck(name: "∂E/∂\(w.name)", explained: w.gradient, graph: graph.gradients[0].weight[k],
-                                 backend: Double(backend.gradients[0].weight[k]), finiteDifference: numeric[k])
+            return GradientCheck(name: "∂E/∂\(w.name)", explained: w.gradient, graph: oracles.graph[k],
+                                 backend: oracles.backend[k], finiteDifference: oracles.finiteDifference[k])
         }
         return Verification(checks: checks, backendNote:
-            "CPU backend (Float), identity activations, zero biases; its squared error ½‖y − t‖² is this E, no scaling")
+            "CPU backend (Float), identity activations, zero biases; its squared error ½‖y − t‖² is this E, no scaling",
+            finiteDifferenceNote: finiteDifferenceNote(oracles.reluKink, sizes: sizes))
     }
 
     public func render() -> String {

@@ -51,6 +51,9 @@ public struct GradientCheck: Codable, Sendable, Equatable {
 /// - graph and by-hand, 1e−10: the same Double arithmetic in another order;
 /// - backend, 1e−4: it computes in Float (ε ≈ 6e−8) from Float copies of the inputs;
 /// - finite differences, 1e−6: h = 1e−5 in Double leaves truncation and rounding near 1e−9.
+///
+/// Finite differences are not a derivative across a kink (ReLU at z = 0): where the function
+/// has one within the step, `finiteDifferenceNote` says so and that check is left out of `passed`.
 public struct Verification: Codable, Sendable {
     public static let graphTolerance = 1e-10
     public static let backendTolerance = 1e-4
@@ -63,11 +66,14 @@ public struct Verification: Codable, Sendable {
     public var byHandDifference: Double?
     public var backendDifference: Double?
     public var finiteDifferenceDifference: Double
+    /// Why the finite differences are not checked (`"n/a: ReLU kink at z¹ = 0 …"`); nil when they are.
+    public var finiteDifferenceNote: String?
     public var passed: Bool
 
-    public init(checks: [GradientCheck], backendNote: String) {
+    public init(checks: [GradientCheck], backendNote: String, finiteDifferenceNote: String? = nil) {
         self.checks = checks
         self.backendNote = backendNote
+        self.finiteDifferenceNote = finiteDifferenceNote
         let explained = checks.map(\.explained)
         func difference(_ values: [Double?]) -> Double? {
             let present = values.compactMap { $0 }
@@ -81,7 +87,7 @@ public struct Verification: Codable, Sendable {
         passed = graphDifference <= Self.graphTolerance
             && (byHandDifference ?? 0) <= Self.graphTolerance
             && (backendDifference ?? 0) <= Self.backendTolerance
-            && finiteDifferenceDifference <= Self.finiteDifferenceTolerance
+            && (finiteDifferenceNote != nil || finiteDifferenceDifference <= Self.finiteDifferenceTolerance)
     }
 
     /// The table of checks and one line per oracle with its difference and tolerance.
@@ -116,9 +122,23 @@ public struct Verification: Codable, Sendable {
         lines.append(verdict("graph", graphDifference, Self.graphTolerance))
         if let d = byHandDifference { lines.append(verdict("by hand", d, Self.graphTolerance)) }
         if let d = backendDifference { lines.append(verdict("backend", d, Self.backendTolerance)) }
-        lines.append(verdict("finite differences", finiteDifferenceDifference, Self.finiteDifferenceTolerance))
+        if let note = finiteDifferenceNote {
+            lines.append("  \(pad("finite differences", 19))\(note)")
+        } else {
+            lines.append(verdict("finite differences", finiteDifferenceDifference, Self.finiteDifferenceTolerance))
+        }
         return lines
     }
+}
+
+/// The note that takes the place of the finite-difference check at a ReLU kink: `z¹` for a
+/// layer of one unit, `z²₃` otherwise. Nil when there is no kink.
+func finiteDifferenceNote(_ kink: ReLUKink?, sizes: [Int]) -> String? {
+    guard let kink else { return nil }
+    let units = kink.layer < sizes.count ? sizes[kink.layer] : 0
+    let z = "z\(superscript(kink.layer))" + (units > 1 ? subscriptIndex(kink.unit) : "")
+    let at = abs(kink.z) < 1e-4 ? "at \(z) = 0" : "within a step h of \(z) = \(num(kink.z))"
+    return "n/a: ReLU kink \(at) (finite differences are not valid there)"
 }
 
 /// Thrown when an explanation's input is not usable.

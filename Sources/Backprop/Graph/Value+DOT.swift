@@ -81,9 +81,12 @@ public func renderSVG(dotFile dotPath: String, to svgPath: String) throws {
     let errors = Pipe()
     process.standardError = errors
     try process.run()
+    // Read to the end before waiting: a child that fills the pipe's buffer (64 KB) blocks
+    // until it is read, and would never exit.
+    let stderr = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     if process.terminationStatus != 0 {
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let message = String(decoding: stderr, as: UTF8.self)
         throw GraphExportError.graphvizFailed(status: process.terminationStatus,
                                               message: message.trimmingCharacters(in: .whitespacesAndNewlines))
     }

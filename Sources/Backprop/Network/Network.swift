@@ -1,3 +1,5 @@
+import Foundation
+
 /// A fully connected network trained by backpropagation. It talks to its backend through the
 /// `Backend` protocol only, so the same code runs on the CPU and on any OpenCL device.
 public final class Network {
@@ -9,6 +11,14 @@ public final class Network {
     /// reproducible from `seed`.
     public init(backend: any Backend, architecture: Architecture, seed: UInt64 = 0) throws {
         try architecture.validate()
+        // Weights, gradients and up to two optimizer states, in Float; refuse before allocating.
+        let sizes = architecture.sizes.map(Double.init)
+        let parameters = zip(sizes, sizes.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 }
+        let needed = parameters * 4 * 4, available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard needed < available else {
+            throw ArchitectureError.invalid(String(format: "%.0f parameters need %.1f GB for weights, gradients and optimizer state; this machine has %.1f GB",
+                                                   parameters, needed / 1e9, available / 1e9))
+        }
         self.backend = backend
         self.architecture = architecture
         let s = architecture.sizes

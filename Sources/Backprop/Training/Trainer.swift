@@ -36,7 +36,8 @@ public final class Trainer {
     public let optimizer: Optimizer
     public let batchSize: Int
     private var rng: SeededGenerator
-    private let workspace: Workspace
+    /// Buffers for `min(batchSize, samples)` columns, made on first use and kept.
+    private var buffers: Workspace?
     private var order: IndexBuffer?
     public private(set) var epochsDone = 0
 
@@ -47,8 +48,16 @@ public final class Trainer {
         self.optimizer = optimizer
         self.batchSize = batchSize
         rng = SeededGenerator(seed: seed &+ 0x7EA1)
-        workspace = try Workspace(backend: network.backend, architecture: network.architecture,
-                                  batchSize: batchSize)
+    }
+
+    /// The workspace for batches from `data`: allocated once, no wider than the data needs
+    /// (a batch size of a billion on a small CSV allocates for the CSV).
+    private func workspace(for data: DeviceDataset) throws -> Workspace {
+        let columns = min(batchSize, data.count)
+        if let buffers, buffers.batchSize >= columns { return buffers }
+        let made = try Workspace(backend: network.backend, architecture: network.architecture, batchSize: columns)
+        buffers = made
+        return made
     }
 
     /// One epoch over `data` in a fresh random order. The last batch may be partial: it uses
@@ -57,6 +66,7 @@ public final class Trainer {
                            progress: ((BatchProgress) throws -> Void)? = nil) throws -> Metrics {
         let backend = network.backend
         try checkShapes(data)
+        let workspace = try workspace(for: data)
         if order == nil || order?.count != data.count { order = try backend.makeIndexBuffer(count: data.count) }
         guard let order else { throw TrainingError.invalidOption("no index buffer") }
         try rng.permutation(data.count).withUnsafeBufferPointer { try backend.upload($0, to: order) }
@@ -84,9 +94,9 @@ public final class Trainer {
                 })
             }
         }
-        let loss = Double(try backend.scalar(workspace.lossSum)) / Double(max(data.count, 1))
+        let loss = Double(try backend.scalar(workspace.lossSum)) / Double(data.count)
         guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: batches, loss: loss) }
-        let accuracy = Double(try backend.scalar(workspace.correct)) / Double(max(data.count, 1))
+        let accuracy = Double(try backend.scalar(workspace.correct)) / Double(data.count)
         epochsDone += 1
         return Metrics(loss: loss, accuracy: accuracy)
     }
@@ -95,6 +105,7 @@ public final class Trainer {
     public func evaluate(_ data: DeviceDataset) throws -> Metrics {
         let backend = network.backend
         try checkShapes(data)
+        let workspace = try workspace(for: data)
         try backend.fill(workspace.lossSum, with: 0)
         try backend.fill(workspace.correct, with: 0)
         var offset = 0
@@ -111,9 +122,10 @@ public final class Trainer {
             try backend.countCorrect(output: output, targets: y, into: workspace.correct)
             offset += n
         }
-        let total = Double(max(data.count, 1))
-        return Metrics(loss: Double(try backend.scalar(workspace.lossSum)) / total,
-                       accuracy: Double(try backend.scalar(workspace.correct)) / total)
+        let total = Double(data.count)
+        let loss = Double(try backend.scalar(workspace.lossSum)) / total
+        guard loss.isFinite else { throw TrainingError.diverged(epoch: epochsDone, step: 0, loss: loss) }
+        return Metrics(loss: loss, accuracy: Double(try backend.scalar(workspace.correct)) / total)
     }
 
     /// Trains for `epochs` epochs, evaluating on `test` (if any) after each, and reports each epoch.
@@ -131,6 +143,7 @@ public final class Trainer {
     }
 
     private func checkShapes(_ data: DeviceDataset) throws {
+        guard data.count > 0 else { throw TrainingError.invalidOption("the dataset has no samples") }
         let sizes = network.architecture.sizes
         guard data.inputs.rows == sizes[0] else {
             throw TrainingError.invalidOption("the data has \(data.inputs.rows) features but the network expects \(sizes[0]) inputs")
@@ -149,7 +162,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .invalidOption(message): message
         case let .diverged(epoch, step, loss):
-            "training diverged: the loss became \(loss) in epoch \(epoch) by step \(step); try a smaller learning rate (--lr)"
+            step == 0
+                ? "training diverged: the test loss became \(loss) after epoch \(epoch); try a smaller learning rate (--lr)"
+                : "training diverged: the loss became \(loss) in epoch \(epoch) by step \(step); try a smaller learning rate (--lr)"
         }
     }
 }

@@ -8,14 +8,15 @@ struct ExplainPaths: ParsableCommand {
         abstract: "A linear network, E = ½Σ(t − y)²: ∂E/∂w¹ⱼᵢ = xᵢ·Σₖ δₖ·Σ_paths Π(weights), equal to backprop's gradient."
     )
 
-    @Option(help: ArgumentHelp("Layer sizes, input first (at most 8 units each).", valueName: "n0,n1,…"))
-    var sizes = "2,2,2,2"
-    @Option(help: ArgumentHelp("The input x (default 1,0.5,…).", valueName: "x1,x2,…")) var input: String?
-    @Option(help: ArgumentHelp("The target t (default 1,0,…).", valueName: "t1,t2,…")) var target: String?
+    @OptionGroup var example: ExampleNetworkOptions<Defaults>
     @Option(help: ArgumentHelp("The first-layer weight w¹ⱼᵢ to show path by path (1-based).", valueName: "j,i"))
     var weight = "1,1"
     @Option(help: "Seed for the example weights.") var seed: UInt64 = 3
     @OptionGroup var output: ExplainOutput
+
+    enum Defaults: ExampleNetworkDefaults {
+        static let sizes = "2,2,2,2", inputDefault = "1,0.5,…", targetSymbol = "t"
+    }
 
     func run() throws {
         let ji = try parseNumbers(weight, option: "--weight", count: 2)
@@ -23,9 +24,9 @@ struct ExplainPaths: ParsableCommand {
             throw ExplainError("--weight takes two whole numbers j,i, got '\(weight)'")
         }
         let explanation = try PathsExplanation(
-            sizes: try parseNumbers(sizes, option: "--sizes").map(layerSize),
-            input: try input.map { try parseNumbers($0, option: "--input") },
-            target: try target.map { try parseNumbers($0, option: "--target") },
+            sizes: try example.layerSizes(),
+            input: try example.inputValues(),
+            target: try example.targetValues(),
             weight: (Int(ji[0]), Int(ji[1])), seed: seed)
         try output.emit(explanation)
     }

@@ -1,0 +1,228 @@
+import Foundation
+
+/// What training produced, as stored in a model file.
+public struct TrainingInfo: Sendable, Equatable, Codable {
+    /// Epochs trained in all, across resumed runs.
+    public var epochs: Int
+    public var seed: UInt64
+    public var optimizer: OptimizerKind
+    /// The learning rate the next epoch would use (after the per-epoch decay).
+    public var learningRate: Float
+    public var train: Metrics
+    public var test: Metrics?
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, seed, optimizer, learningRate = "learning_rate", train, test
+    }
+
+    public init(epochs: Int, seed: UInt64, optimizer: OptimizerKind, learningRate: Float,
+                train: Metrics, test: Metrics?) {
+        self.epochs = epochs; self.seed = seed; self.optimizer = optimizer
+        self.learningRate = learningRate; self.train = train; self.test = test
+    }
+}
+
+/// A trained network on disk, in the safetensors format: one F32 tensor per weight and bias,
+/// named `layers.N.weight` (shape `[out, in]`, row-major, as PyTorch's `nn.Linear` stores it)
+/// and `layers.N.bias` (shape `[out]`); everything else in `__metadata__`, as JSON strings:
+///
+/// | key               | value                                                    |
+/// |-------------------|----------------------------------------------------------|
+/// | `format`          | `backprop`                                               |
+/// | `format_version`  | `1`                                                      |
+/// | `architecture`    | `{"sizes": […], "activations": […], "loss": "…"}`        |
+/// | `standardization` | `{"mean": […], "std": […]}` (inputs: `x' = (x − mean)/std`) |
+/// | `class_names`     | `["0", "1", …]`                                          |
+/// | `feature_names`   | the CSV columns the inputs came from                     |
+/// | `training`        | epochs, seed, optimizer, learning rate, final metrics    |
+public struct ModelFile: Sendable, Equatable {
+    public static let formatVersion = 1
+
+    public var architecture: Architecture
+    /// Per layer, the weight `out × in` column-major (as ``Network`` holds it) and the bias.
+    public var parameters: [LayerParameters]
+    public var standardization: Standardization?
+    public var classNames: [String]?
+    public var featureNames: [String]?
+    public var training: TrainingInfo?
+
+    public init(architecture: Architecture, parameters: [LayerParameters],
+                standardization: Standardization? = nil, classNames: [String]? = nil,
+                featureNames: [String]? = nil, training: TrainingInfo? = nil) {
+        self.architecture = architecture; self.parameters = parameters
+        self.standardization = standardization; self.classNames = classNames
+        self.featureNames = featureNames; self.training = training
+    }
+
+    // MARK: Saving
+
+    /// The safetensors bytes of this model. Refuses parameters that are not finite, so a
+    /// diverged network never replaces a good file.
+    public func serialized(file: String = "model") throws -> [UInt8] {
+        try check(file: file)
+        var tensors = [(name: String, tensor: Safetensors.Tensor)]()
+        for (l, p) in parameters.enumerated() {
+            let out = architecture.sizes[l + 1], inputs = architecture.sizes[l]
+            var rowMajor = [Float](repeating: 0, count: out * inputs)
+            for i in 0..<out { for j in 0..<inputs { rowMajor[i * inputs + j] = p.weight[i + j * out] } }
+            tensors.append(("layers.\(l).weight", .init(shape: [out, inputs], floats: rowMajor)))
+            tensors.append(("layers.\(l).bias", .init(shape: [out], floats: p.bias)))
+        }
+        var metadata = ["format": "backprop", "format_version": String(Self.formatVersion),
+                        "architecture": try json(architecture)]
+        if let standardization { metadata["standardization"] = try json(standardization) }
+        if let classNames { metadata["class_names"] = try json(classNames) }
+        if let featureNames { metadata["feature_names"] = try json(featureNames) }
+        if let training { metadata["training"] = try json(training) }
+        return try Safetensors(tensors: tensors, metadata: metadata).serialized()
+    }
+
+    /// Writes the model to `path` atomically (see ``AtomicFile``): the previous file stays
+    /// intact unless the new one is complete and on disk.
+    public func save(to path: String) throws {
+        try save(to: path, beforeRename: {})
+    }
+
+    func save(to path: String, beforeRename: () throws -> Void) throws {
+        try AtomicFile.write(try serialized(file: path), to: path, beforeRename: beforeRename)
+    }
+
+    // MARK: Loading
+
+    public static func load(_ path: String) throws -> ModelFile {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelFileError.unreadable(file: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw ModelFileError.unreadable(file: path, reason: "it is a directory") }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ModelFileError.unreadable(file: path, reason: error.localizedDescription)
+        }
+        return try parse(Array(data), file: path)
+    }
+
+    /// Reads a model from safetensors bytes, checking every tensor against the architecture
+    /// in the metadata. Errors name `file`, the tensor or metadata field, and what was expected.
+    public static func parse(_ bytes: [UInt8], file: String) throws -> ModelFile {
+        func fail(_ detail: String) -> ModelFileError { .malformed(file: file, detail: detail) }
+        let container = try Safetensors.parse(bytes, file: file)
+        let meta = container.metadata
+        guard meta["format"] == "backprop" else {
+            throw fail("metadata \"format\" is \(meta["format"].map { "\"\($0)\"" } ?? "missing"): expected \"backprop\" (a model written by backprop train --save)")
+        }
+        guard let version = meta["format_version"].flatMap({ Int($0) }) else {
+            throw fail("metadata \"format_version\" is missing or not an integer: expected \(formatVersion)")
+        }
+        guard version == formatVersion else {
+            throw fail("metadata \"format_version\" is \(version): this build reads version \(formatVersion)")
+        }
+        let architectureShape = "{\"sizes\": [...], \"activations\": [...], \"loss\": \"...\"}"
+        guard let architecture: Architecture = try decode("architecture", meta, file: file, expected: architectureShape) else {
+            throw fail("metadata \"architecture\" is missing: expected JSON \(architectureShape)")
+        }
+        do { try architecture.validate() } catch {
+            throw fail("metadata \"architecture\": \(error)")
+        }
+
+        var parameters = [LayerParameters]()
+        let sizes = architecture.sizes
+        for l in 0..<architecture.layerCount {
+            let out = sizes[l + 1], inputs = sizes[l]
+            let rowMajor = try floats(container, "layers.\(l).weight", shape: [out, inputs], file: file)
+            var weight = [Float](repeating: 0, count: rowMajor.count)
+            for i in 0..<out { for j in 0..<inputs { weight[i + j * out] = rowMajor[i * inputs + j] } }
+            let bias = try floats(container, "layers.\(l).bias", shape: [out], file: file)
+            parameters.append(LayerParameters(weight: weight, bias: bias))
+        }
+        let expectedNames = Set((0..<architecture.layerCount).flatMap { ["layers.\($0).weight", "layers.\($0).bias"] })
+        if let extra = container.tensors.map(\.name).first(where: { !expectedNames.contains($0) }) {
+            throw fail("tensor \"\(extra)\" is not part of the architecture \(architecture) (expected layers.0 to layers.\(architecture.layerCount - 1))")
+        }
+
+        let model = ModelFile(
+            architecture: architecture, parameters: parameters,
+            standardization: try decode("standardization", meta, file: file, expected: "{\"mean\": [...], \"std\": [...]}"),
+            classNames: try decode("class_names", meta, file: file, expected: "a list of strings"),
+            featureNames: try decode("feature_names", meta, file: file, expected: "a list of strings"),
+            training: try decode("training", meta, file: file, expected: "{\"epochs\", \"seed\", \"optimizer\", \"learning_rate\", \"train\", \"test\"}"))
+        try model.check(file: file)
+        return model
+    }
+
+    /// The first tensor holding a NaN or an infinity (`"layers.1.weight"`), or nil.
+    public var firstNonFiniteParameter: String? {
+        for (l, p) in parameters.enumerated() {
+            if p.weight.contains(where: { !$0.isFinite }) { return "layers.\(l).weight" }
+            if p.bias.contains(where: { !$0.isFinite }) { return "layers.\(l).bias" }
+        }
+        return nil
+    }
+
+    /// Consistency of everything but the tensors' presence: shapes, finiteness, metadata sizes.
+    func check(file: String) throws {
+        func fail(_ detail: String) -> ModelFileError { .malformed(file: file, detail: detail) }
+        let sizes = architecture.sizes
+        guard parameters.count == architecture.layerCount else {
+            throw fail("\(parameters.count) layers of parameters for the \(architecture.layerCount) layers of \(architecture)")
+        }
+        for (l, p) in parameters.enumerated() {
+            guard p.weight.count == sizes[l] * sizes[l + 1], p.bias.count == sizes[l + 1] else {
+                throw fail("layer \(l): \(p.weight.count) weights and \(p.bias.count) biases, expected \(sizes[l + 1])×\(sizes[l]) and \(sizes[l + 1])")
+            }
+            if let k = p.weight.firstIndex(where: { !$0.isFinite }) {
+                throw fail("tensor \"layers.\(l).weight\": element \(k) is \(p.weight[k]): expected finite numbers")
+            }
+            if let k = p.bias.firstIndex(where: { !$0.isFinite }) {
+                throw fail("tensor \"layers.\(l).bias\": element \(k) is \(p.bias[k]): expected finite numbers")
+            }
+        }
+        if let s = standardization {
+            guard s.mean.count == sizes[0], s.std.count == sizes[0] else {
+                throw fail("metadata \"standardization\": \(s.mean.count) means and \(s.std.count) standard deviations, expected \(sizes[0]) of each (one per input)")
+            }
+            guard s.mean.allSatisfy(\.isFinite), s.std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw fail("metadata \"standardization\": expected finite means and positive finite standard deviations")
+            }
+        }
+        if let names = classNames, names.count != sizes[sizes.count - 1] {
+            throw fail("metadata \"class_names\": \(names.count) names, expected \(sizes[sizes.count - 1]) (one per output)")
+        }
+        if let names = featureNames, names.count != sizes[0] {
+            throw fail("metadata \"feature_names\": \(names.count) names, expected \(sizes[0]) (one per input)")
+        }
+        if let t = training, t.epochs < 0 {
+            throw fail("metadata \"training\": epochs \(t.epochs), expected zero or more")
+        }
+    }
+
+    private static func floats(_ container: Safetensors, _ name: String, shape: [Int], file: String) throws -> [Float] {
+        guard let tensor = container[name] else {
+            throw ModelFileError.malformed(file: file, detail: "tensor \"\(name)\" is missing: expected shape \(shape) of F32")
+        }
+        guard tensor.shape == shape else {
+            throw ModelFileError.malformed(file: file, detail: "tensor \"\(name)\" has shape \(tensor.shape): the architecture needs \(shape)")
+        }
+        guard let values = tensor.floats else {
+            throw ModelFileError.malformed(file: file, detail: "tensor \"\(name)\" has dtype \(tensor.dtype): expected F32")
+        }
+        return values
+    }
+
+    private static func decode<T: Decodable>(_ key: String, _ meta: [String: String], file: String,
+                                             expected: String) throws -> T? {
+        guard let text = meta[key] else { return nil }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try decoder.decode(T.self, from: Data(text.utf8)) } catch {
+            throw ModelFileError.malformed(file: file, detail: "metadata \"\(key)\" is not valid: expected JSON \(expected)")
+        }
+    }
+
+    private func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+@testable import Backprop
+
+/// One bad input given to the `backprop` command: the files it finds in its folder, its
+/// arguments (`$DIR` stands for that folder), the fragment its one-line error must contain
+/// (`$DIR` substituted too) and its exit status.
+struct BadInput: Sendable, CustomTestStringConvertible {
+    var name: String
+    var files: [String: [UInt8]]
+    var arguments: [String]
+    var message: String
+    var status: Int32 = 1
+    /// When set, the error must also start by naming this file (`$DIR` substituted).
+    var file: String? = nil
+    var testDescription: String { name }
+}
+
+/// An MNIST folder of two 2×2 images per split, with `replacing` files swapped in.
+func idxFolder(replacing: [String: [UInt8]]) -> [String: [UInt8]] {
+    var files = ["train-images-idx3-ubyte": idx([2, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7]),
+                 "train-labels-idx1-ubyte": idx([2], [0, 1]),
+                 "t10k-images-idx3-ubyte": idx([2, 2, 2], [7, 6, 5, 4, 3, 2, 1, 0]),
+                 "t10k-labels-idx1-ubyte": idx([2], [1, 0])]
+    files.merge(replacing) { $1 }
+    return files
+}
+
+func csv(_ text: String) -> [String: [UInt8]] { ["t.csv": Array(text.utf8)] }
+
+/// A valid 2-input, 2-class model (all weights zero) and a 3-feature CSV that does not fit it.
+let fitting: [String: [UInt8]] = [
+    "m.safetensors": safetensorsBytes("{\(validMetadata),\(validTensors)}"),
+    "three.csv": Array("a,b,c,label\n1,2,3,0\n4,5,6,1\n7,8,9,0\n1,1,1,1\n".utf8),
+    "classes.csv": Array("a,b,label\n1,2,0\n3,4,1\n5,6,2\n".utf8),
+]
+
+let trainArgs = ["train", "--epochs", "1", "--hidden", "4"]
+
+let commandInputs: [BadInput] = [
+    // IDX
+    BadInput(name: "IDX wrong magic", files: idxFolder(replacing: ["train-images-idx3-ubyte": [0x12, 0x34, 8, 1, 0, 0, 0, 1, 9]]),
+             arguments: trainArgs + ["--data", "$DIR"], message: "$DIR/train-images-idx3-ubyte: wrong magic number 0x12340801"),
+    BadInput(name: "IDX truncated data", files: idxFolder(replacing: ["t10k-images-idx3-ubyte": idx([2, 2, 2], [1, 2, 3, 4, 5])]),
+             arguments: trainArgs + ["--data", "$DIR"], message: "$DIR/t10k-images-idx3-ubyte: truncated: dimensions 2×2×2 need 8 bytes of data, found 5"),
+    BadInput(name: "IDX dimensions overflow", files: idxFolder(replacing: ["train-images-idx3-ubyte": idx([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], [])]),
+             arguments: trainArgs + ["--data", "$DIR"], message: "$DIR/train-images-idx3-ubyte: dimensions 4294967295×4294967295×4294967295 need more bytes than the file's 16"),
+    BadInput(name: "IDX dimensions exceed the file", files: idxFolder(replacing: ["train-images-idx3-ubyte": idx([60000, 28, 28], [1, 2, 3])]),
+             arguments: trainArgs + ["--data", "$DIR"], message: "need more bytes than the file's 19"),
+    BadInput(name: "IDX image and label counts differ", files: idxFolder(replacing: ["train-labels-idx1-ubyte": idx([3], [0, 1, 2])]),
+             arguments: trainArgs + ["--data", "$DIR"], message: "$DIR/train-labels-idx1-ubyte: 3 labels for the 2 images of $DIR/train-images-idx3-ubyte"),
+    BadInput(name: "IDX label not a digit", files: idxFolder(replacing: ["t10k-labels-idx1-ubyte": idx([2], [1, 12])]),
+             arguments: trainArgs + ["--data", "$DIR"], message: "label 12 found: expected digits 0 to 9"),
+    BadInput(name: "IDX folder missing", files: [:], arguments: trainArgs + ["--data", "$DIR/nowhere"],
+             message: "cannot read $DIR/nowhere: no such file or folder"),
+
+    // CSV
+    BadInput(name: "CSV empty", files: csv(""), arguments: trainArgs + ["--data", "$DIR/t.csv"], message: "$DIR/t.csv: empty file"),
+    BadInput(name: "CSV header only", files: csv("a,label\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"], message: "$DIR/t.csv: no data rows"),
+    BadInput(name: "CSV ragged", files: csv("a,label\n1,0\n2,1,5\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "$DIR/t.csv: line 3: 3 fields, expected 2"),
+    BadInput(name: "CSV non-numeric cell", files: csv("a,label\n1,0\nx,1\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "$DIR/t.csv: line 3: \"x\" in column \"a\" is not a number"),
+    BadInput(name: "CSV no label column", files: csv("a,b\n1,2\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "$DIR/t.csv: line 1: no label column \"label\""),
+    BadInput(name: "CSV label not an integer", files: csv("a,label\n1,0\n2,0.5\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "line 3: label \"0.5\" in column \"label\" is not a class number"),
+    BadInput(name: "CSV negative label", files: csv("a,label\n1,-1\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "line 2: label \"-1\" in column \"label\" is not a class number"),
+    BadInput(name: "CSV NaN", files: csv("a,label\n1,0\nNaN,1\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "line 3: \"NaN\" in column \"a\" is not a finite number"),
+    BadInput(name: "CSV Inf", files: csv("a,label\n-inf,0\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "line 2: \"-inf\" in column \"a\" is not a finite number"),
+    BadInput(name: "CSV one class", files: csv("a,label\n1,0\n2,0\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "every label is 0"),
+    BadInput(name: "CSV --label names no column", files: csv("a,label\n1,0\n2,1\n"),
+             arguments: trainArgs + ["--data", "$DIR/t.csv", "--label", "kind"], message: "no label column \"kind\""),
+    BadInput(name: "CSV not UTF-8", files: ["t.csv": [0x61, 0x2C, 0xFF, 0xFE, 0x0A]], arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "$DIR/t.csv: not UTF-8 text"),
+
+    // CLI values
+    BadInput(name: "batch size 0", files: [:], arguments: ["train", "--batch-size", "0"], message: "--batch-size must be at least 1, got 0"),
+    BadInput(name: "negative learning rate", files: [:], arguments: ["train", "--lr", "-0.5"], message: "--lr must be a positive number, got -0.5"),
+    BadInput(name: "NaN learning rate", files: [:], arguments: ["train", "--lr", "nan"], message: "--lr must be a positive number, got nan"),
+    BadInput(name: "test split 1.5", files: [:], arguments: ["train", "--test-split", "1.5"],
+             message: "--test-split must be between 0 and 1 (exclusive), got 1.5"),
+    BadInput(name: "test split 0", files: [:], arguments: ["train", "--test-split", "0"], message: "--test-split must be between 0 and 1"),
+    BadInput(name: "zero epochs", files: [:], arguments: ["train", "--epochs", "0"], message: "--epochs must be at least 1, got 0"),
+    BadInput(name: "layer size 0", files: [:], arguments: ["train", "--hidden", "64,0"], message: "--hidden takes positive layer sizes"),
+    BadInput(name: "layer size not a number", files: [:], arguments: ["train", "--hidden", "64,big"], message: "--hidden takes positive layer sizes"),
+    BadInput(name: "negative weight decay", files: [:], arguments: ["train", "--weight-decay=-1"], message: "--weight-decay must be zero or positive"),
+    BadInput(name: "batch size not a number", files: [:], arguments: ["train", "--batch-size", "many"],
+             message: "The value 'many' is invalid for '--batch-size <batch-size>'", status: 64),
+    BadInput(name: "unknown activation", files: [:], arguments: ["train", "--activation", "swish"],
+             message: "The value 'swish' is invalid for '--activation <activation>'", status: 64),
+    BadInput(name: "resumed layer sizes do not match the data", files: fitting,
+             arguments: trainArgs + ["--data", "$DIR/three.csv", "--resume", "$DIR/m.safetensors"],
+             message: "$DIR/three.csv: 3 features, but the model $DIR/m.safetensors expects 2 inputs"),
+    BadInput(name: "evaluated model does not match the data", files: fitting,
+             arguments: ["evaluate", "--model", "$DIR/m.safetensors", "--data", "$DIR/three.csv"],
+             message: "$DIR/three.csv: 3 features, but the model $DIR/m.safetensors expects 2 inputs"),
+    BadInput(name: "evaluated labels beyond the model's classes", files: fitting,
+             arguments: ["evaluate", "--model", "$DIR/m.safetensors", "--data", "$DIR/classes.csv"],
+             message: "$DIR/classes.csv: label 2 on line 4 is not one of the model's 2 classes"),
+    BadInput(name: "predicted inputs do not match the model", files: fitting,
+             arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/three.csv"],
+             message: "$DIR/three.csv: 3 features, but the model $DIR/m.safetensors expects 2 inputs"),
+    BadInput(name: "model file missing", files: [:], arguments: ["evaluate", "--model", "$DIR/none.safetensors"],
+             message: "cannot read $DIR/none.safetensors: no such file"),
+    BadInput(name: "resume from a file that is not a model", files: csv("a,label\n1,0\n2,1\n"),
+             arguments: trainArgs + ["--data", "$DIR/t.csv", "--resume", "$DIR/t.csv"],
+             message: "$DIR/t.csv: header length"),
+    BadInput(name: "predict output into a missing folder", files: fitting,
+             arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/classes.csv", "--output", "$DIR/no/p.csv"],
+             message: "cannot write $DIR/no/p.csv: cannot create a temporary file in $DIR/no"),
+]
+
+/// Every malformed model file, through the command that reads models.
+let modelInputs: [BadInput] = malformedModels.map { model in
+    BadInput(name: "model: \(model.name)",
+             files: ["m.safetensors": model.bytes, "t.csv": Array("a,b,label\n1,2,0\n3,4,1\n".utf8)],
+             arguments: ["evaluate", "--model", "$DIR/m.safetensors", "--data", "$DIR/t.csv"],
+             message: model.message, file: "$DIR/m.safetensors")
+}
+
+let badInputs = commandInputs + modelInputs
+
+@Suite("Bad input: the command fails with a one-line error naming the problem")
+struct BadInputTests {
+    /// 200 000 columns over 200 000 blank lines: reserving columns × lines floats would ask
+    /// for 160 GB before the first row is read.
+    @Test("a wide header over many blank lines is an error, not a huge allocation")
+    func wideEmptyCSV() {
+        let header = (0..<200_000).map { "c\($0)," }.joined() + "label"
+        let text = header + String(repeating: "\n", count: 200_000) + "1,0\n"
+        let error = errorText { _ = try CSVTable.parse(text, file: "wide.csv") }
+        #expect(error?.contains("wide.csv: line 2: 1 fields, expected 200001") == true, "got \(error ?? "no error")")
+    }
+
+    @Test("each bad input gives its error and exit status, and no crash", arguments: badInputs)
+    func badInput(_ input: BadInput) throws {
+        let dir = try temporaryDirectory()
+        for (name, bytes) in input.files { try Data(bytes).write(to: dir.appendingPathComponent(name)) }
+        let result = try backprop(input.arguments.map { $0.replacingOccurrences(of: "$DIR", with: dir.path) }, in: dir)
+        let message = input.message.replacingOccurrences(of: "$DIR", with: dir.path)
+        #expect(result.status == input.status, "\(input.name): exit \(result.status); stderr: \(result.stderr)")
+        let firstLine = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(firstLine.hasPrefix("Error: ") && firstLine.contains(message),
+                "\(input.name): expected \"\(message)\" in the first line of: \(result.stderr)")
+        if let file = input.file?.replacingOccurrences(of: "$DIR", with: dir.path) {
+            #expect(firstLine.hasPrefix("Error: \(file): "), "\(input.name): the error does not name \(file): \(result.stderr)")
+        }
+        if input.status == 1 {
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(input.name): more than one line: \(result.stderr)")
+        }
+    }
+}

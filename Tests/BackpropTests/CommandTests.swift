@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import Backprop
+
+/// Three Gaussian blobs in 4-D as a CSV file (header `x0,…,x3,label`); returns its path.
+func blobsCSV(in dir: URL, name: String = "blobs.csv", label: Bool = true) throws -> String {
+    let data = Synthetic.blobs(classes: 3, features: 4, perClass: 30, seed: 6)
+    var lines = [((0..<4).map { "x\($0)" } + (label ? ["label"] : [])).joined(separator: ",")]
+    for j in 0..<data.count {
+        lines.append((data.inputs[(j * 4)..<(j * 4 + 4)].map { "\($0)" } + (label ? ["\(data.labels[j])"] : []))
+            .joined(separator: ","))
+    }
+    let path = dir.appendingPathComponent(name).path
+    try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+@Suite("The train --save, evaluate and predict commands")
+struct CommandTests {
+    @Test("a saved model evaluates and predicts as the library does, with or without a label column")
+    func saveEvaluatePredict() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let trained = try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "3", "--save", "m.safetensors"], in: dir)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let model = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
+        #expect(model.training?.epochs == 3)
+        #expect(model.featureNames == ["x0", "x1", "x2", "x3"])
+        #expect(model.classNames == ["0", "1", "2"])
+        #expect(model.standardization?.mean.count == 4)
+
+        // evaluate --json against the library's evaluation of the same rows.
+        let evaluated = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--json"], in: dir)
+        try #require(evaluated.status == 0, "\(evaluated.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
+        let (_, rows) = try DataSource.loadForEvaluation(data, model: model, modelFile: "m")
+        let expected = try Evaluation(network: try Network(backend: CPUBackend(), model: model), data: rows)
+        #expect(json["samples"] as? Int == 90)
+        #expect(json["accuracy"] as? Double == expected.metrics.accuracy)
+        #expect(json["confusion"] as? [[Int]] == expected.confusion)
+
+        // predict: the label column is optional; probabilities are the network's outputs.
+        let withLabel = try backprop(["predict", "--model", "m.safetensors", "--input", data], in: dir)
+        let unlabelled = try blobsCSV(in: dir, name: "inputs.csv", label: false)
+        let withoutLabel = try backprop(["predict", "--model", "m.safetensors", "--input", unlabelled, "--output", "p.csv"], in: dir)
+        try #require(withLabel.status == 0 && withoutLabel.status == 0, "\(withLabel.stderr) \(withoutLabel.stderr)")
+        let written = try String(contentsOf: dir.appendingPathComponent("p.csv"), encoding: .utf8)
+        #expect(written == withLabel.stdout)
+        let lines = written.split(separator: "\n")
+        #expect(lines.first == "class,p_0,p_1,p_2")
+        #expect(lines.count == 91)
+        let x = rows.inputs                                  // already standardized by the loader
+        let probabilities = try Network(backend: CPUBackend(), model: model).predict(inputs: x, count: 90)
+        for (j, line) in lines.dropFirst().enumerated() {
+            let cells = line.split(separator: ",")
+            let p = cells.dropFirst().compactMap { Float($0) }
+            #expect(p == Array(probabilities[(j * 3)..<(j * 3 + 3)]), "row \(j)")
+            #expect(cells.first.map(String.init) == String(Network.predictedClass(probabilities[(j * 3)..<(j * 3 + 3)])))
+        }
+    }
+
+    @Test("train --resume continues the saved network and counts its epochs")
+    func resume() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let first = try backprop(["train", "--data", data, "--hidden", "6", "--epochs", "2", "--save", "m.safetensors"], in: dir)
+        try #require(first.status == 0, "\(first.stderr)")
+        let before = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
+        let second = try backprop(["train", "--data", data, "--epochs", "1", "--resume", "m.safetensors",
+                                   "--save", "m.safetensors", "--hidden", "99"], in: dir)
+        try #require(second.status == 0, "\(second.stderr)")
+        let after = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
+        #expect(after.architecture == before.architecture, "the saved architecture wins over --hidden")
+        #expect(after.training?.epochs == 3)
+        #expect(after.standardization == before.standardization)
+        #expect(after.parameters != before.parameters)
+    }
+
+    @Test("training that diverges stops with a one-line error and keeps the last good model on disk")
+    func divergenceKeepsModel() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let path = dir.appendingPathComponent("m.safetensors")
+        let good = try backprop(["train", "--data", data, "--hidden", "6", "--epochs", "1", "--save", "m.safetensors"], in: dir)
+        try #require(good.status == 0, "\(good.stderr)")
+        let bytes = try Data(contentsOf: path)
+
+        let diverged = try backprop(["train", "--data", data, "--epochs", "3", "--optimizer", "sgd", "--lr", "1e30",
+                                     "--resume", "m.safetensors", "--save", "m.safetensors"], in: dir)
+        #expect(diverged.status == 1)
+        let lines = diverged.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(diverged.stderr)")
+        #expect(diverged.stderr.contains("training diverged") && diverged.stderr.contains("epoch 1"), "\(diverged.stderr)")
+        #expect(diverged.stderr.contains("try a smaller learning rate (--lr)"), "\(diverged.stderr)")
+        #expect(diverged.stderr.contains("m.safetensors was left as it was"), "\(diverged.stderr)")
+        #expect(try Data(contentsOf: path) == bytes)
+        #expect(try ModelFile.load(path.path).firstNonFiniteParameter == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }.isEmpty)
+    }
+}
