@@ -185,11 +185,25 @@ def summarize(tool):
     return out
 
 
+def paired_ratios(ours, peer, key):
+    """ours/peer per round, pairing the runs of the same round."""
+    return [o[key]["median"] / p[key]["median"] for o, p in zip(ours.runs, peer.runs)
+            if key in o and key in p and p[key]["median"] > 0]
+
+
 def paired_ratio(ours, peer, key):
-    """Median over rounds of ours/peer, pairing the runs of the same round."""
-    ratios = [o[key]["median"] / p[key]["median"] for o, p in zip(ours.runs, peer.runs)
-              if key in o and key in p and p[key]["median"] > 0]
+    """Median over rounds of ours/peer."""
+    ratios = paired_ratios(ours, peer, key)
     return statistics.median(ratios) if ratios else None
+
+
+def ratio_cell(ours, peer, key):
+    """'×median (lowest–highest round)', or '–'."""
+    rs = paired_ratios(ours, peer, key)
+    if not rs:
+        return "–"
+    spread = f" ({fmt_ratio(min(rs))[1:]}–{fmt_ratio(max(rs))[1:]})" if len(rs) > 1 else ""
+    return fmt_ratio(statistics.median(rs)) + spread
 
 
 def ordered_keys(tools):
@@ -199,7 +213,14 @@ def ordered_keys(tools):
         for run in t.runs:
             for k in run:
                 keys.setdefault(k, len(keys))
-    return sorted(keys, key=lambda k: (GROUPS.index(k.split("/")[0]) if k.split("/")[0] in GROUPS else 9, keys[k]))
+    return sorted(keys, key=lambda k: (CANONICAL.index(k) if k in CANONICAL else len(CANONICAL), keys[k]))
+
+
+# The suite's keys in reading order (saved JSON sorts keys alphabetically, so order comes from here).
+CANONICAL = ([f"gemm/NN/{s}x{s}x{s}" for s in (128, 256, 512, 1024, 2048)]
+             + ["gemm/NN/128x128x784", "gemm/NT/128x784x128", "gemm/TN/784x128x128"]
+             + [f"elementwise/{op}/{n}" for n in (65536, 16777216) for op in ("relu", "relu_backward", "hadamard")]
+             + ["train/784-128-10/b128", "train/784-128-10/b32", "train/784-512-512-10/b128"])
 
 
 def fmt_ratio(r):
@@ -311,6 +332,7 @@ def markdown(env, tools, train98, goals):
     if env["quick"]:
         lines += ["**Quick smoke run**: it checks that every benchmark runs; its numbers are not results.", ""]
     lines += ["Median (min–max) per tool, then ours/peer (> 1: ours is faster; the paired median over rounds). "
+              "The ratio table gives the lowest and highest round in brackets. "
               "OpenCL peers are compared with our OpenCL backend, CPU peers with our CPU backend.", ""]
     head = ["workload", "unit"] + [t.label for t in avail]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -328,11 +350,11 @@ def markdown(env, tools, train98, goals):
         head = ["workload"] + [f"ours/{t.label}" for t in ratio_cols] + (["OpenCL/CPU (ours)"] if cl_vs_cpu else [])
         lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for key in keys:
-            cells = [paired_ratio(by[ours_of[t.family]], t, key) for t in ratio_cols]
+            cells = [ratio_cell(by[ours_of[t.family]], t, key) for t in ratio_cols]
             if cl_vs_cpu:
-                cells.append(paired_ratio(by["backprop-opencl"], by["backprop"], key))
-            if any(c is not None for c in cells):
-                lines.append(f"| {key} | " + " | ".join(fmt_ratio(c) for c in cells) + " |")
+                cells.append(ratio_cell(by["backprop-opencl"], by["backprop"], key))
+            if any(c != "–" for c in cells):
+                lines.append(f"| {key} | " + " | ".join(cells) + " |")
     missing = [t for t in tools if not t.runs]
     if missing:
         lines += ["", "| tool | status |", "|---|---|"]
@@ -353,6 +375,23 @@ def markdown(env, tools, train98, goals):
     return "\n".join(lines)
 
 
+def render_saved(args):
+    """Prints (and with --markdown writes) the table of a saved run."""
+    with open(args.from_json) as f:
+        raw = json.load(f)
+    tools = []
+    for d in raw["tools"]:
+        t = Tool(d["name"], d["label"], d["family"], d["command"], why=d["why_not"])
+        t.runs, t.errors, t.meta = d["runs"], d["errors"], d["meta"]
+        tools.append(t)
+    text = markdown(raw["environment"], tools, raw["train_to_98"], targets(tools, raw["train_to_98"]))
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--backprop", default=os.path.join(ROOT, ".build", "release", "backprop"), help="our binary")
@@ -367,7 +406,10 @@ def main():
     p.add_argument("--timeout", type=int, default=None, help="seconds per tool invocation (default 1200; 300 quick)")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"), help="raw JSON output")
     p.add_argument("--markdown", help="also write the Markdown table to this file")
+    p.add_argument("--from-json", help="render the table of an earlier run's raw JSON instead of running")
     args = p.parse_args()
+    if args.from_json:
+        return render_saved(args)
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.repetitions = args.repetitions or (2 if args.quick else 5)
     args.timeout = args.timeout or (300 if args.quick else 1200)
