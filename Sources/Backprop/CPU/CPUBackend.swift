@@ -5,9 +5,15 @@ import Foundation
 /// The reference backend: every matrix product is OpenBLAS `cblas_sgemm`; everything else is a
 /// tight loop over unsafe pointers. Simple, exact, and the yardstick for the OpenCL backend.
 public final class CPUBackend: Backend {
-    public init() {}
+    private let parallel: ParallelGEMM
 
-    public var name: String { "CPU (OpenBLAS, \(openblas_get_num_threads()) threads)" }
+    /// `threads` GEMM panels run at once (default: `OPENBLAS_NUM_THREADS`, else every core).
+    /// Sets OpenBLAS's own thread count to 1 for the process: the panels are the parallelism.
+    public init(threads: Int? = nil) {
+        parallel = ParallelGEMM(threads: threads ?? ParallelGEMM.defaultThreads)
+    }
+
+    public var name: String { "CPU (OpenBLAS, \(parallel.threads) threads)" }
 
     // MARK: Buffers
 
@@ -59,10 +65,8 @@ public final class CPUBackend: Backend {
         let pa = try a.cpu("gemm"), pb = try b.cpu("gemm"), pc = try c.cpu("gemm")
         if m == 0 || n == 0 { return }
         if k == 0 { try scale(c, by: beta); return }
-        cblas_sgemm(CblasColMajor,
-                    transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha,
-                    pa, Int32(max(1, a.rows)), pb, Int32(max(1, b.rows)), beta, pc, Int32(max(1, c.rows)))
+        parallel.run(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                     a: pa, lda: max(1, a.rows), b: pb, ldb: max(1, b.rows), beta: beta, c: pc, ldc: max(1, c.rows))
     }
 
     public func addBias(_ bias: Matrix, to z: Matrix) throws {
