@@ -87,7 +87,7 @@ public final class Trainer {
             if let progress {
                 let seen = offset + n
                 try progress(BatchProgress(epoch: epoch, batch: b + 1, batches: batches, samples: seen,
-                                           elapsed: Date().timeIntervalSince(start)) { [self] in
+                                           elapsed: Date().timeIntervalSince(start)) {
                     let loss = Double(try backend.scalar(workspace.lossSum)) / Double(seen)
                     guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: b + 1, loss: loss) }
                     return loss
