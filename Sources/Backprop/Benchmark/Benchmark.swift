@@ -97,8 +97,9 @@ public struct BenchmarkSuite {
         let trainer = try Trainer(network: network,
                                   optimizer: try Optimizer(OptimizerConfiguration(kind: .sgd, learningRate: 0.1), for: network),
                                   batchSize: batchSize, seed: 1)
-        // One "call" is an epoch over a slice of whole batches, so partial batches do not skew it.
-        let steps = Swift.max(1, Swift.min(data.count / batchSize, minimumSeconds < 0.1 ? 8 : 50))
+        // One "call" is an epoch over whole batches (every full batch of the data, as the peers
+        // gather from the whole set; 8 batches in the quick mode), so partial batches do not skew it.
+        let steps = Swift.max(1, minimumSeconds < 0.1 ? Swift.min(data.count / batchSize, 8) : data.count / batchSize)
         let slice = try DeviceDataset(data.subset(Array(0..<(steps * batchSize))), on: backend)
         let key = "train/\(sizes.map(String.init).joined(separator: "-"))/b\(batchSize)"
         return try measure(key, unit: "samples/s", work: Double(steps * batchSize)) {
