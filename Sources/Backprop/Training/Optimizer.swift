@@ -57,6 +57,9 @@ public final class Optimizer {
         set { configuration.learningRate = newValue }
     }
     private let network: Network
+    /// Every parameter tensor with its gradient, in order (weight and bias of each layer), and
+    /// whether weight decay applies to it (weights yes, biases no). Built once, not per step.
+    private let tensors: [(Matrix, Matrix, Bool)]
     /// Per parameter tensor (weight and bias of each layer, in order): optimizer state.
     private let first: [Matrix]
     private let second: [Matrix]
@@ -65,6 +68,7 @@ public final class Optimizer {
         try configuration.validate()
         self.configuration = configuration
         self.network = network
+        tensors = network.layers.flatMap { [($0.weight, $0.weightGradient, true), ($0.bias, $0.biasGradient, false)] }
         let backend = network.backend
         let shapes = network.layers.flatMap { [$0.weight.shape, $0.bias.shape] }
         let needsFirst = configuration.kind != .sgd, needsSecond = configuration.kind == .adam
@@ -76,10 +80,8 @@ public final class Optimizer {
     public func update() throws {
         step += 1
         let c = configuration, backend = network.backend
-        let tensors = network.layers.flatMap {
-            [($0.weight, $0.weightGradient, c.weightDecay), ($0.bias, $0.biasGradient, Float(0))]
-        }
-        for (k, (theta, gradient, decay)) in tensors.enumerated() {
+        for (k, (theta, gradient, decays)) in tensors.enumerated() {
+            let decay = decays ? c.weightDecay : 0
             switch c.kind {
             case .sgd:
                 try backend.sgdStep(parameters: theta, gradient: gradient, learningRate: c.learningRate,
