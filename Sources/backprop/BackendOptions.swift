@@ -13,6 +13,6 @@ struct BackendOptions: ParsableArguments {
     /// The chosen backend; a bad value or a missing OpenCL platform is an error, never a fall-back.
     func makeBackend() throws -> any Backend {
         let kind = try backend.map { try BackendKind(parsing: $0, variable: "--backend") }
-        return try Backprop.makeBackend(kind: kind, device: device)
+        return try Backprop.makeBackend(kind: kind, device: device, deviceLabel: "--device")
     }
 }

@@ -140,7 +140,8 @@ public enum BackendError: Error, CustomStringConvertible, Equatable {
         case let .unsupported(op, detail): "\(op): \(detail)"
         case let .outOfMemory(bytes): "could not allocate \(bytes) bytes"
         case let .invalidChoice(variable, value, valid):
-            "\(variable)=\(value) is not valid; choose one of: \(valid)"
+            // Command-line options read `--device x`, environment variables `NAME=x`.
+            "\(variable)\(variable.hasPrefix("--") ? " " : "=")\(value) is not valid; choose one of: \(valid)"
         case let .device(message): message
         }
     }

@@ -20,7 +20,8 @@ public enum BackendKind: String, CaseIterable, Sendable {
 /// nil reads `BACKPROP_OPENCL_DEVICE` (index or case-insensitive name fragment; default the first
 /// GPU, else the first device). Never falls back silently: a bad value throws the valid choices,
 /// and OpenCL without a platform throws how to install one.
-public func makeBackend(kind: BackendKind? = nil, device: String? = nil,
+/// `deviceLabel` names the device's source in errors (the CLI passes `--device`).
+public func makeBackend(kind: BackendKind? = nil, device: String? = nil, deviceLabel: String = "device",
                         environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any Backend {
     let chosen = try kind ?? environment["BACKPROP_BACKEND"].flatMap { $0.isEmpty ? nil : $0 }
         .map { try BackendKind(parsing: $0) } ?? .cpu
@@ -29,7 +30,7 @@ public func makeBackend(kind: BackendKind? = nil, device: String? = nil,
         return CPUBackend()
     case .opencl:
         let (info, clDevice) = if let device {
-            try selectOpenCLDevice(device, variable: "device")
+            try selectOpenCLDevice(device, variable: deviceLabel)
         } else {
             try selectOpenCLDevice(environment["BACKPROP_OPENCL_DEVICE"])
         }
