@@ -72,6 +72,13 @@ struct ExplainEquationsTests {
         #expect(try e.json().contains("\"cost\" : \(e.cost)"))
     }
 
+    @Test("a ReLU exactly at its kink, where every gradient is 0, still passes (finite differences n/a)")
+    func kinkWithZeroGradient() throws {
+        let e = try EquationsExplanation(sizes: [2, 2], activation: .relu, input: [1, 2], target: [0, 1])
+        #expect(e.verification.finiteDifferenceNote != nil)
+        #expect(e.verification.passed, "graph \(e.verification.graphDifference), backend \(e.verification.backendDifference ?? -1)")
+    }
+
     @Test("reluKink finds a ReLU unit at z = 0; the note names the layer and the unit")
     func reluKinkInANetwork() throws {
         let architecture = try Architecture(sizes: [2, 2, 1], activations: [.relu, .relu], loss: .squaredError)
