@@ -8,6 +8,8 @@ final class Report {
     let epochs: Int
     let interactive: Bool
     private var lastDraw = Date.distantPast
+    /// Training samples processed so far, for the summary's overall samples per second.
+    private var trainingSamples = 0.0
 
     init(json: Bool, epochs: Int) {
         self.json = json
@@ -58,7 +60,7 @@ final class Report {
     func finish(last: EpochReport?, seconds: Double) {
         if json {
             var object: [String: Any] = ["summary": true, "epoch": last?.epoch ?? 0, "seconds": seconds,
-                                         "samples_per_second": samplesPerSecond(last, seconds)]
+                                         "samples_per_second": trainingSamples / max(seconds, 1e-9)]
             if let t = last?.test { object["test_loss"] = t.loss; object["test_accuracy"] = t.accuracy }
             if let l = last { object["train_loss"] = l.train.loss }
             emit(object)
@@ -67,12 +69,6 @@ final class Report {
         if let t = last?.test {
             print("done      test accuracy \(pct(t.accuracy)) after \(last?.epoch ?? 0) epochs in \(fmt(seconds, 1)) s")
         }
-    }
-
-    /// Training samples per second over the whole run.
-    private var trainingSamples = 0.0
-    private func samplesPerSecond(_ last: EpochReport?, _ seconds: Double) -> Double {
-        trainingSamples / max(seconds, 1e-9)
     }
 
     private func emit(_ object: [String: Any]) {

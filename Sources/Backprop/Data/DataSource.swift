@@ -11,7 +11,8 @@ public enum DataSource {
             candidates.append((dir as NSString).appendingPathComponent("mnist"))
         }
         candidates.append("Data/mnist")
-        // .build/<config>/backprop → package root is three levels up.
+        // The resolved binary is .build/<triple>/<config>/backprop: the package root is three
+        // levels above its folder.
         let exe = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()
         candidates.append(exe.deletingLastPathComponent().appendingPathComponent("../../../Data/mnist").path)
         // Sources/Backprop/Data/DataSource.swift → package root is four levels up.
