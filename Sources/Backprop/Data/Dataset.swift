@@ -1,5 +1,7 @@
 /// A labelled dataset on the host: `inputs` is `featureCount × count` column-major
 /// (one contiguous column per sample), `labels` holds each sample's class in `0..<classCount`.
+/// A regression set holds its targets in `targetValues` (`classCount` values per sample, one
+/// per output) and zeros in `labels`.
 public struct Dataset: Sendable, Equatable {
     public var featureCount: Int
     public var classCount: Int
@@ -7,6 +9,8 @@ public struct Dataset: Sendable, Equatable {
     public var labels: [Int32]
     /// Display names of the classes, when the source has them.
     public var classNames: [String]?
+    /// Regression targets, `classCount × count` column-major; nil for classification.
+    public var targetValues: [Float]?
 
     public init(featureCount: Int, classCount: Int, inputs: [Float], labels: [Int32],
                 classNames: [String]? = nil) {
@@ -20,8 +24,10 @@ public struct Dataset: Sendable, Equatable {
 
     public var count: Int { labels.count }
 
-    /// One-hot targets, `classCount × count` column-major.
-    public func oneHotTargets() -> [Float] {
+    /// The network's targets, `classCount × count` column-major: one-hot labels, or the
+    /// regression values.
+    public func targets() -> [Float] {
+        if let targetValues { return targetValues }
         var t = [Float](repeating: 0, count: classCount * count)
         for (j, label) in labels.enumerated() { t[j * classCount + Int(label)] = 1 }
         return t
@@ -32,8 +38,12 @@ public struct Dataset: Sendable, Equatable {
         var x = [Float]()
         x.reserveCapacity(indices.count * featureCount)
         for i in indices { x += inputs[(i * featureCount)..<((i + 1) * featureCount)] }
-        return Dataset(featureCount: featureCount, classCount: classCount, inputs: x,
-                       labels: indices.map { labels[$0] }, classNames: classNames)
+        var part = Dataset(featureCount: featureCount, classCount: classCount, inputs: x,
+                           labels: indices.map { labels[$0] }, classNames: classNames)
+        if let targetValues {
+            part.targetValues = indices.flatMap { targetValues[($0 * classCount)..<(($0 + 1) * classCount)] }
+        }
+        return part
     }
 
     /// A seeded random split: the test part holds `round(testFraction · count)` samples.
@@ -61,10 +71,15 @@ public struct Standardization: Sendable, Equatable, Codable {
 
     /// Mean and standard deviation of each feature; a constant feature gets `s = 1`.
     public init(fitting data: Dataset) {
-        let f = data.featureCount, n = max(data.count, 1)
+        self.init(fitting: data.inputs, width: data.featureCount)
+    }
+
+    /// Statistics of `values` taken as columns of `width` numbers (one column per sample).
+    public init(fitting values: [Float], width f: Int) {
+        let count = values.count / max(f, 1), n = max(count, 1)
         var sum = [Double](repeating: 0, count: f), sumSq = [Double](repeating: 0, count: f)
-        data.inputs.withUnsafeBufferPointer { x in
-            for j in 0..<data.count {
+        values.withUnsafeBufferPointer { x in
+            for j in 0..<count {
                 for i in 0..<f { let v = Double(x[j * f + i]); sum[i] += v; sumSq[i] += v * v }
             }
         }
@@ -89,6 +104,12 @@ public struct Standardization: Sendable, Equatable, Codable {
     public func apply(toColumns x: inout [Float]) {
         let f = mean.count
         for k in 0..<x.count { x[k] = (x[k] - mean[k % f]) / std[k % f] }
+    }
+
+    /// The inverse `x = x'·s + μ`: predictions of standardized targets back in the data's units.
+    public func invert(columns x: inout [Float]) {
+        let f = mean.count
+        for k in 0..<x.count { x[k] = x[k] * std[k % f] + mean[k % f] }
     }
 }
 

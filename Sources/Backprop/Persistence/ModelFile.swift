@@ -10,15 +10,18 @@ public struct TrainingInfo: Sendable, Equatable, Codable {
     public var learningRate: Float
     public var train: Metrics
     public var test: Metrics?
+    /// Regression: the test errors in the targets' units.
+    public var testRegression: RegressionMetrics?
 
     enum CodingKeys: String, CodingKey {
-        case epochs, seed, optimizer, learningRate = "learning_rate", train, test
+        case epochs, seed, optimizer, learningRate = "learning_rate", train, test, testRegression = "test_regression"
     }
 
     public init(epochs: Int, seed: UInt64, optimizer: OptimizerKind, learningRate: Float,
-                train: Metrics, test: Metrics?) {
+                train: Metrics, test: Metrics?, testRegression: RegressionMetrics? = nil) {
         self.epochs = epochs; self.seed = seed; self.optimizer = optimizer
         self.learningRate = learningRate; self.train = train; self.test = test
+        self.testRegression = testRegression
     }
 }
 
@@ -29,14 +32,18 @@ public struct TrainingInfo: Sendable, Equatable, Codable {
 /// | key               | value                                                    |
 /// |-------------------|----------------------------------------------------------|
 /// | `format`          | `backprop`                                               |
-/// | `format_version`  | `1`                                                      |
+/// | `format_version`  | `2` (version 1 files, without `table` and `split`, are read too) |
 /// | `architecture`    | `{"sizes": […], "activations": […], "loss": "…"}`        |
 /// | `standardization` | `{"mean": […], "std": […]}` (inputs: `x' = (x − mean)/std`) |
 /// | `class_names`     | `["0", "1", …]`                                          |
 /// | `feature_names`   | the CSV columns the inputs came from                     |
 /// | `training`        | epochs, seed, optimizer, learning rate, final metrics    |
+/// | `table`           | task, label columns, feature columns and their categories, classes, target statistics |
+/// | `split`           | the CSV's hash and row count, split seed and test fraction |
 public struct ModelFile: Sendable, Equatable {
-    public static let formatVersion = 1
+    public static let formatVersion = 2
+    /// Versions this build reads.
+    public static let readableVersions = 1...2
 
     public var architecture: Architecture
     /// Per layer, the weight `out × in` column-major (as ``Network`` holds it) and the bias.
@@ -45,13 +52,19 @@ public struct ModelFile: Sendable, Equatable {
     public var classNames: [String]?
     public var featureNames: [String]?
     public var training: TrainingInfo?
+    /// How CSV columns become inputs and targets (nil for IDX data and version 1 files).
+    public var table: TableEncoding?
+    /// The rows held out for testing (nil for IDX data and version 1 files).
+    public var split: SplitRecord?
 
     public init(architecture: Architecture, parameters: [LayerParameters],
                 standardization: Standardization? = nil, classNames: [String]? = nil,
-                featureNames: [String]? = nil, training: TrainingInfo? = nil) {
+                featureNames: [String]? = nil, training: TrainingInfo? = nil,
+                table: TableEncoding? = nil, split: SplitRecord? = nil) {
         self.architecture = architecture; self.parameters = parameters
         self.standardization = standardization; self.classNames = classNames
         self.featureNames = featureNames; self.training = training
+        self.table = table; self.split = split
     }
 
     // MARK: Saving
@@ -74,6 +87,8 @@ public struct ModelFile: Sendable, Equatable {
         if let classNames { metadata["class_names"] = try json(classNames) }
         if let featureNames { metadata["feature_names"] = try json(featureNames) }
         if let training { metadata["training"] = try json(training) }
+        if let table { metadata["table"] = try json(table) }
+        if let split { metadata["split"] = try json(split) }
         return try Safetensors(tensors: tensors, metadata: metadata).serialized()
     }
 
@@ -114,8 +129,8 @@ public struct ModelFile: Sendable, Equatable {
         guard let version = meta["format_version"].flatMap({ Int($0) }) else {
             throw fail("metadata \"format_version\" is missing or not an integer: expected \(formatVersion)")
         }
-        guard version == formatVersion else {
-            throw fail("metadata \"format_version\" is \(version): this build reads version \(formatVersion)")
+        guard readableVersions.contains(version) else {
+            throw fail("metadata \"format_version\" is \(version): this build reads versions \(readableVersions.lowerBound) to \(readableVersions.upperBound)")
         }
         let architectureShape = "{\"sizes\": [...], \"activations\": [...], \"loss\": \"...\"}"
         guard let architecture: Architecture = try decode("architecture", meta, file: file, expected: architectureShape) else {
@@ -145,7 +160,9 @@ public struct ModelFile: Sendable, Equatable {
             standardization: try decode("standardization", meta, file: file, expected: "{\"mean\": [...], \"std\": [...]}"),
             classNames: try decode("class_names", meta, file: file, expected: "a list of strings"),
             featureNames: try decode("feature_names", meta, file: file, expected: "a list of strings"),
-            training: try decode("training", meta, file: file, expected: "{\"epochs\", \"seed\", \"optimizer\", \"learning_rate\", \"train\", \"test\"}"))
+            training: try decode("training", meta, file: file, expected: "{\"epochs\", \"seed\", \"optimizer\", \"learning_rate\", \"train\", \"test\"}"),
+            table: try decode("table", meta, file: file, expected: "{\"task\", \"labels\", \"columns\", \"missing\", …}"),
+            split: try decode("split", meta, file: file, expected: "{\"file_hash\", \"rows\", \"seed\", \"test_fraction\", \"stratified\"}"))
         try model.check(file: file)
         return model
     }
@@ -190,6 +207,11 @@ public struct ModelFile: Sendable, Equatable {
         }
         if let names = featureNames, names.count != sizes[0] {
             throw fail("metadata \"feature_names\": \(names.count) names, expected \(sizes[0]) (one per input)")
+        }
+        if let table {
+            guard table.inputNames.count == sizes[0], table.outputCount == sizes[sizes.count - 1] else {
+                throw fail("metadata \"table\": \(table.inputNames.count) inputs and \(table.outputCount) outputs, expected \(sizes[0]) and \(sizes[sizes.count - 1])")
+            }
         }
         if let t = training, t.epochs < 0 {
             throw fail("metadata \"training\": epochs \(t.epochs), expected zero or more")

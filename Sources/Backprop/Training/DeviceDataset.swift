@@ -11,7 +11,7 @@ public final class DeviceDataset {
     public init(_ data: Dataset, on backend: any Backend) throws {
         count = data.count
         inputs = try backend.makeMatrix(rows: data.featureCount, cols: data.count, values: data.inputs)
-        targets = try backend.makeMatrix(rows: data.classCount, cols: data.count, values: data.oneHotTargets())
+        targets = try backend.makeMatrix(rows: data.classCount, cols: data.count, values: data.targets())
         sequentialOrder = try backend.makeIndexBuffer(count: data.count)
         let order = (0..<Int32(data.count)).map { $0 }
         try order.withUnsafeBufferPointer { try backend.upload($0, to: sequentialOrder) }

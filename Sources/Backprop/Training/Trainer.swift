@@ -15,6 +15,8 @@ public struct EpochReport: Sendable, Codable {
     public var test: Metrics?
     public var seconds: Double
     public var samplesPerSecond: Double
+    /// Regression: the test errors in the targets' units (measured by the caller).
+    public var regression: RegressionMetrics? = nil
 }
 
 /// Where the trainer is inside an epoch, for progress displays.
