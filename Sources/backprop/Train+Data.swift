@@ -5,7 +5,8 @@ extension Train {
     /// MNIST or an IDX folder as they come; a CSV file through the table options, reusing a
     /// resumed model's encoding and, on the same file, its split.
     func loadData(resumed: ModelFile?) throws -> LoadedData {
-        if data == "mnist" || isDirectory(data) { return try DataSource.load(data) }
+        // MNIST, a folder, or a path that is not there (whose error names both kinds).
+        if data == "mnist" || isDirectory(data) || !FileManager.default.fileExists(atPath: data) { return try DataSource.load(data) }
         let options = try table.options(testFraction: testSplit, seed: seed)
         return try DataSource.loadTable(data, options: options, resumed: resumed.map { ($0, resume ?? "") })
     }

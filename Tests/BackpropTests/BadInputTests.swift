@@ -88,8 +88,6 @@ let commandInputs: [BadInput] = [
     BadInput(name: "CSV regression with a classification loss", files: csv("a,y\n1,0.5\n2,1.5\n3,2.5\n4,3.5\n5,1.1\n"),
              arguments: trainArgs + ["--data", "$DIR/t.csv", "--label", "y", "--loss", "cross-entropy"],
              message: "--loss cross-entropy is for classification; regression trains with --loss mse"),
-    BadInput(name: "CSV missing target filled", files: csv("a,label\n1,0\n2,\n3,1\n"), arguments: trainArgs + ["--data", "$DIR/t.csv", "--missing", "mean"],
-             message: "line 3, column 2 (\"label\"): missing value (empty, NA, NaN or ?); a target cannot be filled; use --missing drop"),
     BadInput(name: "CSV options on MNIST", files: [:], arguments: trainArgs + ["--task", "regression"],
              message: "--task applies to CSV data, not to mnist"),
     BadInput(name: "evaluate --rows test on another file", files: fitting,

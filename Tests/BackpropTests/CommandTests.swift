@@ -40,7 +40,8 @@ struct CommandTests {
             let expected = try Evaluation(network: try Network(backend: CPUBackend(), model: model), data: rows)
             #expect(json["samples"] as? Int == samples)
             #expect(rows.count == samples)
-            #expect(json["accuracy"] as? Double == expected.metrics.accuracy)
+            // JSON keeps 17 significant digits: equal up to the last bit.
+            #expect(abs((json["accuracy"] as? Double ?? -1) - expected.metrics.accuracy) < 1e-15)
             #expect(json["confusion"] as? [[Int]] == expected.confusion)
         }
 

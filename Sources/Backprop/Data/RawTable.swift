@@ -9,10 +9,18 @@ public struct RawTable: Sendable {
     /// FNV-1a 64 of the file's bytes (after decompression), as `fnv1a64:<hex>`.
     public var contentHash: String
     public var dialect: CSVDialect
+    /// Where each kept column is in `columns`: a header may name many thousands.
+    private var index: [String: Int]
+
+    init(file: String, header: [String], columns: [TableColumn], lines: [Int32], contentHash: String, dialect: CSVDialect) {
+        self.file = file; self.header = header; self.columns = columns; self.lines = lines
+        self.contentHash = contentHash; self.dialect = dialect
+        index = Dictionary(columns.enumerated().map { ($1.name, $0) }) { first, _ in first }
+    }
 
     public var rowCount: Int { lines.count }
 
-    public func column(_ name: String) -> TableColumn? { columns.first { $0.name == name } }
+    public func column(_ name: String) -> TableColumn? { index[name].map { columns[$0] } }
 
     /// Reads `path` (plain or `.gz`), keeping the columns `keep` picks from the header (all when
     /// nil); `text` columns keep their values as written. Errors name the file, line and column.
@@ -94,10 +102,11 @@ public struct RawTable: Sendable {
                 throw DataError.malformed(file: file, detail: "line \(record.line): column \"\(duplicate)\" appears twice in the header")
             }
             header = names
-            var kept = try keep?(names) ?? names
-            kept = kept.enumerated().filter { kept.firstIndex(of: $0.element) == $0.offset }.map(\.element)
-            columns = kept.compactMap { name in
-                names.firstIndex(of: name).map { TableColumn(name: name, position: $0, asText: text.contains(name)) }
+            let position = Dictionary(names.enumerated().map { ($1, $0) }) { first, _ in first }
+            var seen = Set<String>()
+            columns = try (keep?(names) ?? names).compactMap { name in
+                guard seen.insert(name).inserted, let p = position[name] else { return nil }
+                return TableColumn(name: name, position: p, asText: text.contains(name))
             }
         }
 

@@ -46,11 +46,12 @@ extension TableEncoding {
 
         func missingError(_ row: Int, _ c: TableColumn) -> DataError {
             let advice = labelled
-                ? (missing == .error ? "choose --missing drop or --missing mean" : "a target cannot be filled; use --missing drop")
+                ? "choose --missing drop or --missing mean"
                 : "the model was trained with --missing \(missing.rawValue), so it has no value to fill in"
             return fail(row, c, "missing value (empty, NA, NaN or ?); \(advice)")
         }
         rowLoop: for row in 0..<table.rowCount {
+            // A missing target cannot be filled: its row is dropped unless missing values are errors.
             for c in targets where c.isMissing(row) {
                 if missing == .error { throw missingError(row, c) }
                 continue rowLoop
