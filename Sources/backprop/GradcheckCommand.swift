@@ -20,7 +20,7 @@ struct GradcheckCommand: ParsableCommand {
     func run() throws {
         let backend = try backendOptions.makeBackend()
         print("gradcheck: \(backend.name) against \(CPUBackend().name)")
-        var suite = EquivalenceSuite(backend: backend, seed: seed)
+        var suite = EquivalenceSuite(backend: backend, reference: CPUBackend(), seed: seed)
         let clock = ContinuousClock()
         var checks: [EquivalenceCheck] = []
         let elapsed = try clock.measure {

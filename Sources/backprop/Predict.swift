@@ -33,13 +33,14 @@ struct Predict: ParsableCommand {
             header = saved.outputNames
             cells = { j in values[(j * outputs)..<((j + 1) * outputs)].map { "\($0)" } }
         } else {
-            let probabilities = try network.probabilities(inputs: rows.data.inputs, count: rows.data.count)
+            let probabilities = try network.predict(inputs: rows.data.inputs, count: rows.data.count)
             // A single sigmoid output predicts class 1 when p ≥ 0.5: it needs two names.
             let names = saved.outputNames
             header = ["class"] + (outputs == 1 ? ["p_\(names[names.count - 1])"] : names.map { "p_\($0)" })
             cells = { j in
                 let column = probabilities[(j * outputs)..<((j + 1) * outputs)]
-                return [names[Network.predictedClass(column)]] + column.map { "\($0)" }
+                // A NaN output predicts no class: the cell stays empty rather than naming a guess.
+                return [Prediction.predictedClass(column).map { names[$0] } ?? ""] + column.map { "\($0)" }
             }
         }
         var text = (keptNames + header).map(csvField).joined(separator: ",") + "\n"

@@ -49,7 +49,7 @@ struct RegressionCheck {
 
     func measure() throws -> RegressionMetrics {
         let predicted = try network.regress(inputs: inputs, count: count, targets: targets)
-        return RegressionMetrics(predicted: predicted, actual: actual, outputs: network.architecture.sizes.last ?? 1)
+        return RegressionMetrics(predicted: predicted, actual: actual, outputs: network.architecture.outputCount)
     }
 }
 

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
 
 /// The cells of every kept column of a parsed table, as text (missing → "∅").
 private func cells(_ table: RawTable) -> [[String]] {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// Three Gaussian blobs in 4-D as a CSV file (header `x0,…,x3,label`); returns its path.
 func blobsCSV(in dir: URL, name: String = "blobs.csv", label: Bool = true) throws -> String {
@@ -61,7 +65,7 @@ struct CommandTests {
             let cells = line.split(separator: ",")
             let p = cells.dropFirst().compactMap { Float($0) }
             #expect(p == Array(probabilities[(j * 3)..<(j * 3 + 3)]), "row \(j)")
-            #expect(cells.first.map(String.init) == String(Network.predictedClass(probabilities[(j * 3)..<(j * 3 + 3)])))
+            #expect(cells.first.map(String.init) == Prediction.predictedClass(probabilities[(j * 3)..<(j * 3 + 3)]).map(String.init))
         }
     }
 

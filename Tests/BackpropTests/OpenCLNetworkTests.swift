@@ -1,4 +1,8 @@
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 import Testing
 
 @Suite("OpenCL networks vs CPU", .enabled(if: OpenCLTestDevice.enabled))
@@ -9,7 +13,7 @@ struct OpenCLNetworkTests {
     /// at most four layers, stays below 1e-6 in practice. Each also matches the Double oracle to
     /// 1e-4 (see `EquivalenceSuite.oracleTolerance` for why that one is looser).
     @Test func randomNetworks() throws {
-        var suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend(), seed: 3)
+        var suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend(), reference: CPUBackend(), seed: 3)
         let checks = try suite.networkChecks(batchSizes: [1, 13, 128])
         #expect(checks.count == 24)
         #expect(checks.filter { !$0.name.hasSuffix("vs Double") }.allSatisfy { $0.tolerance == 1e-5 })
@@ -20,7 +24,7 @@ struct OpenCLNetworkTests {
     /// 1e-4 relative at every step: per-step rounding differences (~1e-7) grow as the parameters
     /// drift apart, but stay orders of magnitude below that over 50 steps.
     @Test func trainingCurvesAgree() throws {
-        let suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend())
+        let suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend(), reference: CPUBackend())
         let checks = try suite.trainingChecks(steps: 50)
         #expect(checks.count == 3)
         expectAllPass(checks)

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
 
 /// Loads CSV `text` for training through a file, as `train --data` does.
 func loadCSV(_ text: String, labels: [String] = ["label"], task: Task? = nil, missing: MissingPolicy = .error,

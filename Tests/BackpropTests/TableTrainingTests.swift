@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
 
 /// y = 3·x1 − 2·x2 + ε (ε ~ N(0, 0.1²)) over `rows` rows, with x uniform in [−2, 2].
 func linearCSV(rows: Int = 400, seed: UInt64 = 11) -> String {

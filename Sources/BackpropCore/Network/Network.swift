@@ -1,0 +1,146 @@
+import Foundation
+
+/// A fully connected network trained by backpropagation. It talks to its backend through the
+/// `Backend` protocol only, so the same code runs on the CPU and on any OpenCL device.
+public final class Network {
+    public let backend: any Backend
+    public let architecture: Architecture
+    public let layers: [Dense]
+
+    /// A network with freshly initialized weights (He for ReLU layers, Xavier otherwise),
+    /// reproducible from `seed`.
+    public init(backend: any Backend, architecture: Architecture, seed: UInt64 = 0) throws {
+        try architecture.validate()
+        // Weights, gradients and up to two optimizer states, in Float; refuse before allocating.
+        let sizes = architecture.sizes.map(Double.init)
+        let parameters = zip(sizes, sizes.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 }
+        // On the device that will hold them: an OpenCL GPU's memory, not the host's RAM.
+        let needed = parameters * 4 * 4, memory = backend.memory
+        let widest = zip(sizes, sizes.dropFirst()).map { $0.0 * $0.1 }.max() ?? 0
+        guard needed < Double(memory.total) else {
+            throw ArchitectureError.invalid(String(format: "%.0f parameters need %.1f GB for weights, gradients and optimizer state; %@ has %.1f GB",
+                                                   parameters, needed / 1e9, backend.name, Double(memory.total) / 1e9))
+        }
+        guard widest * 4 <= Double(memory.largestBuffer) else {
+            throw ArchitectureError.invalid(String(format: "a %.0f-weight layer needs a %.1f GB buffer; %@ allows at most %.1f GB in one buffer",
+                                                   widest, widest * 4 / 1e9, backend.name, Double(memory.largestBuffer) / 1e9))
+        }
+        self.backend = backend
+        self.architecture = architecture
+        let s = architecture.sizes
+        layers = try (0..<architecture.layerCount).map {
+            try Dense(backend: backend, inputs: s[$0], outputs: s[$0 + 1],
+                      activation: architecture.activations[$0])
+        }
+        var rng = SeededGenerator(seed: seed)
+        for layer in layers {
+            try backend.upload(layer.initialWeights(using: &rng), to: layer.weight)
+            try backend.fill(layer.bias, with: 0)
+        }
+    }
+
+    // MARK: Forward pass
+
+    /// Forward pass over the first `n` columns of `workspace.input`:
+    /// `zˡ = Wˡ·aˡ⁻¹ + bˡ`, `aˡ = σ(zˡ)`, keeping every `z` and `a` for the backward pass.
+    /// Returns the output activations `aᴸ` (`outputs × n`).
+    @discardableResult
+    public func forward(_ workspace: Workspace, count n: Int) throws -> Matrix {
+        var previous = workspace.input.prefixColumns(n)              // a⁰ = x
+        for (l, layer) in layers.enumerated() {
+            let z = workspace.z[l].prefixColumns(n), a = workspace.a[l].prefixColumns(n)
+            try backend.gemm(transposeA: false, transposeB: false, alpha: 1,
+                             layer.weight, previous, beta: 0, z)    // zˡ = Wˡ·aˡ⁻¹
+            try backend.addBias(layer.bias, to: z)                  //      + bˡ
+            try backend.activate(layer.activation, z, into: a)      // aˡ = σ(zˡ)
+            previous = a
+        }
+        return previous
+    }
+
+    // MARK: Backward pass
+
+    /// Backward pass for the batch of the last `forward` (first `n` columns of the workspace):
+    /// the four fundamental equations, in batched matrix form, writing every layer's
+    /// `∂C/∂W` and `∂C/∂b` for `C = (1/n)·Σₓ Cₓ`. Adds `Σₓ Cₓ` to `workspace.lossSum`.
+    public func backward(_ workspace: Workspace, count n: Int) throws {
+        let L = layers.count - 1
+        let loss = architecture.loss
+        let zL = workspace.z[L].prefixColumns(n), aL = workspace.a[L].prefixColumns(n)
+        let deltaL = workspace.delta[L].prefixColumns(n)
+
+        // (1) δᴸ = ∇ₐC ⊙ σ'(zᴸ)  — fused into one step for the cross-entropy losses.
+        try backend.lossAndGradient(loss, z: zL, a: aL, targets: workspace.target.prefixColumns(n),
+                                    meanOver: n, gradient: deltaL, lossSum: workspace.lossSum)
+        if !loss.fusesOutputDerivative {
+            try backend.activationBackward(layers[L].activation, z: zL, a: aL,
+                                           upstream: deltaL, into: deltaL)
+        }
+
+        for l in stride(from: L, through: 0, by: -1) {
+            let layer = layers[l]
+            let delta = workspace.delta[l].prefixColumns(n)
+            let aPrevious = l == 0 ? workspace.input.prefixColumns(n) : workspace.a[l - 1].prefixColumns(n)
+
+            // (4) ∂C/∂Wˡ = δˡ·(aˡ⁻¹)ᵀ   (summed over the batch by the product itself)
+            try backend.gemm(transposeA: false, transposeB: true, alpha: 1,
+                             delta, aPrevious, beta: 0, layer.weightGradient)
+            // (3) ∂C/∂bˡ = Σ_batch δˡ
+            try backend.sumColumns(delta, alpha: 1, beta: 0, into: layer.biasGradient)
+
+            guard l > 0 else { break }
+            // (2) δˡ⁻¹ = ((Wˡ)ᵀ·δˡ) ⊙ σ'(zˡ⁻¹)
+            let below = workspace.delta[l - 1].prefixColumns(n)
+            try backend.gemm(transposeA: true, transposeB: false, alpha: 1,
+                             layer.weight, delta, beta: 0, below)
+            try backend.activationBackward(layers[l - 1].activation,
+                                           z: workspace.z[l - 1].prefixColumns(n),
+                                           a: workspace.a[l - 1].prefixColumns(n),
+                                           upstream: below, into: below)
+        }
+    }
+
+    // MARK: Host-side access
+
+    /// Copies every layer's weight and bias to the host.
+    public func parameters() throws -> [LayerParameters] {
+        try layers.map { LayerParameters(weight: try backend.download($0.weight),
+                                         bias: try backend.download($0.bias)) }
+    }
+
+    /// Replaces every layer's weight and bias; shapes must match the architecture.
+    public func setParameters(_ parameters: [LayerParameters]) throws {
+        guard parameters.count == layers.count else {
+            throw ArchitectureError.invalid("\(parameters.count) layers of parameters for \(layers.count) layers")
+        }
+        for (layer, p) in zip(layers, parameters) {
+            guard p.weight.count == layer.weight.count, p.bias.count == layer.bias.count else {
+                throw ArchitectureError.invalid(
+                    "parameters of \(p.weight.count)+\(p.bias.count) values for a \(layer.outputs)×\(layer.inputs) layer")
+            }
+            try backend.upload(p.weight, to: layer.weight)
+            try backend.upload(p.bias, to: layer.bias)
+        }
+    }
+
+    /// Copies every layer's last computed `∂C/∂W` and `∂C/∂b` to the host.
+    public func gradients() throws -> [LayerParameters] {
+        try layers.map { LayerParameters(weight: try backend.download($0.weightGradient),
+                                         bias: try backend.download($0.biasGradient)) }
+    }
+
+    /// Loss `C = (1/n)·Σₓ Cₓ` and every parameter gradient for a batch given on the host
+    /// (`inputs`: `sizes[0] × n`, `targets`: `outputs × n`, column-major). For tests and tools;
+    /// training keeps its data on the device instead.
+    public func lossAndGradients(inputs: [Float], targets: [Float], count n: Int)
+        throws -> (loss: Double, gradients: [LayerParameters], output: [Float]) {
+        let ws = try Workspace(backend: backend, architecture: architecture, batchSize: n)
+        try backend.upload(inputs, to: ws.input)
+        try backend.upload(targets, to: ws.target)
+        let output = try forward(ws, count: n)
+        try backend.fill(ws.lossSum, with: 0)
+        try backward(ws, count: n)
+        let loss = Double(try backend.scalar(ws.lossSum)) / Double(n)
+        return (loss, try gradients(), try backend.download(output))
+    }
+}

@@ -1,0 +1,26 @@
+/// Loss, accuracy and confusion matrix of a network over a labelled dataset.
+public struct Evaluation: Sendable, Equatable {
+    public var metrics: Metrics
+    /// `confusion[true class][predicted class]` = number of samples.
+    public var confusion: [[Int]]
+    public var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
+
+    /// Evaluates `network` on `data` (whose `classCount` must equal the network's outputs).
+    /// The loss and accuracy come from the same device code as training reports; the
+    /// confusion matrix from the host outputs, by the same ``Prediction`` rule. A sample whose
+    /// output holds a NaN has no predicted class and is left out of the matrix (and counted wrong).
+    public init(network: Network, data: Dataset, batchSize: Int = 1024) throws {
+        let inference = try Inference(network: network, batchSize: batchSize)
+        metrics = try inference.evaluate(try DeviceDataset(data, on: network.backend))
+        let outputs = network.architecture.outputCount
+        let probabilities = try inference.outputs(inputs: data.inputs, count: data.count)
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: data.classCount), count: data.classCount)
+        for (j, label) in data.labels.enumerated() {
+            if let predicted = Prediction.predictedClass(probabilities[(j * outputs)..<((j + 1) * outputs)]),
+               predicted < data.classCount {
+                confusion[Int(label)][predicted] += 1
+            }
+        }
+        self.confusion = confusion
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// Metrics of one pass over a dataset.
+public struct Metrics: Sendable, Equatable, Codable {
+    /// Mean per-sample loss `(1/N)·Σₓ Cₓ`.
+    public var loss: Double
+    /// Fraction of samples whose predicted class is right.
+    public var accuracy: Double
+}
+
+/// What one epoch did.
+public struct EpochReport: Sendable, Codable {
+    public var epoch: Int
+    public var train: Metrics
+    public var test: Metrics?
+    public var seconds: Double
+    public var samplesPerSecond: Double
+    /// Regression: the test errors in the targets' units (measured by the caller).
+    public var regression: RegressionMetrics? = nil
+}
+
+/// Where the trainer is inside an epoch, for progress displays.
+public struct BatchProgress {
+    public var epoch: Int
+    public var batch: Int
+    public var batches: Int
+    public var samples: Int
+    public var elapsed: Double
+    /// Reads the running mean training loss of this epoch (on OpenCL this waits for the queue,
+    /// so a progress display calls it a few times a second, not every batch).
+    public var runningLoss: () throws -> Double
+}
+
+/// Minibatch gradient descent: shuffle each epoch, gather each batch on the device, forward,
+/// backward, update; evaluate on the test split after each epoch.
+public final class Trainer {
+    public let network: Network
+    public let optimizer: Optimizer
+    public let batchSize: Int
+    private var rng: SeededGenerator
+    /// Buffers for `min(batchSize, samples)` columns, made on first use and kept.
+    private var buffers: Workspace?
+    private var order: IndexBuffer?
+    /// Evaluation, with buffers of its own (no δ or optimizer state is touched).
+    private let inference: Inference
+    public private(set) var epochsDone = 0
+
+    /// `seed` drives the shuffling; the network's own seed drives its initial weights.
+    public init(network: Network, optimizer: Optimizer, batchSize: Int, seed: UInt64) throws {
+        guard batchSize > 0 else { throw TrainingError.invalidOption("batch size must be at least 1, got \(batchSize)") }
+        self.network = network
+        self.optimizer = optimizer
+        self.batchSize = batchSize
+        inference = try Inference(network: network, batchSize: batchSize)
+        rng = SeededGenerator(seed: seed &+ 0x7EA1)
+    }
+
+    /// The workspace for batches from `data`: allocated once, no wider than the data needs
+    /// (a batch size of a billion on a small CSV allocates for the CSV).
+    private func workspace(for data: DeviceDataset) throws -> Workspace {
+        let columns = min(batchSize, data.count)
+        if let buffers, buffers.batchSize >= columns { return buffers }
+        let made = try Workspace(backend: network.backend, architecture: network.architecture, batchSize: columns)
+        buffers = made
+        return made
+    }
+
+    /// One epoch over `data` in a fresh random order. The last batch may be partial: it uses
+    /// the first columns of the same buffers and its gradient is its own mean.
+    public func trainEpoch(_ data: DeviceDataset,
+                           progress: ((BatchProgress) throws -> Void)? = nil) throws -> Metrics {
+        let backend = network.backend
+        try data.check(against: network.architecture)
+        let workspace = try workspace(for: data)
+        let order = try order.flatMap { $0.count == data.count ? $0 : nil } ?? backend.makeIndexBuffer(count: data.count)
+        self.order = order
+        try rng.permutation(data.count).withUnsafeBufferPointer { try backend.upload($0, to: order) }
+        try backend.fill(workspace.lossSum, with: 0)
+        try backend.fill(workspace.correct, with: 0)
+
+        let epoch = epochsDone + 1
+        let batches = (data.count + batchSize - 1) / batchSize
+        let start = Date()
+        for b in 0..<batches {
+            let offset = b * batchSize, n = min(batchSize, data.count - offset)
+            try backend.gatherColumns(data.inputs, indices: order, offset: offset, into: workspace.input.prefixColumns(n))
+            try backend.gatherColumns(data.targets, indices: order, offset: offset, into: workspace.target.prefixColumns(n))
+            let output = try network.forward(workspace, count: n)
+            try backend.countCorrect(output: output, targets: workspace.target.prefixColumns(n), into: workspace.correct)
+            try network.backward(workspace, count: n)
+            try optimizer.update()
+            if let progress {
+                let seen = offset + n
+                try progress(BatchProgress(epoch: epoch, batch: b + 1, batches: batches, samples: seen,
+                                           elapsed: Date().timeIntervalSince(start)) {
+                    let loss = Double(try backend.scalar(workspace.lossSum)) / Double(seen)
+                    guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: b + 1, loss: loss) }
+                    return loss
+                })
+            }
+        }
+        let loss = Double(try backend.scalar(workspace.lossSum)) / Double(data.count)
+        guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: batches, loss: loss) }
+        let accuracy = Double(try backend.scalar(workspace.correct)) / Double(data.count)
+        epochsDone += 1
+        return Metrics(loss: loss, accuracy: accuracy)
+    }
+
+    /// Mean loss and accuracy over `data` with the current parameters (no update); a
+    /// non-finite loss is divergence.
+    public func evaluate(_ data: DeviceDataset) throws -> Metrics {
+        let metrics = try inference.evaluate(data)
+        guard metrics.loss.isFinite else { throw TrainingError.diverged(epoch: epochsDone, step: 0, loss: metrics.loss) }
+        return metrics
+    }
+
+    /// Trains for `epochs` epochs, evaluating on `test` (if any) after each, and reports each epoch.
+    public func fit(train: DeviceDataset, test: DeviceDataset?, epochs: Int,
+                    progress: ((BatchProgress) throws -> Void)? = nil,
+                    onEpoch: (EpochReport) throws -> Void = { _ in }) throws {
+        for _ in 0..<epochs {
+            let start = Date()
+            let trainMetrics = try trainEpoch(train, progress: progress)
+            let seconds = Date().timeIntervalSince(start)
+            let testMetrics = try test.map { try evaluate($0) }
+            try onEpoch(EpochReport(epoch: epochsDone, train: trainMetrics, test: testMetrics,
+                                    seconds: seconds, samplesPerSecond: Double(train.count) / max(seconds, 1e-9)))
+        }
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case invalidOption(String)
+    case diverged(epoch: Int, step: Int, loss: Double)
+
+    public var description: String {
+        switch self {
+        case let .invalidOption(message): message
+        case let .diverged(epoch, step, loss):
+            step == 0
+                ? "training diverged: the test loss became \(loss) after epoch \(epoch); try a smaller learning rate (--lr)"
+                : "training diverged: the loss became \(loss) in epoch \(epoch) by step \(step); try a smaller learning rate (--lr)"
+        }
+    }
+}
