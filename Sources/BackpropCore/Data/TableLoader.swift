@@ -55,6 +55,12 @@ extension DataSource {
             let trainRows = try split.split(strata: strata(table, labels: options.labels, classes: classes)).train
             encoding = try TableEncoding.fit(table, labels: options.labels, task: task, classes: classes, features: features,
                                              missing: options.missing, trainRows: trainRows)
+            // A string column with a category for most rows is an id or a name, not a feature.
+            for c in encoding.columns {
+                if let n = c.categories?.count, n > 20, 2 * n > trainRows.count {
+                    notes.append("note      column \"\(c.name)\" holds \(n) distinct strings in \(trainRows.count) training rows: an id? --ignore \(c.name) drops it")
+                }
+            }
         }
         let classes = encoding.classes
         let (_, testRows) = try split.split(strata: strata(table, labels: encoding.labels, classes: classes))
