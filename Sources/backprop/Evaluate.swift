@@ -22,6 +22,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let saved = try ModelFile.load(model)
         let name: String, dataset: Dataset
+        var scoredRows: [Int]?
         if data == "mnist" || isDirectory(data) {
             if rows != nil || label != nil || dialect.isSet { throw CommandError("--rows, --label, --delimiter and --comment apply to CSV data, not to \(data)") }
             (name, dataset) = try DataSource.loadForEvaluation(data, model: saved, modelFile: model)
@@ -30,15 +31,16 @@ struct Evaluate: ParsableCommand {
                                                                rows: rows, dialect: try dialect.dialect())
             for warning in scored.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             (name, dataset) = ("\(data): \(scored.description)", scored.data)
+            scoredRows = scored.rows
         }
         let network = try Network(backend: try backendOptions.makeBackend(), model: saved)
-        if saved.task == .regression { return try regression(saved, network, name, dataset) }
+        if saved.task == .regression { return try regression(saved, network, name, dataset, scoredRows) }
         let result = try Evaluation(network: network, data: dataset)
         let names = saved.outputNames
         if json {
             return try emit(["model": model, "data": name, "samples": dataset.count,
                              "loss": result.metrics.loss, "accuracy": result.metrics.accuracy,
-                             "classes": names, "confusion": result.confusion])
+                             "classes": names, "confusion": result.confusion], rows: scoredRows)
         }
         print("model     \(model): \(saved.architecture)")
         print("data      \(name): \(dataset.count) samples")
@@ -54,7 +56,7 @@ struct Evaluate: ParsableCommand {
     }
 
     /// MSE, MAE and R² in the targets' units.
-    private func regression(_ saved: ModelFile, _ network: Network, _ name: String, _ dataset: Dataset) throws {
+    private func regression(_ saved: ModelFile, _ network: Network, _ name: String, _ dataset: Dataset, _ rows: [Int]?) throws {
         let targets = saved.table?.targets
         var actual = dataset.targetValues ?? []
         targets?.invert(columns: &actual)
@@ -62,7 +64,7 @@ struct Evaluate: ParsableCommand {
         let metrics = RegressionMetrics(predicted: predicted, actual: actual, outputs: dataset.classCount)
         if json {
             return try emit(["model": model, "data": name, "samples": dataset.count, "targets": saved.outputNames,
-                             "mse": metrics.mse, "mae": metrics.mae, "r2": metrics.r2])
+                             "mse": metrics.mse, "mae": metrics.mae, "r2": metrics.r2], rows: rows)
         }
         print("model     \(model): \(saved.architecture)")
         print("data      \(name): \(dataset.count) samples")
@@ -72,7 +74,11 @@ struct Evaluate: ParsableCommand {
         print("r2        \(fmt(metrics.r2, 4))")
     }
 
-    private func emit(_ object: [String: Any]) throws {
+    /// Prints `object` as JSON; for a CSV, `rows` lists the data rows scored (0-based, header
+    /// excluded), so another tool can score the same ones.
+    private func emit(_ object: [String: Any], rows: [Int]?) throws {
+        var object = object
+        if let rows { object["rows"] = rows }
         let text = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: text, as: UTF8.self))
     }

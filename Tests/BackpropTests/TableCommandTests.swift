@@ -52,6 +52,10 @@ struct TableCommandTests {
         #expect(all.stdout.contains("all 60 rows, training rows included"), "\(all.stdout)")
         let train = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--rows", "train", "--json"], in: dir)
         #expect(try jsonLines(train.stdout).first?["samples"] as? Int == 48)
+        let test = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--json"], in: dir)
+        let trainRows = try jsonLines(train.stdout).first?["rows"] as? [Int] ?? []
+        let testRows = try jsonLines(test.stdout).first?["rows"] as? [Int] ?? []
+        #expect(testRows.count == 12 && Set(trainRows).isDisjoint(with: testRows) && Set(trainRows + testRows) == Set(0..<60))
         let other = try write(flowersCSV(rows: 30), "other.csv", in: dir)
         let elsewhere = try backprop(["evaluate", "--model", "m.safetensors", "--data", other, "--json"], in: dir)
         let json = try #require(try jsonLines(elsewhere.stdout).first)
