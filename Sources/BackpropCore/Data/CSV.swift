@@ -3,11 +3,13 @@ import Foundation
 /// A numeric CSV table: a header row, then one sample per line. One column (`label` unless
 /// another is named) holds integer class labels `0, 1, 2, …`; every other column is a feature.
 public struct CSVTable: Sendable {
+    /// The header's names of the feature columns, in file order (the label column left out).
     public var featureNames: [String]
     /// `featureNames.count × rowCount`, column-major (one column per sample).
     public var features: [Float]
     /// Present when the label column was found.
     public var labels: [Int32]?
+    /// Number of data rows (samples), the header not counted.
     public var rowCount: Int
 
     /// Reads `path`. With `requireLabel` false a file without the label column is accepted
@@ -21,6 +23,7 @@ public struct CSVTable: Sendable {
         return try parse(text, file: path, labelColumn: labelColumn, requireLabel: requireLabel)
     }
 
+    /// Parses CSV `text` as ``read(_:labelColumn:requireLabel:)`` does; `file` names it in errors.
     public static func parse(_ text: String, file: String, labelColumn: String = "label",
                              requireLabel: Bool = true) throws -> CSVTable {
         func fail(_ line: Int, _ detail: String) -> DataError {

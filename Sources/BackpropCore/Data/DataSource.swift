@@ -15,7 +15,7 @@ public enum DataSource {
         // levels above its folder.
         let exe = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()
         candidates.append(exe.deletingLastPathComponent().appendingPathComponent("../../../Data/mnist").path)
-        // Sources/Backprop/Data/DataSource.swift → package root is four levels up.
+        // Sources/BackpropCore/Data/DataSource.swift → package root is four levels up.
         candidates.append(URL(fileURLWithPath: sourceFile).deletingLastPathComponent()
             .appendingPathComponent("../../../Data/mnist").standardized.path)
         return candidates.first { path in
@@ -58,12 +58,17 @@ public enum DataSource {
     }
 }
 
+/// Labelled data split for training: what ``DataSource`` loads for `backprop train`.
 public struct LoadedData: Sendable {
+    /// What was loaded, for reports: `MNIST`, or the IDX folder or CSV file as given.
     public var name: String
+    /// The split the network learns from.
     public var train: Dataset
+    /// The held-out split, evaluated after each epoch.
     public var test: Dataset
     /// Set for CSV data: the transform the model must apply to new inputs.
     public var standardization: Standardization?
+    /// Set for CSV data: the feature columns' names, saved in the model.
     public var featureNames: [String]? = nil
 }
 
