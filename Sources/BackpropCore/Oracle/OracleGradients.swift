@@ -50,8 +50,8 @@ public struct ReLUKink: Codable, Sendable, Equatable {
 
 /// The pre-activations `z¹, …, zᴸ` of one sample in plain Double, as in
 /// ``referenceCost(architecture:parameters:inputs:targets:count:)``.
-public func preActivations(architecture: Architecture, parameters: [DoubleLayerParameters],
-                           input: [Double]) -> [[Double]] {
+func preActivations(architecture: Architecture, parameters: [DoubleLayerParameters],
+                    input: [Double]) -> [[Double]] {
     let s = architecture.sizes
     var a = input, result: [[Double]] = []
     for (l, p) in parameters.enumerated() {
