@@ -136,7 +136,8 @@ public struct DeviceMemory: Sendable, Equatable {
 
 /// Why a backend refused or failed an operation; ``description`` is the one-line message users see.
 public enum BackendError: Error, CustomStringConvertible, Equatable {
-    /// The matrices' shapes do not fit `operation`; `detail` states expected and found shapes.
+    /// The operands do not fit `operation`; `detail` says how (the shapes expected and found, or
+    /// an index out of range).
     case shapeMismatch(operation: String, detail: String)
     /// A matrix passed to `operation` was made by another backend (or another backend instance).
     case foreignStorage(operation: String)

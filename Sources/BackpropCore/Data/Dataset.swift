@@ -62,7 +62,7 @@ public struct Dataset: Sendable, Equatable {
 public struct Standardization: Sendable, Equatable, Codable {
     /// `μ`, one per feature.
     public var mean: [Float]
-    /// `s`, one per feature, never 0 (a constant feature has `s = 1`).
+    /// `s`, one per feature; fitting never gives 0 (a constant feature gets `s = 1`).
     public var std: [Float]
 
     /// Given statistics (a saved model's); `mean` and `std` have one entry per feature.

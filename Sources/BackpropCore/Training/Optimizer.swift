@@ -17,7 +17,7 @@ public enum OptimizerKind: String, CaseIterable, Sendable, Codable {
     }
 }
 
-/// An update rule and its hyperparameters, as saved in a model file's training record.
+/// An update rule and its hyperparameters.
 public struct OptimizerConfiguration: Sendable, Equatable, Codable {
     /// The update rule.
     public var kind: OptimizerKind
