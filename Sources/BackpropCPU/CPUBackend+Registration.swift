@@ -1,6 +1,7 @@
 import BackpropCore
 import Foundation
 
+/// The CPU backend's entry in the registry.
 extension BackendRegistration {
     /// `cpu`: this machine's cores. It has one device; `--device` accepts `0` or `cpu`.
     public static let cpu = BackendRegistration(

@@ -51,12 +51,17 @@ public enum DataSource {
     }
 }
 
+/// Labelled data split for training: what ``DataSource`` loads for `backprop train`.
 public struct LoadedData: Sendable {
+    /// What was loaded, for reports: `MNIST`, or the IDX folder or CSV file as given.
     public var name: String
+    /// The split the network learns from.
     public var train: Dataset
+    /// The held-out split, evaluated after each epoch.
     public var test: Dataset
     /// Set for CSV data: the transform the model must apply to new inputs.
     public var standardization: Standardization?
+    /// Set for CSV data: the feature columns' names, saved in the model.
     public var featureNames: [String]? = nil
     /// CSV only: how its columns were encoded, and how its rows were split.
     public var encoding: TableEncoding? = nil

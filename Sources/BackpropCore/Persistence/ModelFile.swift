@@ -4,11 +4,15 @@ import Foundation
 public struct TrainingInfo: Sendable, Equatable, Codable {
     /// Epochs trained in all, across resumed runs.
     public var epochs: Int
+    /// The seed of the first run: initial weights and the shuffling.
     public var seed: UInt64
+    /// The update rule trained with.
     public var optimizer: OptimizerKind
     /// The learning rate the next epoch would use (after the per-epoch decay).
     public var learningRate: Float
+    /// Loss and accuracy of the last epoch on the training split.
     public var train: Metrics
+    /// Loss and accuracy after the last epoch on the test split, when there was one.
     public var test: Metrics?
     /// Regression: the test errors in the targets' units.
     public var testRegression: RegressionMetrics?
@@ -17,6 +21,7 @@ public struct TrainingInfo: Sendable, Equatable, Codable {
         case epochs, seed, optimizer, learningRate = "learning_rate", train, test, testRegression = "test_regression"
     }
 
+    /// A training record.
     public init(epochs: Int, seed: UInt64, optimizer: OptimizerKind, learningRate: Float,
                 train: Metrics, test: Metrics?, testRegression: RegressionMetrics? = nil) {
         self.epochs = epochs; self.seed = seed; self.optimizer = optimizer
@@ -41,22 +46,29 @@ public struct TrainingInfo: Sendable, Equatable, Codable {
 /// | `table`           | task, label columns, feature columns and their categories, classes, target statistics |
 /// | `split`           | the CSV's hash and row count, split seed and test fraction |
 public struct ModelFile: Sendable, Equatable {
+    /// The `format_version` written.
     public static let formatVersion = 2
-    /// Versions this build reads.
+    /// The versions read: 1 (before `table` and `split`) and 2.
     public static let readableVersions = 1...2
 
+    /// Sizes, activations and loss of the network.
     public var architecture: Architecture
     /// Per layer, the weight `out × in` column-major (as ``Network`` holds it) and the bias.
     public var parameters: [LayerParameters]
+    /// The input transform predictions must apply (CSV data), or nil.
     public var standardization: Standardization?
+    /// One name per output class, when the data had them.
     public var classNames: [String]?
+    /// The CSV feature columns, in input order, when the data came from a CSV.
     public var featureNames: [String]?
+    /// How the model was trained, or nil for a model saved without training.
     public var training: TrainingInfo?
     /// How CSV columns become inputs and targets (nil for IDX data and version 1 files).
     public var table: TableEncoding?
     /// The rows held out for testing (nil for IDX data and version 1 files).
     public var split: SplitRecord?
 
+    /// A model; it is checked (finite parameters of the right shapes) when serialized.
     public init(architecture: Architecture, parameters: [LayerParameters],
                 standardization: Standardization? = nil, classNames: [String]? = nil,
                 featureNames: [String]? = nil, training: TrainingInfo? = nil,
@@ -92,7 +104,7 @@ public struct ModelFile: Sendable, Equatable {
         return try Safetensors(tensors: tensors, metadata: metadata).serialized()
     }
 
-    /// Writes the model to `path` atomically (see ``AtomicFile``): the previous file stays
+    /// Writes the model to `path` atomically (see ``writeFileAtomically(_:to:)``): the previous file stays
     /// intact unless the new one is complete and on disk.
     public func save(to path: String) throws {
         try save(to: path, beforeRename: {})
@@ -104,6 +116,8 @@ public struct ModelFile: Sendable, Equatable {
 
     // MARK: Loading
 
+    /// Reads and checks the model file at `path`; throws ``ModelFileError`` naming the file and
+    /// what is wrong (a missing tensor, a shape that does not fit the architecture, …).
     public static func load(_ path: String) throws -> ModelFile {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
