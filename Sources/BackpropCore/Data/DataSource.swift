@@ -78,8 +78,9 @@ public struct LoadedData: Sendable {
 
 extension DataSource {
     /// Loads labelled data to evaluate a saved model: the test split of MNIST or an IDX folder,
-    /// or the rows of a CSV file that ``loadTableForEvaluation`` picks, standardized with the
-    /// model's statistics. A label that is not one of the model's classes is an error.
+    /// or the rows of a CSV file that
+    /// ``loadTableForEvaluation(_:model:modelFile:labels:rows:dialect:)`` picks, standardized
+    /// with the model's statistics. A label that is not one of the model's classes is an error.
     public static func loadForEvaluation(_ spec: String, labelColumn: String = "label",
                                          model: ModelFile, modelFile: String) throws -> (name: String, data: Dataset) {
         let outputs = model.architecture.sizes[model.architecture.sizes.count - 1]
