@@ -1,97 +1,131 @@
 import Backprop
 import Foundation
 
+/// One epoch's figures as reported.
+struct EpochFigures {
+    var epoch: Int
+    var train: Metrics
+    var validation: Metrics?
+    var validationRegression: RegressionMetrics?
+    var test: Metrics?
+    var testRegression: RegressionMetrics?
+    var learningRate: Float
+    var seconds: Double
+    var samplesPerSecond: Double
+}
+
 /// Prints training progress: a live progress bar on a terminal, one plain line per epoch
 /// otherwise, or JSON objects with `--json`.
 final class Report {
     let json: Bool
-    let epochs: Int
+    let plan: TrainingPlan
     let interactive: Bool
     /// Regression runs report errors in the targets' units instead of accuracy.
     let regression: Bool
     private var lastDraw = Date.distantPast
+    private var started = Date()
     /// Training samples processed so far, for the summary's overall samples per second.
     private var trainingSamples = 0.0
 
-    init(json: Bool, epochs: Int, regression: Bool = false) {
+    init(json: Bool, plan: TrainingPlan, regression: Bool = false) {
         self.json = json
-        self.epochs = epochs
+        self.plan = plan
         self.regression = regression
         interactive = !json && isatty(STDOUT_FILENO) == 1
     }
 
-    func start(data: LoadedData, architecture: Architecture, backend: String,
-               optimizer: OptimizerConfiguration, batchSize: Int) {
+    /// The banner: data, network, and every effective setting.
+    func start(data: LoadedData, validation: Int, architecture: Architecture, backend: String, seed: UInt64) {
+        started = Date()
         guard !json else { return }
         let target = regression
             ? "regression on \(data.encoding?.labels.joined(separator: ", ") ?? "")"
             : "\(data.train.classCount) classes" + (data.encoding?.classes.map { " (\(abbreviated($0)))" } ?? "")
-        print("data      \(data.name): \(data.train.count) training, \(data.test.count) test samples, \(data.train.featureCount) inputs, \(target)")
+        print("data      \(data.name): \(data.train.count) training, \(validation) validation, \(data.test.count) test samples, \(data.train.featureCount) inputs, \(target)")
         for note in data.notes { print(note) }
         print("network   \(architecture) (\(architecture.parameterCount) parameters)")
-        print("training  \(optimizer.kind.rawValue) lr \(optimizer.learningRate), batch \(batchSize), \(epochs) epochs on \(backend)")
+        let o = plan.optimizer, epochs = plan.plannedEpochs - plan.startEpoch
+        print("training  \(o.kind.rawValue), \(plan.schedule.summary), weight decay \(o.weightDecay), batch \(plan.batchSize), \(plan.stopping.patience == nil ? "" : "up to ")\(epochs) epochs (\(plan.startEpoch + 1)–\(plan.plannedEpochs)), seed \(seed), on \(backend)")
+        if let patience = plan.stopping.patience {
+            print("stopping  early stopping on the validation loss, patience \(patience) epochs; the best epoch's weights are kept")
+        } else {
+            print("stopping  none" + (validation > 0 ? " (the best epoch by validation loss is kept; --early-stopping stops at it)" : " (no validation split: the last epoch is kept)"))
+        }
+        if !plan.automatic.isEmpty { print("auto      \(plan.automatic.joined(separator: ", ")) for \(data.train.count) training samples (rule: \(AutomaticSettings.rule))") }
+        for note in plan.notes { print(note) }
     }
 
     func progress(_ p: BatchProgress) throws {
         guard interactive, p.batch == p.batches || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = Date()
-        let width = 30
+        let width = 24
         let filled = width * p.batch / max(p.batches, 1)
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let loss = try p.runningLoss()
         let rate = Double(p.samples) / max(p.elapsed, 1e-9)
-        print("\r\u{1B}[2Kepoch \(pad(p.epoch, epochs)) \(bar) \(p.batch)/\(p.batches)  loss \(fmt(loss, 4))  \(Int(rate)) samples/s",
+        let done = (p.epoch - plan.startEpoch - 1) * p.batches + p.batch
+        let left = (plan.plannedEpochs - p.epoch) * p.batches + p.batches - p.batch
+        let perStep = Date().timeIntervalSince(started) / Double(max(done, 1))
+        let eta = "\(clock(p.elapsed))<\(clock(perStep * Double(p.batches - p.batch))), run \(plan.stopping.patience == nil ? "" : "≤")\(clock(perStep * Double(left)))"
+        print("\r\u{1B}[2Kepoch \(pad(p.epoch, plan.plannedEpochs)) \(bar) \(p.batch)/\(p.batches)  loss \(fmt(loss, 4))  \(Int(rate)) samples/s  \(eta)",
               terminator: "")
         fflush(nil)
     }
 
-    func epoch(_ e: EpochReport) {
+    func epoch(_ e: EpochFigures) {
         trainingSamples += e.samplesPerSecond * e.seconds
         if json {
-            var object: [String: Any] = [
-                "epoch": e.epoch, "train_loss": e.train.loss,
-                "seconds": e.seconds, "samples_per_second": e.samplesPerSecond,
-            ]
+            var object: [String: Any] = ["epoch": e.epoch, "train_loss": e.train.loss, "learning_rate": Double(e.learningRate),
+                                         "seconds": e.seconds, "samples_per_second": e.samplesPerSecond]
             if !regression { object["train_accuracy"] = e.train.accuracy }
-            add(e, to: &object)
+            add("validation", e.validation, e.validationRegression, to: &object)
+            add("test", e.test, e.testRegression, to: &object)
             emit(object)
             return
         }
         if interactive { print("\r\u{1B}[2K", terminator: "") }
-        var line = "epoch \(pad(e.epoch, epochs))  train loss \(fmt(e.train.loss, 4))"
-        if let r = e.regression {
-            line += "  test mse \(short(r.mse))  mae \(short(r.mae))  r2 \(fmt(r.r2, 4))"
-        } else {
-            line += "  acc \(pct(e.train.accuracy))"
-            if let t = e.test { line += "  test loss \(fmt(t.loss, 4))  acc \(pct(t.accuracy))" }
-        }
+        var line = "epoch \(pad(e.epoch, plan.plannedEpochs))  train loss \(fmt(e.train.loss, 4))"
+        if !regression { line += " acc \(pct(e.train.accuracy))" }
+        line += words("val", e.validation, e.validationRegression) + words("test", e.test, e.testRegression)
         line += "  \(fmt(e.seconds, 1)) s  \(Int(e.samplesPerSecond)) samples/s"
         print(line)
         fflush(nil)
     }
 
-    func finish(last: EpochReport?, seconds: Double) {
+    /// The summary: the kept (best) epoch, its validation and test figures.
+    func finish(best: EpochPoint, last: Int, stoppedEarly: Bool, test: Metrics, testRegression: RegressionMetrics?,
+                seconds: Double) {
         if json {
-            var object: [String: Any] = ["summary": true, "epoch": last?.epoch ?? 0, "seconds": seconds,
-                                         "samples_per_second": trainingSamples / max(seconds, 1e-9)]
-            if let l = last { object["train_loss"] = l.train.loss; add(l, to: &object) }
+            var object: [String: Any] = ["summary": true, "epoch": last, "best_epoch": best.epoch, "stopped_early": stoppedEarly,
+                                         "seconds": seconds, "samples_per_second": trainingSamples / max(seconds, 1e-9),
+                                         "train_loss": best.train.loss]
+            add("validation", best.validation, nil, to: &object)
+            if let r2 = best.validationR2 { object["validation_r2"] = r2 }
+            add("test", test, testRegression, to: &object)
             emit(object)
             return
         }
-        if let r = last?.regression {
-            print("done      test mse \(short(r.mse)), mae \(short(r.mae)), r2 \(fmt(r.r2, 4)) after \(last?.epoch ?? 0) epochs in \(fmt(seconds, 1)) s")
-        } else if let t = last?.test {
-            print("done      test accuracy \(pct(t.accuracy)) after \(last?.epoch ?? 0) epochs in \(fmt(seconds, 1)) s")
-        }
+        let why = stoppedEarly ? ", stopped early after epoch \(last) (no better validation loss for \(plan.stopping.patience ?? 0) epochs)" : ""
+        let kept = best.validation == nil ? "epoch \(best.epoch)" : "best epoch \(best.epoch) by validation loss (\(fmt(best.validation!.loss, 4)))"
+        let score = testRegression.map { "test mse \(short($0.mse)), mae \(short($0.mae)), r2 \(fmt($0.r2, 4))" }
+            ?? "test accuracy \(pct(test.accuracy).trimmingCharacters(in: .whitespaces))"
+        print("done      \(score) with the weights of \(kept)\(why), in \(fmt(seconds, 1)) s")
     }
 
-    /// The test metrics of an epoch: loss and accuracy, or for regression loss, MSE, MAE and R².
-    private func add(_ e: EpochReport, to object: inout [String: Any]) {
-        if let t = e.test {
-            object["test_loss"] = t.loss
-            if !regression { object["test_accuracy"] = t.accuracy }
+    /// A split's metrics in an epoch line.
+    private func words(_ name: String, _ m: Metrics?, _ r: RegressionMetrics?) -> String {
+        if let r { return "  \(name) mse \(short(r.mse)) mae \(short(r.mae)) r2 \(fmt(r.r2, 4))" }
+        guard let m else { return "" }
+        return "  \(name) loss \(fmt(m.loss, 4))" + (regression ? "" : " acc \(pct(m.accuracy))")
+    }
+
+    /// A split's metrics in JSON: loss and accuracy, or for regression loss, MSE, MAE and R².
+    private func add(_ name: String, _ m: Metrics?, _ r: RegressionMetrics?, to object: inout [String: Any]) {
+        if let m {
+            object["\(name)_loss"] = m.loss
+            if !regression { object["\(name)_accuracy"] = m.accuracy }
         }
-        if let r = e.regression { object["test_mse"] = r.mse; object["test_mae"] = r.mae; object["test_r2"] = r.r2 }
+        if let r { object["\(name)_mse"] = r.mse; object["\(name)_mae"] = r.mae; object["\(name)_r2"] = r.r2 }
     }
 
     private func emit(_ object: [String: Any]) {
@@ -114,4 +148,9 @@ func pct(_ x: Double) -> String { String(format: "%6.2f %%", 100 * x) }
 func pad(_ i: Int, _ total: Int) -> String {
     let w = String(total).count
     return String(repeating: " ", count: max(0, w - String(i).count)) + "\(i)/\(total)"
+}
+/// `1:05` or `1:02:05`.
+func clock(_ seconds: Double) -> String {
+    let s = Int(seconds.isFinite ? max(seconds, 0) : 0)
+    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
 }

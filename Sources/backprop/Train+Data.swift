@@ -13,8 +13,8 @@ extension Train {
 
     /// The network for fresh data: a softmax (or sigmoid) output per class, or an identity
     /// output per regression target with the squared-error loss.
-    func newArchitecture(for loaded: LoadedData) throws -> Architecture {
-        let inputs = loaded.train.featureCount, hidden = try hiddenSizes()
+    func newArchitecture(for loaded: LoadedData, hidden: [Int]) throws -> Architecture {
+        let inputs = loaded.train.featureCount, activation = activation.activation
         if loaded.task == .regression {
             if let loss, loss != .squaredError {
                 throw CommandError("--loss \(loss.rawValue) is for classification; regression trains with --loss mse")
@@ -29,7 +29,7 @@ extension Train {
     }
 }
 
-/// Measures a regression network on the test rows after each epoch, in the targets' units.
+/// Measures a regression network on a split in the targets' units (MSE, MAE, R²).
 struct RegressionCheck {
     let network: Network
     let inputs: [Float]
@@ -37,12 +37,12 @@ struct RegressionCheck {
     let actual: [Float]
     let targets: Standardization?
 
-    init(_ loaded: LoadedData, network: Network) throws {
+    init(_ data: Dataset, targets: Standardization?, network: Network) {
         self.network = network
-        inputs = loaded.test.inputs
-        count = loaded.test.count
-        targets = loaded.encoding?.targets
-        var values = loaded.test.targetValues ?? []
+        inputs = data.inputs
+        count = data.count
+        self.targets = targets
+        var values = data.targetValues ?? []
         targets?.invert(columns: &values)
         actual = values
     }

@@ -1,35 +1,5 @@
 import Foundation
 
-/// What training produced, as stored in a model file.
-public struct TrainingInfo: Sendable, Equatable, Codable {
-    /// Epochs trained in all, across resumed runs.
-    public var epochs: Int
-    /// The seed of the first run: initial weights and the shuffling.
-    public var seed: UInt64
-    /// The update rule trained with.
-    public var optimizer: OptimizerKind
-    /// The learning rate the next epoch would use (after the per-epoch decay).
-    public var learningRate: Float
-    /// Loss and accuracy of the last epoch on the training split.
-    public var train: Metrics
-    /// Loss and accuracy after the last epoch on the test split, when there was one.
-    public var test: Metrics?
-    /// Regression: the test errors in the targets' units.
-    public var testRegression: RegressionMetrics?
-
-    enum CodingKeys: String, CodingKey {
-        case epochs, seed, optimizer, learningRate = "learning_rate", train, test, testRegression = "test_regression"
-    }
-
-    /// A training record.
-    public init(epochs: Int, seed: UInt64, optimizer: OptimizerKind, learningRate: Float,
-                train: Metrics, test: Metrics?, testRegression: RegressionMetrics? = nil) {
-        self.epochs = epochs; self.seed = seed; self.optimizer = optimizer
-        self.learningRate = learningRate; self.train = train; self.test = test
-        self.testRegression = testRegression
-    }
-}
-
 /// A trained network on disk, in the safetensors format: one F32 tensor per weight and bias,
 /// named `layers.N.weight` (shape `[out, in]`, row-major, as PyTorch's `nn.Linear` stores it)
 /// and `layers.N.bias` (shape `[out]`); everything else in `__metadata__`, as JSON strings:
@@ -45,6 +15,7 @@ public struct TrainingInfo: Sendable, Equatable, Codable {
 /// | `training`        | epochs, seed, optimizer, learning rate, final metrics    |
 /// | `table`           | task, label columns, feature columns and their categories, classes, target statistics |
 /// | `split`           | the CSV's hash and row count, split seed and test fraction |
+/// | `checkpoint`      | optional: the ``TrainingState`` to resume from exactly (see ``checkpoint``) |
 public struct ModelFile: Sendable, Equatable {
     /// The `format_version` written.
     public static let formatVersion = 2
@@ -67,6 +38,8 @@ public struct ModelFile: Sendable, Equatable {
     public var table: TableEncoding?
     /// The rows held out for testing (nil for IDX data and version 1 files).
     public var split: SplitRecord?
+    /// Set in a checkpoint file (`train --checkpoint`): optimizer state, shuffler, schedule.
+    public var checkpoint: TrainingCheckpoint?
 
     /// A model; it is checked (finite parameters of the right shapes) when serialized.
     public init(architecture: Architecture, parameters: [LayerParameters],
@@ -93,6 +66,7 @@ public struct ModelFile: Sendable, Equatable {
             tensors.append(("layers.\(l).weight", .init(shape: [out, inputs], floats: rowMajor)))
             tensors.append(("layers.\(l).bias", .init(shape: [out], floats: p.bias)))
         }
+        tensors += checkpointTensors()
         var metadata = ["format": "backprop", "format_version": String(Self.formatVersion),
                         "architecture": try json(architecture)]
         if let standardization { metadata["standardization"] = try json(standardization) }
@@ -101,6 +75,7 @@ public struct ModelFile: Sendable, Equatable {
         if let training { metadata["training"] = try json(training) }
         if let table { metadata["table"] = try json(table) }
         if let split { metadata["split"] = try json(split) }
+        if let checkpoint { metadata["checkpoint"] = try json(checkpoint.state) }
         return try Safetensors(tensors: tensors, metadata: metadata).serialized()
     }
 
@@ -165,11 +140,11 @@ public struct ModelFile: Sendable, Equatable {
             parameters.append(LayerParameters(weight: weight, bias: bias))
         }
         let expectedNames = Set((0..<architecture.layerCount).flatMap { ["layers.\($0).weight", "layers.\($0).bias"] })
-        if let extra = container.tensors.map(\.name).first(where: { !expectedNames.contains($0) }) {
+        if let extra = container.tensors.map(\.name).first(where: { !expectedNames.contains($0) && !isCheckpointTensor($0) }) {
             throw fail("tensor \"\(extra)\" is not part of the architecture \(architecture) (expected layers.0 to layers.\(architecture.layerCount - 1))")
         }
 
-        let model = ModelFile(
+        var model = ModelFile(
             architecture: architecture, parameters: parameters,
             standardization: try decode("standardization", meta, file: file, expected: "{\"mean\": [...], \"std\": [...]}"),
             classNames: try decode("class_names", meta, file: file, expected: "a list of strings"),
@@ -177,6 +152,7 @@ public struct ModelFile: Sendable, Equatable {
             training: try decode("training", meta, file: file, expected: "{\"epochs\", \"seed\", \"optimizer\", \"learning_rate\", \"train\", \"test\"}"),
             table: try decode("table", meta, file: file, expected: "{\"task\", \"labels\", \"columns\", \"missing\", …}"),
             split: try decode("split", meta, file: file, expected: "{\"file_hash\", \"rows\", \"seed\", \"test_fraction\", \"stratified\"}"))
+        model.checkpoint = try readCheckpoint(container, file: file, architecture: architecture)
         try model.check(file: file)
         return model
     }
@@ -245,7 +221,7 @@ public struct ModelFile: Sendable, Equatable {
         return values
     }
 
-    private static func decode<T: Decodable>(_ key: String, _ meta: [String: String], file: String,
+    static func decode<T: Decodable>(_ key: String, _ meta: [String: String], file: String,
                                              expected: String) throws -> T? {
         guard let text = meta[key] else { return nil }
         let decoder = JSONDecoder()
@@ -255,7 +231,7 @@ public struct ModelFile: Sendable, Equatable {
         }
     }
 
-    private func json<T: Encodable>(_ value: T) throws -> String {
+    func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -63,20 +63,22 @@ public final class Optimizer {
     /// The rule and hyperparameters; only the learning rate changes after creation.
     public private(set) var configuration: OptimizerConfiguration
     /// Updates applied so far: Adam's `t` of the last update (its bias corrections use it).
-    public private(set) var step = 0
+    public internal(set) var step = 0
+    /// Sets the learning rate of every update from the step count; nil keeps ``learningRate``.
+    public var schedule: LearningRateSchedule?
 
-    /// The step size η used by the next updates (a schedule lowers it between epochs).
+    /// The step size η of the last update (a ``schedule`` sets it before each update).
     public var learningRate: Float {
         get { configuration.learningRate }
         set { configuration.learningRate = newValue }
     }
-    private let network: Network
+    let network: Network
     /// Every parameter tensor with its gradient, in order (weight and bias of each layer), and
     /// whether weight decay applies to it (weights yes, biases no). Built once, not per step.
     private let tensors: [(Matrix, Matrix, Bool)]
     /// Per parameter tensor (weight and bias of each layer, in order): optimizer state.
-    private let first: [Matrix]
-    private let second: [Matrix]
+    let first: [Matrix]
+    let second: [Matrix]
 
     /// An optimizer for `network`'s parameters, with zeroed state on its backend (a velocity
     /// per parameter for momentum, two moments for Adam); throws when `configuration` is invalid.
@@ -95,6 +97,7 @@ public final class Optimizer {
     /// θ ← update(θ, ∂C/∂θ) for every weight and bias, using the gradients of the last backward pass.
     public func update() throws {
         step += 1
+        if let schedule { configuration.learningRate = schedule.rate(atStep: step) }
         let c = configuration, backend = network.backend
         for (k, (theta, gradient, decays)) in tensors.enumerated() {
             let decay = decays ? c.weightDecay : 0

@@ -52,14 +52,14 @@ public final class Trainer {
     public let optimizer: Optimizer
     /// Samples per step; an epoch's last batch may be smaller.
     public let batchSize: Int
-    private var rng: SeededGenerator
+    var rng: SeededGenerator
     /// Buffers for `min(batchSize, samples)` columns, made on first use and kept.
     private var buffers: Workspace?
     private var order: IndexBuffer?
     /// Evaluation, with buffers of its own (no δ or optimizer state is touched).
     private let inference: Inference
     /// Epochs completed by ``trainEpoch(_:progress:)``, so the next is `epochsDone + 1`.
-    public private(set) var epochsDone = 0
+    public internal(set) var epochsDone = 0
 
     /// `seed` drives the shuffling; the network's own seed drives its initial weights. Throws
     /// ``TrainingError/invalidOption(_:)`` when `batchSize < 1`.

@@ -1,0 +1,38 @@
+/// Which training samples were held out for validation: drawn from the training split by a
+/// seed, stratified by class for classification, so that the record and the data alone
+/// give the same rows again on `--resume`.
+public struct ValidationRecord: Sendable, Equatable, Codable {
+    /// Fraction of the training split held out.
+    public var fraction: Double
+    /// The draw's seed.
+    public var seed: UInt64
+    /// Samples held out (a check that the record fits the data).
+    public var count: Int
+
+    /// A record; ``count`` is filled in by ``Dataset/holdOut(_:stratified:)``.
+    public init(fraction: Double, seed: UInt64, count: Int = 0) {
+        self.fraction = fraction; self.seed = seed; self.count = count
+    }
+}
+
+extension Dataset {
+    /// Splits off `record.fraction` of the samples (at least one, never all) as a validation
+    /// set, by the same stratified rule as the test split (``SplitRecord/split(strata:)``), with
+    /// its own seed. Returns the remaining training samples, the validation samples and the
+    /// record with its count.
+    public func holdOut(_ record: ValidationRecord, stratified: Bool) throws
+        -> (train: Dataset, validation: Dataset, record: ValidationRecord) {
+        guard count >= 2 else {
+            throw DataError.invalidOption("--validation-split needs at least 2 training samples, got \(count)")
+        }
+        let rule = SplitRecord(fileHash: "", rows: count, seed: record.seed ^ 0x0A11_DA7E,
+                               testFraction: record.fraction, stratified: stratified)
+        guard record.fraction > 0, record.fraction < 1,
+              let (train, held) = try? rule.split(strata: stratified ? labels : nil) else {
+            throw DataError.invalidOption("--validation-split \(record.fraction) of \(count) training samples leaves an empty split (use a larger fraction, or 0 for none)")
+        }
+        var done = record
+        done.count = held.count
+        return (subset(train), subset(held), done)
+    }
+}

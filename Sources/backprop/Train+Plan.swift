@@ -1,0 +1,124 @@
+import Backprop
+import Foundation
+
+/// The effective settings of a run, whether given, resumed from a checkpoint, or chosen from
+/// the data; the banner prints every one of them.
+struct TrainingPlan {
+    var batchSize: Int
+    /// Epochs done before this run (numbering continues from here).
+    var startEpoch: Int
+    /// The number of the last epoch this run may train.
+    var plannedEpochs: Int
+    var optimizer: OptimizerConfiguration
+    var schedule: LearningRateSchedule
+    /// Early stopping's watch (its patience nil: never stops).
+    var stopping: EarlyStopping
+    var validation: ValidationRecord?
+    /// Restore the optimizer, shuffler and history from it: the run continues exactly.
+    var checkpoint: TrainingCheckpoint?
+    /// The automatic choices taken, for the banner (empty when every one was given).
+    var automatic: [String]
+    var notes: [String]
+}
+
+extension Train {
+    /// Holds out the validation samples from the training split: those recorded in a resumed
+    /// model, else `--validation-split` (default 0.1) of them drawn with `--seed`. Nil for none.
+    func holdOutValidation(_ loaded: inout LoadedData, resumed: ModelFile?) throws
+        -> (data: Dataset, record: ValidationRecord)? {
+        let recorded = resumed?.checkpoint?.state.validation ?? resumed?.training?.validationSplit
+        let fraction = loop.validationSplit ?? recorded?.fraction ?? 0.1
+        guard fraction > 0 else { return nil }
+        let record = recorded.flatMap { $0.fraction == fraction ? $0 : nil } ?? ValidationRecord(fraction: fraction, seed: seed)
+        do {
+            let (train, validation, done) = try loaded.train.holdOut(record, stratified: loaded.task == .classification)
+            loaded.train = train
+            return (validation, done)
+        } catch where loop.validationSplit == nil && loop.earlyStopping != true {
+            loaded.notes.append("note      no validation split: \(error)")
+            return nil
+        }
+    }
+
+    /// The data-driven choices (see ``AutomaticSettings``) for `samples` training samples.
+    func automaticSettings(samples: Int, resumed: ModelFile?) -> AutomaticSettings {
+        AutomaticSettings(samples: samples, batchSize: batchSize ?? resumed?.checkpoint?.state.batchSize)
+    }
+
+    /// A new network (`--hidden`, or the automatic layers) or the resumed one.
+    func makeNetwork(resumed: ModelFile?, data loaded: inout LoadedData, automatic: AutomaticSettings,
+                     backend: any Backend) throws -> Network {
+        if let resumed, let resume { return try resumedNetwork(resumed, file: resume, data: &loaded, backend: backend) }
+        let architecture = try newArchitecture(for: loaded, hidden: try hiddenSizes() ?? automatic.hidden)
+        return try Network(backend: backend, architecture: architecture, seed: seed)
+    }
+
+    /// Batch, epochs, optimizer, schedule and early stopping: given, else the checkpoint's, else
+    /// automatic.
+    func makePlan(samples: Int, resumed: ModelFile?, automatic: AutomaticSettings,
+                  validation: ValidationRecord?) throws -> TrainingPlan {
+        let saved = resumed?.checkpoint?.state
+        let previous = saved?.epochs ?? resumed?.training?.epochs ?? 0
+        let batch = batchSize ?? saved?.batchSize ?? automatic.batchSize
+        let kind = optimizer ?? saved?.optimizer.kind ?? resumed?.training?.optimizer ?? .adam
+        var notes = [String](), auto = [String]()
+        var checkpoint = resumed?.checkpoint
+        if let saved, saved.optimizer.kind != kind || saved.batchSize != batch {
+            notes.append("resume    --optimizer or --batch-size differ from the checkpoint's: its optimizer state is not used")
+            checkpoint = nil
+        } else if resumed != nil, checkpoint == nil {
+            notes.append("resume    \(resume ?? "") holds no optimizer state (saved without --checkpoint): the optimizer starts afresh")
+        }
+        var config = checkpoint?.state.optimizer ?? OptimizerConfiguration(kind: kind)
+        if let lr { config.learningRate = lr }
+        if let weightDecay { config.weightDecay = weightDecay }
+        try config.validate()
+
+        var planned = previous + (epochs ?? automatic.epochs)
+        if epochs == nil, let saved, checkpoint != nil, saved.plannedEpochs > previous { planned = saved.plannedEpochs }
+        if hidden == nil, resumed == nil { auto.append("hidden \(automatic.hidden.map(String.init).joined(separator: ","))") }
+        if batchSize == nil, saved == nil { auto.append("batch \(batch)") }
+        if epochs == nil, saved == nil { auto.append("up to \(planned) epochs") }
+
+        let stepsPerEpoch = (samples + batch - 1) / batch
+        let stepsDone = checkpoint?.state.step ?? 0
+        let replan = epochs != nil || lr != nil || loop.schedule != nil || loop.warmupSteps != nil || loop.lrDecay != nil
+        let schedule: LearningRateSchedule
+        if let kept = checkpoint?.state.schedule, !replan {
+            schedule = kept
+        } else {
+            let old = checkpoint?.state.schedule
+            schedule = LearningRateSchedule(
+                kind: loop.schedule ?? old?.kind ?? (loop.lrDecay != nil ? .constant : .cosine), peak: config.learningRate,
+                totalSteps: stepsDone + (planned - previous) * stepsPerEpoch,
+                warmupSteps: loop.warmupSteps ?? old?.warmupSteps ?? 0,
+                epochDecay: loop.lrDecay ?? old?.epochDecay ?? 1, stepsPerEpoch: stepsPerEpoch)
+        }
+        // Default: on when --epochs is not given; a resumed checkpoint keeps its own choice.
+        let resumedChoice = epochs == nil ? checkpoint.map { $0.state.earlyStopping.patience != nil } : nil
+        let stops = validation != nil && (loop.earlyStopping ?? resumedChoice ?? (epochs == nil))
+        var stopping = checkpoint?.state.earlyStopping ?? EarlyStopping(patience: nil)
+        stopping.patience = stops ? loop.patience ?? stopping.patience ?? AutomaticSettings.patience : nil
+        return TrainingPlan(batchSize: batch, startEpoch: previous, plannedEpochs: planned, optimizer: config,
+                            schedule: schedule, stopping: stopping, validation: validation, checkpoint: checkpoint,
+                            automatic: auto, notes: notes)
+    }
+
+    /// The saved network, after checking that the data fits it (inputs, features, classes).
+    func resumedNetwork(_ model: ModelFile, file: String, data loaded: inout LoadedData,
+                        backend: any Backend) throws -> Network {
+        try model.checkInputs(featureCount: loaded.train.featureCount, featureNames: loaded.featureNames,
+                              data: data, modelFile: file)
+        let sizes = model.architecture.sizes, outputs = sizes[sizes.count - 1]
+        let classes = max(loaded.train.classCount, loaded.test.classCount)
+        guard classes <= outputs else {
+            throw CommandError("\(data): \(classes) classes, but the model \(file) has \(outputs) outputs")
+        }
+        let names = model.classNames ?? (0..<outputs).map(String.init)
+        loaded.train.classCount = outputs
+        loaded.test.classCount = outputs
+        loaded.train.classNames = names
+        loaded.test.classNames = names
+        return try Network(backend: backend, model: model)
+    }
+}

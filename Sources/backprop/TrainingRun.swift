@@ -1,0 +1,134 @@
+import ArgumentParser
+import Backprop
+import Foundation
+
+/// One `train` run: epochs until the plan or early stopping ends it, validation after each,
+/// the best weights kept, files written after each epoch, and the test split scored at the end.
+final class TrainingRun {
+    let command: Train
+    let plan: TrainingPlan
+    let network: Network
+    let trainer: Trainer
+    let train: DeviceDataset, validation: DeviceDataset?, test: DeviceDataset
+    /// Regression: the splits measured in the targets' units.
+    let validationCheck: RegressionCheck?, testCheck: RegressionCheck?
+    let report: Report
+    let files: TrainingFiles
+    var stopping: EarlyStopping
+    /// The best epoch's weights, on the host (nil without validation: the best is the last).
+    var best: [LayerParameters]?
+    var history: [EpochPoint]
+    /// The loss of the run's first step, the yardstick for divergence.
+    var firstLoss: Double?
+
+    init(command: Train, plan: TrainingPlan, network: Network, data: LoadedData, validation held: Dataset?,
+         resumed: ModelFile?) throws {
+        self.command = command
+        self.plan = plan
+        self.network = network
+        let backend = network.backend
+        var config = plan.optimizer
+        config.learningRate = plan.schedule.rate(atStep: (plan.checkpoint?.state.step ?? 0) + 1)
+        let optimizer = try Optimizer(config, for: network)
+        optimizer.schedule = plan.schedule
+        trainer = try Trainer(network: network, optimizer: optimizer, batchSize: plan.batchSize, seed: command.seed)
+        stopping = plan.stopping
+        history = []
+        if let checkpoint = plan.checkpoint {
+            try optimizer.restore(step: checkpoint.state.step, first: checkpoint.first, second: checkpoint.second)
+            try trainer.restore(epochs: checkpoint.state.epochs, shuffler: checkpoint.state.shufflerWords ?? [])
+            history = checkpoint.state.history
+            best = checkpoint.best ?? (stopping.bestEpoch == checkpoint.state.epochs ? resumed?.parameters : nil)
+        } else {
+            try trainer.restore(epochs: plan.startEpoch, shuffler: trainer.shufflerState)
+        }
+        var heldOut = held
+        heldOut?.classCount = data.train.classCount
+        let targets = data.encoding?.targets
+        let regression = data.task == .regression
+        validationCheck = regression ? heldOut.map { RegressionCheck($0, targets: targets, network: network) } : nil
+        testCheck = regression ? RegressionCheck(data.test, targets: targets, network: network) : nil
+        self.train = try DeviceDataset(data.train, on: backend)
+        validation = try heldOut.map { try DeviceDataset($0, on: backend) }
+        test = try DeviceDataset(data.test, on: backend)
+        report = Report(json: command.json, plan: plan, regression: regression)
+        files = TrainingFiles(command: command, data: data, network: network, firstSeed: resumed?.training?.seed)
+        report.start(data: data, validation: heldOut?.count ?? 0, architecture: network.architecture,
+                     backend: backend.name, seed: command.seed)
+    }
+
+    /// Trains, then scores the kept weights on the test split. A signal ends the run with
+    /// 128 + its number after saying which files hold which epoch; divergence with status 1.
+    func execute() throws {
+        let start = Date()
+        Interrupt.install()
+        var stoppedEarly = false
+        do {
+            defer { Interrupt.uninstall() }
+            stoppedEarly = try epochs()
+        } catch let stop as Interrupted {
+            FileHandle.standardError.write(Data("\ninterrupted at epoch \(stop.epoch), step \(stop.step); \(files.kept())\n".utf8))
+            throw ExitCode(128 + stop.signal)
+        } catch let error as TrainingError {
+            guard case .diverged = error else { throw error }
+            throw CommandError("\(error); \(files.kept())")
+        }
+        guard let last = history.last else { return }
+        let bestEpoch = best == nil ? last.epoch : stopping.bestEpoch
+        if let best, bestEpoch != trainer.epochsDone { try network.setParameters(best) }
+        let kept = history.first { $0.epoch == bestEpoch } ?? last
+        let test = try trainer.evaluate(test)
+        let testRegression = try testCheck?.measure()
+        try files.saveBest(kept, test: test, testRegression: testRegression, plan: plan, trainer: trainer, final: true)
+        report.finish(best: kept, last: last.epoch, stoppedEarly: stoppedEarly, test: test,
+                      testRegression: testRegression, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The epoch loop; true when early stopping ended it.
+    private func epochs() throws -> Bool {
+        while trainer.epochsDone < plan.plannedEpochs {
+            let started = Date()
+            let metrics = try trainer.trainEpoch(train) { [self] p in
+                if let signal = Interrupt.signal { throw Interrupted(signal: signal, epoch: p.epoch, step: p.batch) }
+                if firstLoss == nil, history.isEmpty { firstLoss = try p.runningLoss() }
+                try report.progress(p)
+            }
+            let seconds = Date().timeIntervalSince(started)
+            let epoch = trainer.epochsDone
+            try checkGrowth(metrics.loss, epoch: epoch)
+            var figures = EpochFigures(epoch: epoch, train: metrics, learningRate: trainer.optimizer.learningRate,
+                                       seconds: seconds, samplesPerSecond: Double(train.count) / max(seconds, 1e-9))
+            figures.validation = try validation.map { try trainer.evaluate($0) }
+            figures.validationRegression = try validationCheck?.measure()
+            if command.loop.evalTest {
+                figures.test = try trainer.evaluate(test)
+                figures.testRegression = try testCheck?.measure()
+            }
+            let point = EpochPoint(epoch: epoch, train: metrics, validation: figures.validation,
+                                   validationR2: figures.validationRegression?.r2)
+            history.append(point)
+            if let loss = figures.validation?.loss {
+                if stopping.observe(epoch: epoch, loss: loss) {
+                    best = try network.parameters()
+                    try files.saveBest(point, test: figures.test, testRegression: figures.testRegression, plan: plan,
+                                       trainer: trainer, final: false)
+                }
+            } else {
+                try files.saveBest(point, test: figures.test, testRegression: figures.testRegression, plan: plan,
+                                   trainer: trainer, final: false)
+            }
+            try files.saveLast(point, plan: plan, trainer: trainer, stopping: stopping, history: history,
+                               best: best != nil && stopping.bestEpoch != epoch ? best : nil)
+            try files.plot(history, bestEpoch: best == nil ? epoch : stopping.bestEpoch, regression: testCheck != nil)
+            report.epoch(figures)
+            if stopping.shouldStop { return true }
+        }
+        return false
+    }
+
+    /// A loss that grew a thousandfold since the run's first step has diverged, even while finite.
+    private func checkGrowth(_ loss: Double, epoch: Int) throws {
+        guard let reference = firstLoss ?? history.first?.train.loss, reference > 0, loss >= 1000 * reference else { return }
+        throw CommandError("training diverged: the training loss grew from \(short(reference)) to \(short(loss)) by epoch \(epoch) (over 1000×); try a smaller learning rate (--lr); \(files.kept())")
+    }
+}
