@@ -239,7 +239,7 @@ def fmt(x):
 
 def train_to_98(args):
     """Wall time of the default `backprop train` until a test accuracy ≥ 98 %, and its peak RSS."""
-    cmd = [os.path.abspath(args.backprop), "train", "--json"]
+    cmd = [os.path.abspath(args.backprop), "train", "--json", "--eval-test"]
     timer = os.path.exists("/usr/bin/time")
     full = (["/usr/bin/time", "-v"] if timer else []) + cmd
     env = dict(os.environ, BACKPROP_DATA_DIR=os.path.dirname(os.path.abspath(args.data)),

@@ -11,6 +11,13 @@ private let requested = Atomic<Int32>(0)
 enum Interrupt {
     /// Installs the handlers (the loop polls ``signal``).
     static func install() {
+        // A parent may have blocked these signals (a spawned process inherits the mask), which
+        // would leave them pending for ever: unblock them for this thread and those it starts.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for sig in [SIGINT, SIGTERM] {
             Foundation.signal(sig) { sig in
                 // Only async-signal-safe work here: an atomic store, or _exit.

@@ -71,13 +71,14 @@ extension Train {
         }
         var config = checkpoint?.state.optimizer ?? OptimizerConfiguration(kind: kind)
         if let lr { config.learningRate = lr }
-        if let weightDecay { config.weightDecay = weightDecay }
+        if let weightDecay { config.weightDecay = weightDecay } else if resumed == nil { config.weightDecay = automatic.weightDecay }
         try config.validate()
 
         var planned = previous + (epochs ?? automatic.epochs)
         if epochs == nil, let saved, checkpoint != nil, saved.plannedEpochs > previous { planned = saved.plannedEpochs }
         if hidden == nil, resumed == nil { auto.append("hidden \(automatic.hidden.map(String.init).joined(separator: ","))") }
         if batchSize == nil, saved == nil { auto.append("batch \(batch)") }
+        if weightDecay == nil, resumed == nil { auto.append("weight decay \(automatic.weightDecay)") }
         if epochs == nil, saved == nil { auto.append("up to \(planned) epochs") }
 
         let stepsPerEpoch = (samples + batch - 1) / batch

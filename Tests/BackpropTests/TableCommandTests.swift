@@ -62,16 +62,17 @@ struct TableCommandTests {
         #expect(json["samples"] as? Int == 30 && (json["data"] as? String)?.contains("all 30 rows") == true, "\(elsewhere.stdout)")
     }
 
-    @Test("regression: --json reports test_mse, test_mae and test_r2; predict and evaluate work in the target's units")
+    @Test("regression: --json reports validation_r2, and test_mse, test_mae and test_r2 with --eval-test; predict and evaluate work in the target's units")
     func regression() throws {
         let dir = try temporaryDirectory()
         let data = try write(linearCSV(rows: 200), "linear.csv", in: dir)
         let trained = try backprop(["train", "--data", data, "--label", "y", "--hidden", "8", "--epochs", "4", "--lr", "0.01",
-                                    "--json", "--save", "m.safetensors"], in: dir)
+                                    "--json", "--eval-test", "--save", "m.safetensors"], in: dir)
         try #require(trained.status == 0, "\(trained.stderr)")
         for object in try jsonLines(trained.stdout) {
             #expect(object["test_mse"] is Double && object["test_mae"] is Double && object["test_r2"] is Double, "\(object)")
-            #expect(object["test_accuracy"] == nil && object["train_accuracy"] == nil)
+            #expect(object["validation_r2"] is Double, "\(object)")
+            #expect(object["test_accuracy"] == nil && object["train_accuracy"] == nil && object["validation_accuracy"] == nil)
         }
         let model = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
         #expect(model.task == .regression && model.architecture.outputActivation == .identity)

@@ -1,0 +1,157 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import BackpropCore
+@testable import BackpropCPU
+
+/// 200 rows of 4 random features and a random 0/1 label: nothing to learn, so a network that
+/// memorizes the training rows makes its validation loss rise.
+private func noiseCSV(in dir: URL) throws -> String {
+    var rng = SeededGenerator(seed: 77)
+    var lines = ["a,b,c,d,label"]
+    for _ in 0..<200 { lines.append((0..<4).map { _ in "\(Float(rng.nextNormal()))" }.joined(separator: ",") + ",\(rng.next() % 2)") }
+    let path = dir.appendingPathComponent("noise.csv").path
+    try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+private func objects(_ text: String) -> [[String: Any]] {
+    text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+}
+
+private func temporaries(in dir: URL) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }
+}
+
+@Suite("train: validation, early stopping, checkpoints, signals, curves")
+struct TrainingCommandTests {
+    @Test("--save keeps the best epoch by validation loss, and early stopping stops after --patience epochs")
+    func bestEpochKept() throws {
+        let dir = try temporaryDirectory()
+        let data = try noiseCSV(in: dir)
+        let run = try backprop(["train", "--data", data, "--hidden", "64", "--lr", "0.01", "--epochs", "200", "--early-stopping",
+                                "--patience", "5", "--json", "--save", "best.safetensors", "--save-last", "last.safetensors"], in: dir)
+        try #require(run.status == 0, "\(run.stderr)")
+        let lines = objects(run.stdout)
+        let summary = try #require(lines.last)
+        let epochs = lines.dropLast().map { ($0["epoch"] as! Int, $0["validation_loss"] as! Double) }
+        let best = epochs.min { $0.1 < $1.1 }!
+        #expect(summary["best_epoch"] as? Int == best.0 && summary["stopped_early"] as? Bool == true)
+        #expect(epochs.count == best.0 + 5 && epochs.count < 200, "stops 5 epochs after the best")
+        // The saved weights are the best epoch's: their loss on the recorded validation rows is that epoch's.
+        let model = try ModelFile.load(dir.appendingPathComponent("best.safetensors").path)
+        let last = try ModelFile.load(dir.appendingPathComponent("last.safetensors").path)
+        #expect(model.training?.epochs == best.0 && last.training?.epochs == epochs.count)
+        let record = try #require(model.training?.validationSplit)
+        let loaded = try DataSource.loadTable(data, options: { var o = TableOptions(); o.seed = 1; return o }())
+        let validation = try loaded.train.holdOut(record, stratified: true).validation
+        var rescaled = validation
+        rescaled.classCount = 2
+        let loss = try Evaluation(network: try Network(backend: CPUBackend(), model: model), data: rescaled).metrics.loss
+        #expect(abs(loss - best.1) < 1e-5 * best.1, "validation loss of the saved weights \(loss), best epoch's \(best.1)")
+        #expect(model.parameters != last.parameters)
+    }
+
+    @Test("5 + 5 epochs resumed from --checkpoint equal 10 epochs bit for bit; epoch numbers continue")
+    func resumeExactly() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let common = ["train", "--data", data, "--hidden", "8", "--schedule", "constant", "--optimizer", "adam"]
+        #expect(try backprop(common + ["--epochs", "5", "--checkpoint", "a.ckpt"], in: dir).status == 0)
+        let second = try backprop(common + ["--epochs", "5", "--resume", "a.ckpt", "--checkpoint", "b.ckpt", "--json"], in: dir)
+        try #require(second.status == 0, "\(second.stderr)")
+        #expect(objects(second.stdout).first?["epoch"] as? Int == 6)
+        #expect(try backprop(common + ["--epochs", "10", "--checkpoint", "c.ckpt"], in: dir).status == 0)
+        let resumed = try Safetensors.parse(Array(try Data(contentsOf: dir.appendingPathComponent("b.ckpt"))), file: "b")
+        let whole = try Safetensors.parse(Array(try Data(contentsOf: dir.appendingPathComponent("c.ckpt"))), file: "c")
+        let moments = (0..<4).flatMap { ["optimizer.first.\($0)", "optimizer.second.\($0)"] }
+        #expect(resumed.tensors.map(\.name) == whole.tensors.map(\.name) && Set(whole.tensors.map(\.name)).isSuperset(of: moments))
+        for (a, b) in zip(resumed.tensors, whole.tensors) { #expect(a.tensor == b.tensor, "\(a.name)") }
+    }
+
+    @Test("SIGINT finishes the step, says which epoch the file holds, exits 130 and leaves no temporary file")
+    func interrupt() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let out = dir.appendingPathComponent("out.txt"), err = dir.appendingPathComponent("err.txt")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = try backpropExecutable()
+        process.arguments = ["train", "--data", data, "--hidden", "8", "--epochs", "1000000", "--save", "m.safetensors",
+                             "--checkpoint", "c.ckpt"]
+        process.currentDirectoryURL = dir
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !(String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self).contains("3/1000000 ")) {
+            usleep(20_000)
+        }
+        process.interrupt()
+        process.waitUntilExit()
+        let message = String(decoding: try Data(contentsOf: err), as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(message)")
+        #expect(message.contains("interrupted at epoch") && message.contains("m.safetensors holds the model of epoch"), "\(message)")
+        let checkpoint = try ModelFile.load(dir.appendingPathComponent("c.ckpt").path)
+        #expect(message.contains("c.ckpt holds the checkpoint of epoch \(checkpoint.checkpoint?.state.epochs ?? -1)"), "\(message)")
+        #expect(try ModelFile.load(dir.appendingPathComponent("m.safetensors").path).firstNonFiniteParameter == nil)
+        #expect(try temporaries(in: dir).isEmpty)
+    }
+
+    @Test("output paths are checked before the first step; a stale temporary file is removed by the next save")
+    func outputPaths() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let missing = try backprop(["train", "--data", data, "--epochs", "1", "--save", "no/such/folder/m.safetensors"], in: dir)
+        #expect(missing.status == 1 && missing.stderr.contains("--save no/such/folder/m.safetensors"), "\(missing.stderr)")
+        #expect(!missing.stdout.contains("epoch"), "nothing trained")
+        let stale = dir.appendingPathComponent(".m.safetensors.tmp-AbC123")
+        try Data(count: 1000).write(to: stale)
+        #expect(try backprop(["train", "--data", data, "--epochs", "1", "--save", "m.safetensors"], in: dir).status == 0)
+        #expect(try temporaries(in: dir).isEmpty)
+    }
+
+    @Test("a loss that grows a thousandfold stops the run with status 1; the last good model stays")
+    func divergence() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let run = try backprop(["train", "--data", data, "--hidden", "8", "--optimizer", "sgd", "--lr", "10", "--epochs", "50",
+                                "--validation-split", "0", "--save", "m.safetensors"], in: dir)
+        #expect(run.status == 1 && run.stderr.contains("training diverged"), "\(run.stdout)\(run.stderr)")
+        #expect(!run.stdout.contains("done"))
+        if FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.safetensors").path) {
+            #expect(try ModelFile.load(dir.appendingPathComponent("m.safetensors").path).firstNonFiniteParameter == nil)
+        }
+    }
+
+    @Test("--plot writes well-formed SVG with both curves and the best epoch marked")
+    func plot() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        #expect(try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "6", "--plot", "curves.svg"], in: dir).status == 0)
+        let svg = try Data(contentsOf: dir.appendingPathComponent("curves.svg"))
+        let parser = XMLParser(data: svg)
+        #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+        let text = String(decoding: svg, as: UTF8.self)
+        #expect(text.contains("<svg") && text.contains("best epoch") && text.contains("validation") && text.contains(">epoch<"))
+        #expect(text.components(separatedBy: "<polyline").count - 1 == 4, "train and validation, loss and accuracy")
+    }
+
+    @Test("--help offers only hidden activations; --version; the banner names every setting")
+    func smallThings() throws {
+        let dir = try temporaryDirectory()
+        let help = try backprop(["train", "--help"], in: dir)
+        #expect(help.stdout.contains("relu") && !help.stdout.contains("softmax"), "\(help.stdout)")
+        #expect(try backprop(["train", "--activation", "softmax"], in: dir).status != 0)
+        let version = try backprop(["--version"], in: dir)
+        #expect(version.status == 0 && version.stdout.hasPrefix("backprop "))
+        let data = try blobsCSV(in: dir)
+        let run = try backprop(["train", "--data", data, "--epochs", "2"], in: dir)
+        for word in ["adam", "cosine", "weight decay", "batch 32", "2 epochs", "seed 1", "validation", "stopping", "auto      hidden 64"] {
+            #expect(run.stdout.contains(word), "\(word) in \(run.stdout)")
+        }
+    }
+}
