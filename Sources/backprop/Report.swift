@@ -7,22 +7,26 @@ final class Report {
     let json: Bool
     let epochs: Int
     let interactive: Bool
+    /// Every process but rank 0 of a data-parallel job keeps quiet.
+    let silent: Bool
     private var lastDraw = Date.distantPast
     /// Training samples processed so far, for the summary's overall samples per second.
     private var trainingSamples = 0.0
 
-    init(json: Bool, epochs: Int) {
+    init(json: Bool, epochs: Int, silent: Bool = false) {
         self.json = json
         self.epochs = epochs
-        interactive = !json && isatty(STDOUT_FILENO) == 1
+        self.silent = silent
+        interactive = !json && !silent && isatty(STDOUT_FILENO) == 1
     }
 
     func start(data: LoadedData, architecture: Architecture, backend: String,
-               optimizer: OptimizerConfiguration, batchSize: Int) {
-        guard !json else { return }
+               optimizer: OptimizerConfiguration, batchSize: Int, processes: Int = 1) {
+        guard !json, !silent else { return }
+        let batch = processes > 1 ? "global batch \(batchSize) (about \(batchSize / processes) on each of \(processes) processes)" : "batch \(batchSize)"
         print("data      \(data.name): \(data.train.count) training, \(data.test.count) test samples, \(data.train.featureCount) features, \(data.train.classCount) classes")
         print("network   \(architecture) (\(architecture.parameterCount) parameters)")
-        print("training  \(optimizer.kind.rawValue) lr \(optimizer.learningRate), batch \(batchSize), \(epochs) epochs on \(backend)")
+        print("training  \(optimizer.kind.rawValue) lr \(optimizer.learningRate), \(batch), \(epochs) epochs on \(backend)")
     }
 
     func progress(_ p: BatchProgress) throws {
@@ -40,6 +44,7 @@ final class Report {
 
     func epoch(_ e: EpochReport) {
         trainingSamples += e.samplesPerSecond * e.seconds
+        guard !silent else { return }
         if json {
             var object: [String: Any] = [
                 "epoch": e.epoch, "train_loss": e.train.loss, "train_accuracy": e.train.accuracy,
@@ -57,15 +62,20 @@ final class Report {
         fflush(nil)
     }
 
-    func finish(last: EpochReport?, seconds: Double) {
+    /// `checksum`: the parameters' fingerprint, the same on every process of a data-parallel job.
+    func finish(last: EpochReport?, seconds: Double, checksum: UInt64? = nil) {
+        guard !silent else { return }
+        let parameters = checksum.map { "0x" + String($0, radix: 16) }
         if json {
             var object: [String: Any] = ["summary": true, "epoch": last?.epoch ?? 0, "seconds": seconds,
                                          "samples_per_second": trainingSamples / max(seconds, 1e-9)]
             if let t = last?.test { object["test_loss"] = t.loss; object["test_accuracy"] = t.accuracy }
             if let l = last { object["train_loss"] = l.train.loss }
+            if let parameters { object["parameter_checksum"] = parameters }
             emit(object)
             return
         }
+        if let parameters { print("parallel  parameters identical on every process (checksum \(parameters))") }
         if let t = last?.test {
             print("done      test accuracy \(pct(t.accuracy)) after \(last?.epoch ?? 0) epochs in \(fmt(seconds, 1)) s")
         }

@@ -30,7 +30,9 @@ public struct BatchProgress {
 }
 
 /// Minibatch gradient descent: shuffle each epoch, gather each batch on the device, forward,
-/// backward, update; evaluate on the test split after each epoch.
+/// backward, update; evaluate on the test split after each epoch. In a ``DataParallelGroup`` of
+/// several processes `batchSize` is the global batch: each process takes its share of every
+/// batch of one shared order, the gradients are summed, and every process makes the same update.
 public final class Trainer {
     public let network: Network
     public let optimizer: Optimizer
@@ -40,14 +42,20 @@ public final class Trainer {
     private var buffers: Workspace?
     private var order: IndexBuffer?
     public private(set) var epochsDone = 0
+    private let exchange: GradientExchange
+    /// The processes training this network together (by default just this one).
+    public var group: any DataParallelGroup { exchange.group }
 
-    /// `seed` drives the shuffling; the network's own seed drives its initial weights.
-    public init(network: Network, optimizer: Optimizer, batchSize: Int, seed: UInt64) throws {
+    /// `seed` drives the shuffling; the network's own seed drives its initial weights (in a
+    /// group, rank 0's parameters are copied to every process here).
+    public init(network: Network, optimizer: Optimizer, batchSize: Int, seed: UInt64,
+                group: any DataParallelGroup = SingleProcess()) throws {
         guard batchSize > 0 else { throw TrainingError.invalidOption("batch size must be at least 1, got \(batchSize)") }
         self.network = network
         self.optimizer = optimizer
         self.batchSize = batchSize
         rng = SeededGenerator(seed: seed &+ 0x7EA1)
+        exchange = try GradientExchange(group: group, network: network)
     }
 
     /// The workspace for batches from `data`: allocated once, no wider than the data needs
@@ -76,27 +84,35 @@ public final class Trainer {
         let epoch = epochsDone + 1
         let batches = (data.count + batchSize - 1) / batchSize
         let start = Date()
+        var seenHere = 0
         for b in 0..<batches {
-            let offset = b * batchSize, n = min(batchSize, data.count - offset)
-            try backend.gatherColumns(data.inputs, indices: order, offset: offset, into: workspace.input.prefixColumns(n))
-            try backend.gatherColumns(data.targets, indices: order, offset: offset, into: workspace.target.prefixColumns(n))
-            let output = try network.forward(workspace, count: n)
-            try backend.countCorrect(output: output, targets: workspace.target.prefixColumns(n), into: workspace.correct)
-            try network.backward(workspace, count: n)
+            let offset = b * batchSize, global = min(batchSize, data.count - offset)
+            let mine = group.share(of: global), n = mine.count, first = offset + mine.lowerBound
+            if n > 0 {
+                try backend.gatherColumns(data.inputs, indices: order, offset: first, into: workspace.input.prefixColumns(n))
+                try backend.gatherColumns(data.targets, indices: order, offset: first, into: workspace.target.prefixColumns(n))
+                let output = try network.forward(workspace, count: n)
+                try backend.countCorrect(output: output, targets: workspace.target.prefixColumns(n), into: workspace.correct)
+                try network.backward(workspace, count: n)
+            }
+            try exchange.sumGradients(local: n, global: global)
             try optimizer.update()
+            seenHere += n
             if let progress {
-                let seen = offset + n
+                let seen = offset + global, local = max(seenHere, 1)
                 try progress(BatchProgress(epoch: epoch, batch: b + 1, batches: batches, samples: seen,
                                            elapsed: Date().timeIntervalSince(start)) {
-                    let loss = Double(try backend.scalar(workspace.lossSum)) / Double(seen)
+                    // This process's samples only: summing over the group would cost a collective.
+                    let loss = Double(try backend.scalar(workspace.lossSum)) / Double(local)
                     guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: b + 1, loss: loss) }
                     return loss
                 })
             }
         }
-        let loss = Double(try backend.scalar(workspace.lossSum)) / Double(data.count)
+        let sums = try group.sum([Double(try backend.scalar(workspace.lossSum)), Double(try backend.scalar(workspace.correct))])
+        let loss = sums[0] / Double(data.count)
         guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: batches, loss: loss) }
-        let accuracy = Double(try backend.scalar(workspace.correct)) / Double(data.count)
+        let accuracy = sums[1] / Double(data.count)
         epochsDone += 1
         return Metrics(loss: loss, accuracy: accuracy)
     }
@@ -108,9 +124,10 @@ public final class Trainer {
         let workspace = try workspace(for: data)
         try backend.fill(workspace.lossSum, with: 0)
         try backend.fill(workspace.correct, with: 0)
-        var offset = 0
-        while offset < data.count {
-            let n = min(batchSize, data.count - offset)
+        let mine = group.share(of: data.count)     // each process evaluates its part
+        var offset = mine.lowerBound
+        while offset < mine.upperBound {
+            let n = min(batchSize, mine.upperBound - offset)
             let y = workspace.target.prefixColumns(n)
             try backend.gatherColumns(data.inputs, indices: data.sequentialOrder, offset: offset, into: workspace.input.prefixColumns(n))
             try backend.gatherColumns(data.targets, indices: data.sequentialOrder, offset: offset, into: y)
@@ -123,9 +140,10 @@ public final class Trainer {
             offset += n
         }
         let total = Double(data.count)
-        let loss = Double(try backend.scalar(workspace.lossSum)) / total
+        let sums = try group.sum([Double(try backend.scalar(workspace.lossSum)), Double(try backend.scalar(workspace.correct))])
+        let loss = sums[0] / total
         guard loss.isFinite else { throw TrainingError.diverged(epoch: epochsDone, step: 0, loss: loss) }
-        return Metrics(loss: loss, accuracy: Double(try backend.scalar(workspace.correct)) / total)
+        return Metrics(loss: loss, accuracy: sums[1] / total)
     }
 
     /// Trains for `epochs` epochs, evaluating on `test` (if any) after each, and reports each epoch.
