@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BackpropCore
 @testable import BackpropCPU
+@testable import BackpropOpenCL
 
 @Suite("Data parallelism")
 struct DataParallelTests {
@@ -28,12 +29,13 @@ struct DataParallelTests {
     }
 
     /// Trains blobs for 3 epochs; returns parameters and the final test metrics.
-    static func train(group: any DataParallelGroup, optimizer: OptimizerKind, networkSeed: UInt64)
+    static func train(group: any DataParallelGroup, optimizer: OptimizerKind, networkSeed: UInt64,
+                      backend makeBackend: () throws -> any Backend = { CPUBackend(threads: 1) })
         throws -> (parameters: [LayerParameters], test: Metrics) {
         // 385 = 6·64 + 1 training samples: the last global batch of one sample leaves ranks with none.
         let all = Synthetic.blobs(classes: 4, features: 6, perClass: 120, seed: 7)
         let train = all.subset(Array(0..<385)), test = all.subset(Array(385..<all.count))
-        let backend = CPUBackend(threads: 1)
+        let backend = try makeBackend()
         let architecture = try Architecture(inputs: 6, hidden: [16, 8], outputs: 4, activation: .tanh)
         let network = try Network(backend: backend, architecture: architecture, seed: networkSeed)
         let trainer = try Trainer(network: network, optimizer: try Optimizer(OptimizerConfiguration(kind: optimizer), for: network),
@@ -54,6 +56,21 @@ struct DataParallelTests {
         let ranks = try ThreadGroup.run(size: size) { group in
             try Self.train(group: group, optimizer: optimizer, networkSeed: 1 + UInt64(group.rank))
         }
+        try Self.expectSame(ranks, as: single)
+    }
+
+    /// On OpenCL the gradients live on the device: they are read back into one packed buffer.
+    @Test("OpenCL ranks on threads train like one OpenCL process", .enabled(if: OpenCLTestDevice.enabled))
+    func openCLMatchesOneProcess() throws {
+        let single = try Self.train(group: SingleProcess(), optimizer: .adam, networkSeed: 1) { try OpenCLTestDevice.backend() }
+        let ranks = try ThreadGroup.run(size: 2) { group in
+            try Self.train(group: group, optimizer: .adam, networkSeed: 1 + UInt64(group.rank)) { try OpenCLBackend() }
+        }
+        try Self.expectSame(ranks, as: single)
+    }
+
+    static func expectSame(_ ranks: [(parameters: [LayerParameters], test: Metrics)],
+                           as single: (parameters: [LayerParameters], test: Metrics)) throws {
         for (rank, result) in ranks.enumerated() {
             #expect(result.parameters == ranks[0].parameters, "rank \(rank)'s parameters differ from rank 0's")
         }

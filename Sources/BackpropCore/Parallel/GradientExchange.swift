@@ -1,15 +1,19 @@
 /// The trainer's side of a ``DataParallelGroup``: parameters made equal at the start, and each
-/// step's gradient summed over the processes, through one host buffer allocated once.
+/// step's gradient summed over the processes.
 ///
-/// One allreduce per step over every gradient packed end to end (the network keeps a matrix per
-/// tensor, not one contiguous buffer): on 784-512-256-10 with two ranks the packed exchange
-/// measured faster than one allreduce per tensor in place (see Benchmarks/RESULTS.md).
+/// Two ways, measured on 784-512-256-10 (535,818 gradients) with 2 ranks (median of 200 calls,
+/// Benchmarks/RESULTS.md): gradients in host memory (the CPU backend) are summed where they lie,
+/// one allreduce per tensor: 276 µs; copying them into one packed buffer, one allreduce, and
+/// back cost 420–472 µs, the copies more than the extra calls. Gradients in device memory
+/// (OpenCL) must be read back anyway: they are packed into one host buffer, allocated once.
 final class GradientExchange {
     let group: any DataParallelGroup
     private let network: Network
     /// Every gradient tensor, in the optimizer's order (weight and bias of each layer).
     private let gradients: [Matrix]
-    private var packed: [Float]
+    /// The gradients themselves when they are host memory, else nil.
+    private let inPlace: [UnsafeMutableBufferPointer<Float>]?
+    private var packed: [Float] = []
 
     /// Makes every process's parameters rank 0's, so that the group starts from one model
     /// whatever each process loaded or initialized.
@@ -17,8 +21,13 @@ final class GradientExchange {
         self.group = group
         self.network = network
         gradients = network.layers.flatMap { [$0.weightGradient, $0.biasGradient] }
-        packed = group.size > 1 ? [Float](repeating: 0, count: gradients.reduce(0) { $0 + $1.count }) : []
+        let host = gradients.compactMap { g in
+            (g.storage as? any HostStorage).map { UnsafeMutableBufferPointer(start: $0.hostFloats, count: g.count) }
+        }
+        inPlace = host.count == gradients.count ? host : nil
         guard group.size > 1 else { return }
+        if inPlace == nil { packed = [Float](repeating: 0, count: gradients.reduce(0) { $0 + $1.count }) }
+
         var parameters = try network.parameters().flatMap { $0.weight + $0.bias }
         try parameters.withUnsafeMutableBytes { try group.broadcast($0) }
         var offset = 0
@@ -35,16 +44,21 @@ final class GradientExchange {
     /// A process with no samples in this batch contributes zero.
     func sumGradients(local: Int, global: Int) throws {
         guard group.size > 1 else { return }
+        if let inPlace {
+            for g in inPlace {
+                weigh(g, local: local, global: global)
+                try group.allreduceSum(g)
+            }
+            return
+        }
         let backend = network.backend
-        let weight = Float(local) / Float(global)
         try packed.withUnsafeMutableBufferPointer { all in
             var offset = 0
             for g in gradients {
-                let part = UnsafeMutableBufferPointer(rebasing: all[offset..<(offset + g.count)])
-                if local == 0 { part.update(repeating: 0) } else { try backend.download(g, into: part) }
+                if local > 0 { try backend.download(g, into: UnsafeMutableBufferPointer(rebasing: all[offset..<(offset + g.count)])) }
                 offset += g.count
             }
-            if local > 0 && local != global { for i in all.indices { all[i] *= weight } }
+            weigh(all, local: local, global: global)
             try group.allreduceSum(all)
             offset = 0
             for g in gradients {
@@ -52,5 +66,13 @@ final class GradientExchange {
                 offset += g.count
             }
         }
+    }
+
+    /// `g ← (local/global)·g`; zero when this process had no samples (its buffers hold an old step).
+    private func weigh(_ g: UnsafeMutableBufferPointer<Float>, local: Int, global: Int) {
+        if local == 0 { g.update(repeating: 0); return }
+        guard local != global else { return }
+        let weight = Float(local) / Float(global)
+        for i in g.indices { g[i] *= weight }
     }
 }
