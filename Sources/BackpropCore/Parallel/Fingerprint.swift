@@ -55,11 +55,11 @@ extension Network {
 }
 
 extension Dataset {
-    /// A fingerprint of the samples, their order and labels.
+    /// A fingerprint of the samples, their order and their labels or regression targets.
     public var fingerprint: UInt64 {
         var f = Fingerprint()
         f.combine(UInt64(featureCount)); f.combine(UInt64(classCount))
-        f.combine(inputs); f.combine(labels)
+        f.combine(inputs); f.combine(labels); f.combine(targetValues ?? [])
         return f.finalized
     }
 }
