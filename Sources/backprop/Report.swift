@@ -15,12 +15,14 @@ final class Report {
     /// Training samples processed so far, for the summary's overall samples per second.
     private var trainingSamples = 0.0
 
-    init(json: Bool, epochs: Int, regression: Bool = false, silent: Bool = false) {
+    /// `live: false` for a process under mpirun, whose output is a pseudo-terminal even when
+    /// mpirun's own is a file: plain lines, no progress bar.
+    init(json: Bool, epochs: Int, regression: Bool = false, silent: Bool = false, live: Bool = true) {
         self.json = json
         self.epochs = epochs
         self.regression = regression
         self.silent = silent
-        interactive = !json && !silent && isatty(STDOUT_FILENO) == 1
+        interactive = !json && !silent && live && isatty(STDOUT_FILENO) == 1
     }
 
     func start(data: LoadedData, architecture: Architecture, backend: String,

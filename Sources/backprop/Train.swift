@@ -91,7 +91,8 @@ struct Train: ParsableCommand {
                                    hint: "give every process the same --data, --seed and options")
         let trainer = try Trainer(network: network, optimizer: try Optimizer(config, for: network),
                                   batchSize: batchSize, seed: seed, group: group)
-        let report = Report(json: json, epochs: epochs, regression: regression != nil, silent: group.rank != 0)
+        let report = Report(json: json, epochs: epochs, regression: regression != nil, silent: group.rank != 0,
+                            live: group.size == 1)
         report.start(data: loaded, architecture: architecture, backend: backend.name, optimizer: config,
                      batchSize: batchSize, processes: group.size)
         let start = Date()

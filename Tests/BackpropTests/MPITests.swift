@@ -9,7 +9,7 @@ import Testing
 @Suite("Training under mpirun",
        .enabled(if: MPIRun.path != nil || ProcessInfo.processInfo.environment["CI"] == "true", "mpirun is not installed"))
 struct MPITests {
-    /// 52 seeded steps (2 epochs of 26 batches, the last of 3 samples) of global batch 128.
+    /// 52 seeded steps (2 epochs of 26 batches, the last one partial) of global batch 128.
     /// Tolerance as in DataParallelTests: |Δθ| ≤ 1e-5 · max|θ| of each tensor (float sums reorder).
     @Test("N ranks train like one process with the same global batch; every rank ends with the same parameters",
           arguments: [2, 3])
@@ -62,7 +62,7 @@ struct MPITests {
 enum MPIRun {
     static let path = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    /// 4004 rows of 4 Gaussian blobs in 10-D (3203 training rows at the default 20 % test split).
+    /// 4004 rows of 4 Gaussian blobs in 10-D (about 3200 training rows at the default test split).
     static func csv(in dir: URL) throws -> String {
         let data = Synthetic.blobs(classes: 4, features: 10, perClass: 1001, seed: 9)
         var lines = [((0..<10).map { "x\($0)" } + ["label"]).joined(separator: ",")]
