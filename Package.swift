@@ -56,7 +56,10 @@ let package = Package(
                 dependencies: ["BackpropCore", "BackpropCPU", "BackpropOpenCL", "BackpropExplain"]),
 
         // Data parallelism over MPI: the MPI world as a DataParallelGroup. The only target that touches MPI.
-        .target(name: "BackpropMPI", dependencies: ["BackpropCore", "CMPI"]),
+        // `swift build` builds every target: without the trait this one compiles empty (its source
+        // is `#if MPI`) and does not reach for mpi.h.
+        .target(name: "BackpropMPI",
+                dependencies: ["BackpropCore", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin", "pkgconf"])]),
 

@@ -1,3 +1,4 @@
+#if MPI
 import BackpropCore
 import CMPI
 import Foundation
@@ -107,3 +108,4 @@ private func check(_ code: Int32, _ call: String) throws {
     MPI_Error_string(code, &text, &length)
     throw MPIError(call: call, detail: String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
 }
+#endif
