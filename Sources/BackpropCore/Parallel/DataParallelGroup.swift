@@ -46,7 +46,7 @@ extension DataParallelGroup {
     }
 
     /// Checks that this process agrees with rank 0 on each named fingerprint (a hash of the
-    /// data, the seed, the architecture, …); throws ``ParallelError/mismatch`` naming what
+    /// data, the seed, the architecture, …); throws ``ParallelError/mismatch(rank:what:hint:)`` naming what
     /// differs, followed by `hint`.
     public func requireAgreement(_ fingerprints: KeyValuePairs<String, UInt64>, hint: String = "") throws {
         guard size > 1 else { return }
