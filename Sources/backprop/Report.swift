@@ -22,22 +22,29 @@ final class Report {
     let interactive: Bool
     /// Regression runs report errors in the targets' units instead of accuracy.
     let regression: Bool
+    /// Every process but rank 0 of a data-parallel job keeps quiet.
+    let silent: Bool
     private var lastDraw = Date.distantPast
     private var started = Date()
     /// Training samples processed so far, for the summary's overall samples per second.
     private var trainingSamples = 0.0
 
-    init(json: Bool, plan: TrainingPlan, regression: Bool = false) {
+    /// `live: false` for a process under mpirun, whose output is a pseudo-terminal even when
+    /// mpirun's own is a file: plain lines, no progress bar.
+    init(json: Bool, plan: TrainingPlan, regression: Bool = false, silent: Bool = false, live: Bool = true) {
         self.json = json
         self.plan = plan
         self.regression = regression
-        interactive = !json && isatty(STDOUT_FILENO) == 1
+        self.silent = silent
+        interactive = !json && !silent && live && isatty(STDOUT_FILENO) == 1
     }
 
     /// The banner: data, network, and every effective setting.
-    func start(data: LoadedData, validation: Int, architecture: Architecture, backend: String, seed: UInt64) {
+    func start(data: LoadedData, validation: Int, architecture: Architecture, backend: String, seed: UInt64,
+               processes: Int = 1) {
         started = Date()
-        guard !json else { return }
+        guard !json, !silent else { return }
+        let batch = processes > 1 ? "global batch \(plan.batchSize) (about \(plan.batchSize / processes) on each of \(processes) processes)" : "batch \(plan.batchSize)"
         let target = regression
             ? "regression on \(data.encoding?.labels.joined(separator: ", ") ?? "")"
             : "\(data.train.classCount) classes" + (data.encoding?.classes.map { " (\(abbreviated($0)))" } ?? "")
@@ -45,7 +52,7 @@ final class Report {
         for note in data.notes { print(note) }
         print("network   \(architecture) (\(architecture.parameterCount) parameters)")
         let o = plan.optimizer, epochs = plan.plannedEpochs - plan.startEpoch
-        print("training  \(o.kind.rawValue), \(plan.schedule.summary), weight decay \(o.weightDecay), batch \(plan.batchSize), \(plan.stopping.patience == nil ? "" : "up to ")\(epochs) epochs (\(plan.startEpoch + 1)–\(plan.plannedEpochs)), seed \(seed), on \(backend)")
+        print("training  \(o.kind.rawValue), \(plan.schedule.summary), weight decay \(o.weightDecay), \(batch), \(plan.stopping.patience == nil ? "" : "up to ")\(epochs) epochs (\(plan.startEpoch + 1)–\(plan.plannedEpochs)), seed \(seed), on \(backend)")
         if let patience = plan.stopping.patience {
             print("stopping  early stopping on the validation loss, patience \(patience) epochs; the best epoch's weights are kept")
         } else {
@@ -74,6 +81,7 @@ final class Report {
 
     func epoch(_ e: EpochFigures) {
         trainingSamples += e.samplesPerSecond * e.seconds
+        guard !silent else { return }
         if json {
             var object: [String: Any] = ["epoch": e.epoch, "train_loss": e.train.loss, "learning_rate": Double(e.learningRate),
                                          "seconds": e.seconds, "samples_per_second": e.samplesPerSecond]
@@ -93,8 +101,11 @@ final class Report {
     }
 
     /// The summary: the kept (best) epoch, its validation and test figures.
+    /// `checksum`: the parameters' fingerprint, the same on every process of a data-parallel job.
     func finish(best: EpochPoint, last: Int, stoppedEarly: Bool, test: Metrics, testRegression: RegressionMetrics?,
-                seconds: Double) {
+                seconds: Double, checksum: UInt64? = nil) {
+        guard !silent else { return }
+        let parameters = checksum.map { "0x" + String($0, radix: 16) }
         if json {
             var object: [String: Any] = ["summary": true, "epoch": last, "best_epoch": best.epoch, "stopped_early": stoppedEarly,
                                          "seconds": seconds, "samples_per_second": trainingSamples / max(seconds, 1e-9),
@@ -102,9 +113,11 @@ final class Report {
             add("validation", best.validation, nil, to: &object)
             if let r2 = best.validationR2 { object["validation_r2"] = r2 }
             add("test", test, testRegression, to: &object)
+            if let parameters { object["parameter_checksum"] = parameters }
             emit(object)
             return
         }
+        if let parameters { print("parallel  parameters identical on every process (checksum \(parameters))") }
         let why = stoppedEarly ? ", stopped early after epoch \(last) (no better validation loss for \(plan.stopping.patience ?? 0) epochs)" : ""
         let kept = best.validation == nil ? "epoch \(best.epoch)" : "best epoch \(best.epoch) by validation loss (\(fmt(best.validation!.loss, 4)))"
         let score = testRegression.map { "test mse \(short($0.mse)), mae \(short($0.mae)), r2 \(fmt($0.r2, 4))" }

@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
     var lr: Float?
     @Option(help: "L2 weight decay λ applied to the weights (default 0).")
     var weightDecay: Float?
-    @Option(help: "Samples per minibatch (default: from the data).")
+    @Option(help: "Samples per minibatch (under mpirun: the global batch, shared among the processes; default: from the data).")
     var batchSize: Int?
     @Option(help: "Passes over the training data; on --resume, passes more (default: from the data, with early stopping).")
     var epochs: Int?
@@ -66,9 +66,14 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// Load, hold out, build, plan, train: each step a function of its own.
     func run() throws {
-        try outputs.checkWritable()
+        try ProcessGroup.run(backendOptions) { group, options in try train(in: group, options) }
+    }
+
+    /// Trains as one process of `group` (alone, or one rank of an MPI job: rank 0 prints and
+    /// saves). Load, hold out, build, plan, train: each step a function of its own.
+    private func train(in group: any DataParallelGroup, _ backendOptions: BackendOptions) throws {
+        if group.rank == 0 { try outputs.checkWritable() }
         let backend = try backendOptions.makeBackend()
         let resumed = try resume.map { try ModelFile.load($0) }
         var loaded = try loadData(resumed: resumed)
@@ -78,8 +83,10 @@ struct Train: ParsableCommand {
         let network = try makeNetwork(resumed: resumed, data: &loaded, automatic: automatic, backend: backend)
         let plan = try makePlan(samples: loaded.train.count, resumed: resumed, automatic: automatic,
                                 validation: validation?.record)
+        try group.requireAgreement(fingerprints(loaded, network, plan),
+                                   hint: "give every process the same --data, --seed and options")
         let session = try TrainingRun(command: self, plan: plan, network: network, data: loaded,
-                                      validation: validation?.data, resumed: resumed)
+                                      validation: validation?.data, resumed: resumed, group: group)
         try session.execute()
     }
 }

@@ -5,15 +5,21 @@ import Foundation
 /// far), `--save-last` (the last), `--checkpoint` (the last, with what an exact resume needs)
 /// and `--plot` (the curves). Remembers which epoch each holds, for the closing message.
 final class TrainingFiles {
-    let outputs: OutputOptions
+    /// The paths of `--save`, `--save-last`, `--checkpoint` and `--plot` (nil: not written).
+    let save: String?, saveLast: String?, checkpoint: String?, plotFile: String?
     let data: LoadedData
     let network: Network
     /// The seed of the run's first part (a resumed run keeps it).
     let seed: UInt64
     private var held = [String: (epoch: Int, what: String)]()
 
-    init(command: Train, data: LoadedData, network: Network, firstSeed: UInt64? = nil) {
-        outputs = command.outputs
+    /// `writes: false` for every process but rank 0 of a data-parallel job: it writes nothing.
+    init(command: Train, data: LoadedData, network: Network, firstSeed: UInt64? = nil, writes: Bool = true) {
+        let o = command.outputs
+        save = writes ? o.save : nil
+        saveLast = writes ? o.saveLast : nil
+        checkpoint = writes ? o.checkpoint : nil
+        plotFile = writes ? o.plot : nil
         var metadata = data
         metadata.train.inputs = []
         metadata.test.inputs = []
@@ -46,7 +52,7 @@ final class TrainingFiles {
     /// `--save`: the network's weights, which the caller has made the best epoch's.
     func saveBest(_ point: EpochPoint, test: Metrics?, testRegression: RegressionMetrics?, plan: TrainingPlan,
                   trainer: Trainer, final: Bool) throws {
-        guard let path = outputs.save else { return }
+        guard let path = save else { return }
         try model(point, test: test, testRegression: testRegression, plan: plan, trainer: trainer).save(to: path)
         held[path] = (point.epoch, "the model of epoch")
     }
@@ -55,13 +61,13 @@ final class TrainingFiles {
     /// optimizer's moments, the shuffler, the schedule, the split and the best weights.
     func saveLast(_ point: EpochPoint, plan: TrainingPlan, trainer: Trainer, stopping: EarlyStopping,
                   history: [EpochPoint], best: [LayerParameters]?) throws {
-        guard outputs.saveLast != nil || outputs.checkpoint != nil else { return }
+        guard saveLast != nil || checkpoint != nil else { return }
         var model = try model(point, test: nil, testRegression: nil, plan: plan, trainer: trainer)
-        if let path = outputs.saveLast {
+        if let path = saveLast {
             try model.save(to: path)
             held[path] = (point.epoch, "the model of epoch")
         }
-        guard let path = outputs.checkpoint else { return }
+        guard let path = checkpoint else { return }
         let state = TrainingState(epochs: trainer.epochsDone, plannedEpochs: plan.plannedEpochs, batchSize: plan.batchSize,
                                   optimizer: plan.optimizer, step: trainer.optimizer.step, schedule: plan.schedule,
                                   shuffler: trainer.shufflerState, validation: plan.validation, earlyStopping: stopping,
@@ -74,13 +80,13 @@ final class TrainingFiles {
 
     /// `--plot`: the curves so far.
     func plot(_ history: [EpochPoint], bestEpoch: Int, regression: Bool) throws {
-        guard let path = outputs.plot else { return }
+        guard let path = plotFile else { return }
         try writeFileAtomically(Array(CurvesPlot.svg(history, bestEpoch: bestEpoch, regression: regression).utf8), to: path)
     }
 
     /// What each model file holds now: `m.safetensors holds the model of epoch 7`.
     func kept() -> String {
-        let models = [outputs.save, outputs.saveLast, outputs.checkpoint].compactMap { $0 }
+        let models = [save, saveLast, checkpoint].compactMap { $0 }
         if models.isEmpty { return "nothing was saved (--save FILE keeps the best model)" }
         return models.map { path in
             if let (epoch, what) = held[path] { return "\(path) holds \(what) \(epoch)" }

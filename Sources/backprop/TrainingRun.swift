@@ -22,7 +22,7 @@ final class TrainingRun {
     var firstLoss: Double?
 
     init(command: Train, plan: TrainingPlan, network: Network, data: LoadedData, validation held: Dataset?,
-         resumed: ModelFile?) throws {
+         resumed: ModelFile?, group: any DataParallelGroup) throws {
         self.command = command
         self.plan = plan
         self.network = network
@@ -31,7 +31,8 @@ final class TrainingRun {
         config.learningRate = plan.schedule.rate(atStep: (plan.checkpoint?.state.step ?? 0) + 1)
         let optimizer = try Optimizer(config, for: network)
         optimizer.schedule = plan.schedule
-        trainer = try Trainer(network: network, optimizer: optimizer, batchSize: plan.batchSize, seed: command.seed)
+        trainer = try Trainer(network: network, optimizer: optimizer, batchSize: plan.batchSize, seed: command.seed,
+                              group: group)
         stopping = plan.stopping
         history = []
         if let checkpoint = plan.checkpoint {
@@ -51,20 +52,25 @@ final class TrainingRun {
         self.train = try DeviceDataset(data.train, on: backend)
         validation = try heldOut.map { try DeviceDataset($0, on: backend) }
         test = try DeviceDataset(data.test, on: backend)
-        report = Report(json: command.json, plan: plan, regression: regression)
-        files = TrainingFiles(command: command, data: data, network: network, firstSeed: resumed?.training?.seed)
+        report = Report(json: command.json, plan: plan, regression: regression, silent: group.rank != 0,
+                        live: group.size == 1)
+        files = TrainingFiles(command: command, data: data, network: network, firstSeed: resumed?.training?.seed,
+                              writes: group.rank == 0)
         report.start(data: data, validation: heldOut?.count ?? 0, architecture: network.architecture,
-                     backend: backend.name, seed: command.seed)
+                     backend: backend.name, seed: command.seed, processes: group.size)
     }
 
     /// Trains, then scores the kept weights on the test split. A signal ends the run with
     /// 128 + its number after saying which files hold which epoch; divergence with status 1.
     func execute() throws {
         let start = Date()
-        Interrupt.install()
+        // Under mpirun every rank would see the signal at a different step and wait for the
+        // others in a collective: there the default (the job ends) is the safe behaviour.
+        let handlesSignals = trainer.group.size == 1
+        if handlesSignals { Interrupt.install() }
         var stoppedEarly = false
         do {
-            defer { Interrupt.uninstall() }
+            defer { if handlesSignals { Interrupt.uninstall() } }
             stoppedEarly = try epochs()
         } catch let stop as Interrupted {
             FileHandle.standardError.write(Data("\ninterrupted at epoch \(stop.epoch), step \(stop.step); \(files.kept())\n".utf8))
@@ -80,8 +86,11 @@ final class TrainingRun {
         let test = try trainer.evaluate(test)
         let testRegression = try testCheck?.measure()
         try files.saveBest(kept, test: test, testRegression: testRegression, plan: plan, trainer: trainer, final: true)
+        // Every process made the same updates, so their parameters must agree bit for bit.
+        let checksum = trainer.group.size > 1 ? try network.parameterFingerprint() : nil
+        if let checksum { try trainer.group.requireAgreement(["parameters": checksum]) }
         report.finish(best: kept, last: last.epoch, stoppedEarly: stoppedEarly, test: test,
-                      testRegression: testRegression, seconds: Date().timeIntervalSince(start))
+                      testRegression: testRegression, seconds: Date().timeIntervalSince(start), checksum: checksum)
     }
 
     /// The epoch loop; true when early stopping ended it.

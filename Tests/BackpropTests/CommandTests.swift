@@ -100,7 +100,7 @@ struct CommandTests {
         #expect(diverged.status == 1)
         let lines = diverged.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(diverged.stderr)")
-        #expect(diverged.stderr.contains("training diverged") && diverged.stderr.contains("epoch 1"), "\(diverged.stderr)")
+        #expect(diverged.stderr.contains("training diverged") && diverged.stderr.contains("epoch 2"), "numbering continues after the resumed epoch: \(diverged.stderr)")
         #expect(diverged.stderr.contains("try a smaller learning rate (--lr)"), "\(diverged.stderr)")
         #expect(diverged.stderr.contains("m.safetensors was left as it was"), "\(diverged.stderr)")
         #expect(try Data(contentsOf: path) == bytes)
