@@ -1,37 +1,51 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The target graph (each arrow is an import):
+//
+//   backprop (CLI) ──▶ Backprop (umbrella: re-exports, registers the backends)
+//                        ├──▶ BackpropCPU ────▶ BackpropCore, CPUKernels, CBLAS
+//                        ├──▶ BackpropOpenCL ─▶ BackpropCore, COpenCL (+ EmbedKernels plugin)
+//                        ├──▶ BackpropExplain ▶ BackpropCore, BackpropCPU (the reference)
+//                        └──▶ BackpropCore (the Backend contract and all code written against it;
+//                                           links no system library)
 let package = Package(
     name: "Backprop",
     products: [
         .library(name: "Backprop", targets: ["Backprop"]),
+        .library(name: "BackpropCore", targets: ["BackpropCore"]),
         .executable(name: "backprop", targets: ["backprop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // System libraries: a module map and a one-line header each, nothing else.
+        // The contract (Backend, Matrix, the registry) and everything written against it:
+        // network, training, data, model files, oracles, the expression graph.
+        .target(name: "BackpropCore"),
+
+        // CPU backend: OpenBLAS for products, C loops vectorized per machine for the rest.
+        .target(name: "BackpropCPU", dependencies: ["BackpropCore", "CBLAS", "CPUKernels"]),
+        .target(name: "CPUKernels"),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"])]),
+
+        // OpenCL backend: Kernels/*.cl embedded into the binary by the EmbedKernels plugin.
+        .target(name: "BackpropOpenCL", dependencies: ["BackpropCore", "COpenCL"],
+                plugins: ["EmbedKernels"]),
         .systemLibrary(name: "COpenCL", pkgConfig: "OpenCL",
                        providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
-
-        // The CPU backend's elementwise loops, vectorized by clang for the running machine.
-        .target(name: "CPUKernels"),
-
-        // Turns Kernels/*.cl into Swift string constants so the binary carries its kernels.
         .executableTarget(name: "KernelEmbedder"),
-        .plugin(name: "EmbedKernels", capability: .buildTool(),
-                dependencies: ["KernelEmbedder"]),
+        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"]),
 
-        .target(
-            name: "Backprop",
-            dependencies: ["CBLAS", "CZlib", "COpenCL", "CPUKernels"],
-            plugins: ["EmbedKernels"]
-        ),
+        // The tutorials' worked examples, printed step by step and checked against the graph,
+        // finite differences and the reference (CPU) backend.
+        .target(name: "BackpropExplain", dependencies: ["BackpropCore", "BackpropCPU"]),
+
+        // What a user imports: every module above, and the backends registered by name.
+        .target(name: "Backprop",
+                dependencies: ["BackpropCore", "BackpropCPU", "BackpropOpenCL", "BackpropExplain"]),
+
         .executableTarget(
             name: "backprop",
             dependencies: [
@@ -39,10 +53,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(
-            name: "BackpropTests",
-            dependencies: ["Backprop"]
-        ),
+        .testTarget(name: "BackpropTests",
+                    dependencies: ["Backprop", "BackpropCore", "BackpropCPU", "BackpropOpenCL", "BackpropExplain"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,13 +7,6 @@
 // FP_CONTRACT OFF: the CPU backend computes these without fused multiply-adds, and so do we.
 #pragma OPENCL FP_CONTRACT OFF
 
-// x ← value
-kernel void fill(global float *x, const float value)
-{
-    const int i = get_global_id(0);
-    x[i] = value;
-}
-
 // x ← α·x
 kernel void scale(global float *x, const float alpha)
 {

@@ -42,8 +42,9 @@ inline int argmax(global const float *x, const int n)
     return best;
 }
 
-// count[0] += number of columns whose prediction matches the target: the same arg-max, or for
-// one output unit, both on the same side of 0.5. A prediction holding a NaN is never correct.
+// count[0] += number of columns whose prediction matches the target, by the rule of
+// Sources/BackpropCore/Network/Prediction.swift: the same arg-max (ties: the lowest index), or
+// for one output unit both on the same side of 0.5; a column holding a NaN is never correct.
 __attribute__((reqd_work_group_size(REDUCE_GROUP, 1, 1)))
 kernel void count_correct(const int rows, const int cols, global const float *output,
                           global const float *target, global float *count)
@@ -53,7 +54,7 @@ kernel void count_correct(const int rows, const int cols, global const float *ou
     for (int j = get_local_id(0); j < cols; j += REDUCE_GROUP) {
         global const float *o = output + (size_t)j * rows, *t = target + (size_t)j * rows;
         const int predicted = rows == 1 ? 0 : argmax(o, rows);
-        const bool right = rows == 1 ? !isnan(o[0]) && (o[0] >= 0.5f) == (t[0] >= 0.5f)
+        const bool right = rows == 1 ? !isnan(o[0]) && !isnan(t[0]) && (o[0] >= 0.5f) == (t[0] >= 0.5f)
                                      : predicted >= 0 && predicted == argmax(t, rows);
         correct += right ? 1.0f : 0.0f;
     }

@@ -2,17 +2,16 @@ import ArgumentParser
 import Backprop
 
 /// `--backend` and `--device`, for every command that computes. They override
-/// `BACKPROP_BACKEND` and `BACKPROP_OPENCL_DEVICE`.
+/// `BACKPROP_BACKEND` and the backend's device variable (`BACKPROP_OPENCL_DEVICE`).
 struct BackendOptions: ParsableArguments {
-    @Option(help: "cpu or opencl (default: $BACKPROP_BACKEND, else cpu).")
+    @Option(help: ArgumentHelp("\(BackendRegistry.standard.names.joined(separator: " or ")) (default: $BACKPROP_BACKEND, else \(BackendRegistry.standard.names[0]))."))
     var backend: String?
 
-    @Option(help: "OpenCL device: index from `backprop devices` or a name fragment (default: $BACKPROP_OPENCL_DEVICE, else the first GPU, else the first device).")
+    @Option(help: "Device: index from `backprop devices` or a name fragment (default: $BACKPROP_OPENCL_DEVICE for OpenCL, else the first GPU, else the first device).")
     var device: String?
 
     /// The chosen backend; a bad value or a missing OpenCL platform is an error, never a fall-back.
     func makeBackend() throws -> any Backend {
-        let kind = try backend.map { try BackendKind(parsing: $0, variable: "--backend") }
-        return try Backprop.makeBackend(kind: kind, device: device, deviceLabel: "--device")
+        try Backprop.makeBackend(named: backend, device: device, deviceLabel: "--device")
     }
 }

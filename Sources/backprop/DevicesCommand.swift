@@ -4,23 +4,28 @@ import Backprop
 struct DevicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices",
-        abstract: "List every OpenCL platform and device (the index is what --device and BACKPROP_OPENCL_DEVICE take)."
+        abstract: "List every backend and its devices (the index is what --device takes).",
+        discussion: "A backend that cannot list its devices (no OpenCL driver installed) says why and the others are still listed."
     )
 
     func run() throws {
-        let devices = try openCLDevices()
-        var platform = -1
-        for d in devices {
-            if d.platformIndex != platform {
-                platform = d.platformIndex
-                print("Platform \(platform): \(d.platform)")
+        for backend in BackendRegistry.standard.registrations {
+            print("\(backend.name): \(backend.summary)")
+            let devices: [DeviceDescription]
+            do { devices = try backend.devices() } catch {
+                print("  unavailable: \(error)")
+                continue
             }
-            let memory = String(format: "%.1f GiB", Double(d.globalMemoryBytes) / 1_073_741_824)
-            print("  [\(d.index)] \(d.name)")
-            print("      type \(d.type), \(d.computeUnits) compute units, \(memory) global memory, "
-                  + "\(d.localMemoryBytes / 1024) KiB local memory")
-            print("      \(d.version); driver \(d.driverVersion)")
+            var group: String?
+            for d in devices {
+                if d.group != group, !d.group.isEmpty, backend.name != "cpu" {
+                    group = d.group
+                    print("  Platform: \(d.group)")
+                }
+                print("  [\(d.index)] \(d.name)")
+                for line in d.details { print("      \(line)") }
+            }
+            if devices.isEmpty { print("  no devices") }
         }
-        if devices.isEmpty { print("No OpenCL devices.") }
     }
 }

@@ -25,7 +25,7 @@ struct GradcheckCommand: ParsableCommand {
     func run() throws {
         let backend = try backendOptions.makeBackend()
         print("gradcheck: \(backend.name) against \(CPUBackend().name)")
-        var suite = EquivalenceSuite(backend: backend, seed: seed)
+        var suite = EquivalenceSuite(backend: backend, reference: CPUBackend(), seed: seed)
         let clock = ContinuousClock()
         var checks: [EquivalenceCheck] = []
         let elapsed = try clock.measure {

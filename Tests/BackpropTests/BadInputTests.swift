@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// One bad input given to the `backprop` command: the files it finds in its folder, its
 /// arguments (`$DIR` stands for that folder), the fragment its one-line error must contain

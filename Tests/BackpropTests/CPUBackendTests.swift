@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// The CPU backend's operations against naive Double formulas. Float32 results of short sums
 /// agree with Double to ~1e-6 relative (k·ε with ε ≈ 6e-8 and k ≤ 129 terms in the GEMMs):

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// Three Gaussian blobs in 4-D as a CSV file (header `x0,…,x3,label`); returns its path.
 func blobsCSV(in dir: URL, name: String = "blobs.csv", label: Bool = true) throws -> String {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// `explain chain` and the tutorial's chain as a test of the backend. The backend computes in
 /// Float: 1e−4 relative covers its rounding (about 1e−7 here) and no wrong factor passes it.

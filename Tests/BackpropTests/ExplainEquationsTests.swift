@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// `explain equations`: the four equations with numbers against the graph, the CPU backend and
 /// finite differences. Tolerances as in `Verification` (1e−10 Double vs Double, 1e−4 for the
@@ -89,7 +93,7 @@ struct ExplainEquationsTests {
         #expect(kink == ReLUKink(layer: 1, unit: 2, z: 0))
         #expect(finiteDifferenceNote(kink, sizes: architecture.sizes)
                 == "n/a: ReLU kink at z¹₂ = 0 (finite differences are not valid there)")
-        let oracles = try oracleGradients(architecture: architecture, parameters: parameters, input: [1, 2], target: [1])
+        let oracles = try oracleGradients(architecture: architecture, parameters: parameters, input: [1, 2], target: [1], backend: CPUBackend())
         #expect(oracles.reluKink == kink)
 
         parameters[0].bias[1] = 1.5                          // z¹₂ = 0.5: far from the kink

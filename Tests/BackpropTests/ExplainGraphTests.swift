@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// `explain graph`: the printed gradients against the graph, the hand-derived derivatives and
 /// finite differences (tolerances as in `Verification`: 1e−10 between Double computations,

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// `explain paths`: ∂E/∂w¹ⱼᵢ = xᵢ·Σₖ δₖ·Σ_paths Π(weights) against backpropagation (graph, CPU
 /// backend with identity activations and squared error) and finite differences. Tolerances as

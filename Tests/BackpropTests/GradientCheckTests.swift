@@ -1,5 +1,9 @@
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// The backward pass against an oracle that shares no code with it: central finite differences
 /// over an independent forward pass in Double (`referenceCost`).
@@ -51,39 +55,11 @@ struct GradientCheckTests {
     func checkCatchesErrors() throws {
         // A backend whose loss gradient forgets the 1/n of the batch mean: every gradient is n
         // times too large, which the check must see.
-        final class ForgetsTheMean: Backend {
-            let base = CPUBackend()
-            var name: String { "CPU without 1/n" }
-            func makeMatrix(rows: Int, cols: Int) throws -> Matrix { try base.makeMatrix(rows: rows, cols: cols) }
-            func upload(_ v: UnsafeBufferPointer<Float>, to m: Matrix) throws { try base.upload(v, to: m) }
-            func download(_ m: Matrix, into v: UnsafeMutableBufferPointer<Float>) throws { try base.download(m, into: v) }
-            func makeIndexBuffer(count: Int) throws -> IndexBuffer { try base.makeIndexBuffer(count: count) }
-            func upload(_ i: UnsafeBufferPointer<Int32>, to b: IndexBuffer) throws { try base.upload(i, to: b) }
-            func fill(_ m: Matrix, with v: Float) throws { try base.fill(m, with: v) }
-            func synchronize() throws {}
-            func gemm(transposeA: Bool, transposeB: Bool, alpha: Float, _ a: Matrix, _ b: Matrix, beta: Float, _ c: Matrix) throws {
-                try base.gemm(transposeA: transposeA, transposeB: transposeB, alpha: alpha, a, b, beta: beta, c)
-            }
-            func addBias(_ b: Matrix, to z: Matrix) throws { try base.addBias(b, to: z) }
-            func sumColumns(_ m: Matrix, alpha: Float, beta: Float, into s: Matrix) throws { try base.sumColumns(m, alpha: alpha, beta: beta, into: s) }
-            func hadamard(_ a: Matrix, _ b: Matrix, into c: Matrix) throws { try base.hadamard(a, b, into: c) }
-            func axpy(alpha: Float, _ x: Matrix, _ y: Matrix) throws { try base.axpy(alpha: alpha, x, y) }
-            func scale(_ x: Matrix, by a: Float) throws { try base.scale(x, by: a) }
-            func activate(_ f: Activation, _ z: Matrix, into a: Matrix) throws { try base.activate(f, z, into: a) }
-            func activationBackward(_ f: Activation, z: Matrix, a: Matrix, upstream: Matrix, into d: Matrix) throws {
-                try base.activationBackward(f, z: z, a: a, upstream: upstream, into: d)
-            }
-            func lossAndGradient(_ loss: Loss, z: Matrix, a: Matrix, targets y: Matrix, meanOver n: Int,
-                                 gradient: Matrix, lossSum: Matrix) throws {
+        final class ForgetsTheMean: CountingCPUBackend {
+            override func lossAndGradient(_ loss: Loss, z: Operand<CPUStorage>, a: Operand<CPUStorage>,
+                                          targets y: Operand<CPUStorage>, meanOver n: Int,
+                                          gradient: Operand<CPUStorage>, lossSum: Operand<CPUStorage>) throws {
                 try base.lossAndGradient(loss, z: z, a: a, targets: y, meanOver: 1, gradient: gradient, lossSum: lossSum)
-            }
-            func countCorrect(output: Matrix, targets: Matrix, into count: Matrix) throws { try base.countCorrect(output: output, targets: targets, into: count) }
-            func sgdStep(parameters: Matrix, gradient: Matrix, learningRate: Float, weightDecay: Float) throws {}
-            func momentumStep(parameters: Matrix, gradient: Matrix, velocity: Matrix, learningRate: Float, momentum: Float, weightDecay: Float) throws {}
-            func adamStep(parameters: Matrix, gradient: Matrix, m: Matrix, v: Matrix, learningRate: Float, beta1: Float,
-                          beta2: Float, epsilon: Float, step t: Int, weightDecay: Float) throws {}
-            func gatherColumns(_ s: Matrix, indices: IndexBuffer, offset: Int, into d: Matrix) throws {
-                try base.gatherColumns(s, indices: indices, offset: offset, into: d)
             }
         }
         let architecture = try Architecture(sizes: [3, 4, 2], activations: [.tanh, .softmax], loss: .softmaxCrossEntropy)

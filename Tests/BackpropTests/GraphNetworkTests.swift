@@ -1,5 +1,9 @@
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// The graph oracle against the CPU backend, and against finite differences of a plain Double
 /// forward pass. Tolerances:

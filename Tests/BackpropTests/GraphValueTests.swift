@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// The scalar expression graph against gradients derived by hand and against central finite
 /// differences in Double. Hand-derived values are exact up to Double rounding (1e−12);

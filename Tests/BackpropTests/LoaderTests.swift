@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// A fresh temporary folder per test.
 func temporaryDirectory() throws -> URL {

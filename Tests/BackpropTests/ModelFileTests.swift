@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// A trained-looking model: random parameters for `architecture`, with every piece of metadata.
 func sampleModel(_ architecture: Architecture, seed: UInt64 = 1) throws -> ModelFile {

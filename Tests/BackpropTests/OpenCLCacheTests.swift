@@ -1,4 +1,8 @@
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 import Foundation
 import Testing
 

@@ -1,4 +1,8 @@
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 import Testing
 
 @Suite("OpenCL devices and speed probe", .enabled(if: OpenCLTestDevice.enabled))
@@ -33,9 +37,9 @@ struct OpenCLDeviceTests {
     }
 
     @Test func cliValueForTheBackend() throws {
-        #expect(try BackendKind(parsing: " OpenCL ") == .opencl)
+        #expect(try BackendRegistry.standard.registration(named: " OpenCL ").name == "opencl")
         #expect(throws: BackendError.invalidChoice(variable: "--backend", value: "metal", valid: "cpu, opencl")) {
-            try BackendKind(parsing: "metal", variable: "--backend")
+            try BackendRegistry.standard.registration(named: "metal", variable: "--backend")
         }
     }
 }

@@ -1,4 +1,8 @@
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 import Foundation
 import Testing
 
@@ -20,7 +24,7 @@ struct BackendChoiceTests {
     }
 
     @Test func explicitKindOverridesTheEnvironment() throws {
-        #expect(try makeBackend(kind: .cpu, environment: ["BACKPROP_BACKEND": "opencl"]) is CPUBackend)
+        #expect(try makeBackend(named: "cpu", environment: ["BACKPROP_BACKEND": "opencl"]) is CPUBackend)
     }
 
     @Test func errorNames() {
@@ -36,7 +40,7 @@ struct OpenCLErrorTests {
     @Test func deviceFragmentMatchingNothing() throws {
         _ = try OpenCLTestDevice.backend()
         let error = #expect(throws: BackendError.self) {
-            try makeBackend(kind: .opencl, device: "no-such-device-xyz", environment: [:])
+            try makeBackend(named: "opencl", device: "no-such-device-xyz", deviceLabel: "device", environment: [:])
         }
         guard case let .invalidChoice(variable, value, valid)? = error else {
             Issue.record("unexpected \(String(describing: error))")
@@ -48,7 +52,7 @@ struct OpenCLErrorTests {
             try makeBackend(environment: ["BACKPROP_BACKEND": "opencl", "BACKPROP_OPENCL_DEVICE": "nothing-like-it"])
         }
         #expect(fromEnvironment.map { "\($0)" }?.hasPrefix("BACKPROP_OPENCL_DEVICE=nothing-like-it is not valid") == true)
-        #expect(throws: BackendError.self) { try makeBackend(kind: .opencl, device: "99", environment: [:]) }
+        #expect(throws: BackendError.self) { try makeBackend(named: "opencl", device: "99", environment: [:]) }
     }
 
     @Test func deviceByIndexAndFragment() throws {

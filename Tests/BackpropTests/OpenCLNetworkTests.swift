@@ -1,4 +1,8 @@
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 import Testing
 
 @Suite("OpenCL networks vs CPU", .enabled(if: OpenCLTestDevice.enabled))
@@ -9,7 +13,7 @@ struct OpenCLNetworkTests {
     /// `DoubleOracle` carries through the layers for this data, and with the Double oracle
     /// within that bound.
     @Test func randomNetworks() throws {
-        var suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend(), seed: 3)
+        var suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend(), reference: CPUBackend(), seed: 3)
         let checks = try suite.networkChecks(batchSizes: [1, 13, 128])
         #expect(checks.count == 24)
         #expect(checks.allSatisfy { $0.bound > 0 })
@@ -19,7 +23,7 @@ struct OpenCLNetworkTests {
     /// 50 seeded steps of SGD, momentum and Adam, each step from the reference's parameters and
     /// state: loss, parameters and optimizer state within the bound of one step.
     @Test func trainingStepsAgree() throws {
-        let suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend())
+        let suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend(), reference: CPUBackend())
         let checks = try suite.trainingChecks(steps: 50)
         #expect(checks.count == 3)
         expectAllPass(checks)

@@ -1,4 +1,8 @@
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 import Testing
 
 /// Every Backend operation, OpenCL against the CPU backend, from identical random inputs.
@@ -10,7 +14,7 @@ import Testing
 struct OpenCLOperationTests {
     @Test("GEMM: all transposes, α/β ≠ 0/1, sizes 1…785 and mixed shapes")
     func gemm() throws {
-        var suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend())
+        var suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend(), reference: CPUBackend())
         let checks = try suite.gemmChecks()
         #expect(checks.count == 10 * 4 * 2)
         expectAllPass(checks)
@@ -18,7 +22,7 @@ struct OpenCLOperationTests {
 
     @Test("Elementwise, activations, losses, optimizers, gather", arguments: EquivalenceSuite.standardSizes)
     func operations(size: Int) throws {
-        var suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend(), seed: UInt64(size))
+        var suite = EquivalenceSuite(backend: try OpenCLTestDevice.backend(), reference: CPUBackend(), seed: UInt64(size))
         expectAllPass(try suite.operationChecks(rows: size, cols: size))
         let sizes = EquivalenceSuite.standardSizes
         let other = sizes[((sizes.firstIndex(of: size) ?? 0) + 2) % sizes.count]
@@ -33,7 +37,7 @@ struct OpenCLOperationTests {
         let (info, device) = try selectOpenCLDevice(String(shared.device.index))
         let backend = try OpenCLBackend(info: info, device: device, cache: ProgramCache(directory: nil), tiling: tiling)
         #expect(backend.tiling == tiling)
-        var suite = EquivalenceSuite(backend: backend, sizes: [1, 7, 129, 33, 200])
+        var suite = EquivalenceSuite(backend: backend, reference: CPUBackend(), sizes: [1, 7, 129, 33, 200])
         expectAllPass(try suite.gemmChecks())
     }
 

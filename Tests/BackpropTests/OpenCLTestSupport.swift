@@ -1,28 +1,33 @@
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 import Foundation
 import Testing
 
-/// The OpenCL device the tests share: one backend, so the program is built once per test run
-/// (PoCL takes about a second per build). `OpenCLBackend` is safe to share across the parallel
-/// tests: each test uses its own matrices, and kernel launches are serialized by the backend.
+/// The OpenCL device of the tests. A backend is used from one thread at a time, so each test
+/// makes its own; the compiled program comes from the on-disk cache after the first build.
 enum OpenCLTestDevice {
     struct SetupFailure: Error, Sendable { let message: String }
 
-    static let result: Result<OpenCLBackend, SetupFailure> = {
-        do { return .success(try OpenCLBackend()) } catch { return .failure(SetupFailure(message: "\(error)")) }
+    /// Whether a backend can be made here, tried once.
+    static let availability: Result<Void, SetupFailure> = {
+        do { _ = try OpenCLBackend(); return .success(()) } catch { return .failure(SetupFailure(message: "\(error)")) }
     }()
 
     /// In CI an OpenCL test runs even without a device, and fails; elsewhere it is skipped.
     static let inCI = ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"
-    static var enabled: Bool { inCI || (try? result.get()) != nil }
+    static var enabled: Bool { inCI || (try? availability.get()) != nil }
 
-    /// The shared backend, or a recorded failure (CI without a device).
+    /// A new backend on the default device, or a recorded failure (CI without a device).
     static func backend(sourceLocation: SourceLocation = #_sourceLocation) throws -> OpenCLBackend {
-        switch result {
-        case let .success(backend): return backend
-        case let .failure(failure):
-            Issue.record("no OpenCL device: \(failure.message)", sourceLocation: sourceLocation)
-            throw failure
+        do {
+            try availability.get()
+            return try OpenCLBackend()
+        } catch {
+            Issue.record("no OpenCL device: \(error)", sourceLocation: sourceLocation)
+            throw error
         }
     }
 }

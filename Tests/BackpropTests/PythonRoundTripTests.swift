@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropExplain
+@testable import BackpropOpenCL
 
 /// True when `python3` can import NumPy and safetensors.
 let pythonReady: Bool = {

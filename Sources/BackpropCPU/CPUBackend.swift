@@ -1,0 +1,212 @@
+import BackpropCore
+import CBLAS
+import CPUKernels
+import Foundation
+
+/// The reference backend: every matrix product is OpenBLAS `cblas_sgemm`; everything else is a
+/// tight loop over unsafe pointers. Simple, exact, and the yardstick for the OpenCL backend.
+public final class CPUBackend: Backend {
+    public typealias Storage = CPUStorage
+
+    private let parallel: ParallelGEMM
+
+    /// `threads` GEMM panels run at once (default: `OPENBLAS_NUM_THREADS`, else every core).
+    /// Sets OpenBLAS's own thread count to 1 for the process: the panels are the parallelism.
+    public init(threads: Int? = nil) {
+        parallel = ParallelGEMM(threads: threads ?? ParallelGEMM.defaultThreads)
+    }
+
+    public var name: String { "CPU (OpenBLAS, \(parallel.threads) threads)" }
+
+    /// Host memory: the machine's RAM, and no limit per buffer beyond it.
+    public var memory: DeviceMemory {
+        let ram = ProcessInfo.processInfo.physicalMemory
+        return DeviceMemory(total: ram, largestBuffer: ram)
+    }
+
+    // MARK: Buffers
+
+    public func makeStorage(count: Int) throws -> CPUStorage { try CPUStorage(capacity: count) }
+
+    public func makeIndexStorage(count: Int) throws -> CPUStorage { try CPUStorage(capacity: count, elementSize: 4) }
+
+    public func upload(_ values: UnsafeBufferPointer<Float>, to matrix: Operand<CPUStorage>) throws {
+        if let base = values.baseAddress { matrix.floats.update(from: base, count: matrix.count) }
+    }
+
+    public func download(_ matrix: Operand<CPUStorage>, into values: UnsafeMutableBufferPointer<Float>) throws {
+        if let base = values.baseAddress { base.update(from: matrix.floats, count: matrix.count) }
+    }
+
+    public func upload(_ indices: UnsafeBufferPointer<Int32>, to buffer: CPUStorage) throws {
+        if let base = indices.baseAddress { buffer.int32s.update(from: base, count: indices.count) }
+    }
+
+    public func fill(_ matrix: Operand<CPUStorage>, with value: Float) throws {
+        matrix.floats.update(repeating: value, count: matrix.count)
+    }
+
+    public func synchronize() throws {}
+
+    // MARK: Linear algebra
+
+    public func gemm(transposeA: Bool, transposeB: Bool, alpha: Float, _ a: Operand<CPUStorage>,
+                     _ b: Operand<CPUStorage>, beta: Float, _ c: Operand<CPUStorage>) throws {
+        let (m, k) = transposeA ? (a.cols, a.rows) : (a.rows, a.cols)
+        parallel.run(transposeA: transposeA, transposeB: transposeB, m: m, n: c.cols, k: k, alpha: alpha,
+                     a: a.floats, lda: max(1, a.rows), b: b.floats, ldb: max(1, b.rows),
+                     beta: beta, c: c.floats, ldc: max(1, c.rows))
+    }
+
+    public func addBias(_ bias: Operand<CPUStorage>, to z: Operand<CPUStorage>) throws {
+        bp_add_bias(z.floats, bias.floats, z.rows, z.cols)
+    }
+
+    public func sumColumns(_ m: Operand<CPUStorage>, alpha: Float, beta: Float, into s: Operand<CPUStorage>) throws {
+        bp_sum_columns(m.floats, m.rows, m.cols, alpha, beta, s.floats)
+    }
+
+    public func hadamard(_ a: Operand<CPUStorage>, _ b: Operand<CPUStorage>, into c: Operand<CPUStorage>) throws {
+        bp_hadamard(a.floats, b.floats, c.floats, c.count)
+    }
+
+    public func axpy(alpha: Float, _ x: Operand<CPUStorage>, _ y: Operand<CPUStorage>) throws {
+        bp_axpy(alpha, x.floats, y.floats, y.count)
+    }
+
+    public func scale(_ x: Operand<CPUStorage>, by alpha: Float) throws {
+        // β = 0 must clear C even where it holds NaN (BLAS convention), so no multiplication.
+        if alpha == 0 { x.floats.update(repeating: 0, count: x.count); return }
+        bp_scale(x.floats, alpha, x.count)
+    }
+
+    // MARK: Activations
+
+    public func activate(_ activation: Activation, _ z: Operand<CPUStorage>, into a: Operand<CPUStorage>) throws {
+        let pz = z.floats, pa = a.floats, n = z.count
+        switch activation {
+        case .identity: if pz != pa { pa.update(from: pz, count: n) }
+        case .sigmoid: for i in 0..<n { pa[i] = 1 / (1 + expf(-pz[i])) }
+        case .relu: bp_relu(pz, pa, n)
+        case .tanh: for i in 0..<n { pa[i] = tanhf(pz[i]) }
+        case .softmax:
+            let rows = z.rows
+            for j in 0..<z.cols {
+                let zc = pz + j * rows, ac = pa + j * rows
+                // softmax(z) = e^{z − max z} / Σ e^{z − max z}: no overflow for large z.
+                let m = columnMax(zc, rows)
+                var sum: Float = 0
+                for i in 0..<rows { let e = expf(zc[i] - m); ac[i] = e; sum += e }
+                let inv = 1 / sum
+                for i in 0..<rows { ac[i] *= inv }
+            }
+        }
+    }
+
+    public func activationBackward(_ activation: Activation, z: Operand<CPUStorage>, a: Operand<CPUStorage>,
+                                   upstream: Operand<CPUStorage>, into delta: Operand<CPUStorage>) throws {
+        let pu = upstream.floats, pd = delta.floats, n = z.count
+        switch activation {
+        case .identity: if pu != pd { pd.update(from: pu, count: n) }
+        case .sigmoid: bp_sigmoid_backward(a.floats, pu, pd, n)
+        case .relu: bp_relu_backward(z.floats, pu, pd, n)
+        case .tanh: bp_tanh_backward(a.floats, pu, pd, n)
+        case .softmax: preconditionFailure("refused by the checked entry point")
+        }
+    }
+
+    // MARK: Losses
+
+    public func lossAndGradient(_ loss: Loss, z: Operand<CPUStorage>, a: Operand<CPUStorage>,
+                                targets y: Operand<CPUStorage>, meanOver n: Int,
+                                gradient: Operand<CPUStorage>, lossSum: Operand<CPUStorage>) throws {
+        let pz = z.floats, pa = a.floats, py = y.floats, pg = gradient.floats
+        let inv = 1 / Float(n)
+        var total: Double = 0
+        switch loss {
+        case .squaredError:
+            for i in 0..<z.count {
+                let d = pa[i] - py[i]
+                total += Double(0.5 * d * d)
+                pg[i] = d * inv
+            }
+        case .softmaxCrossEntropy:
+            let rows = z.rows
+            for j in 0..<z.cols {
+                let zc = pz + j * rows, yc = py + j * rows
+                // −Σ yᵢ log softmax(z)ᵢ = Σ yᵢ (log Σ e^{z} − zᵢ), with log Σ e^{z} taken stably.
+                let m = columnMax(zc, rows)
+                var sum: Float = 0
+                for i in 0..<rows { sum += expf(zc[i] - m) }
+                let logSumExp = m + logf(sum)
+                var c: Float = 0
+                for i in 0..<rows where yc[i] != 0 { c += yc[i] * (logSumExp - zc[i]) }
+                total += Double(c)
+            }
+            for i in 0..<z.count { pg[i] = (pa[i] - py[i]) * inv }
+        case .binaryCrossEntropy:
+            for i in 0..<z.count {
+                let x = pz[i]
+                // −[y log σ(x) + (1 − y) log(1 − σ(x))], written so no exp overflows.
+                total += Double(max(x, 0) - x * py[i] + log1pf(expf(-abs(x))))
+                pg[i] = (pa[i] - py[i]) * inv
+            }
+        }
+        lossSum.floats[0] += Float(total)
+    }
+
+    public func countCorrect(output: Operand<CPUStorage>, targets: Operand<CPUStorage>,
+                             into count: Operand<CPUStorage>) throws {
+        let rows = output.rows
+        var correct = 0
+        for j in 0..<output.cols {
+            let o = UnsafeBufferPointer(start: output.floats + j * rows, count: rows)
+            let t = UnsafeBufferPointer(start: targets.floats + j * rows, count: rows)
+            if Prediction.isCorrect(output: o, target: t) { correct += 1 }
+        }
+        count.floats[0] += Float(correct)
+    }
+
+    // MARK: Optimizers
+
+    public func sgdStep(parameters: Operand<CPUStorage>, gradient: Operand<CPUStorage>, learningRate: Float,
+                        weightDecay: Float) throws {
+        bp_sgd(parameters.floats, gradient.floats, parameters.count, learningRate, weightDecay)
+    }
+
+    public func momentumStep(parameters: Operand<CPUStorage>, gradient: Operand<CPUStorage>,
+                             velocity: Operand<CPUStorage>, learningRate: Float, momentum: Float,
+                             weightDecay: Float) throws {
+        bp_momentum(parameters.floats, gradient.floats, velocity.floats, parameters.count, learningRate,
+                    momentum, weightDecay)
+    }
+
+    public func adamStep(parameters: Operand<CPUStorage>, gradient: Operand<CPUStorage>, m: Operand<CPUStorage>,
+                         v: Operand<CPUStorage>, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
+                         corrections c1: Float, _ c2: Float, weightDecay: Float) throws {
+        bp_adam(parameters.floats, gradient.floats, m.floats, v.floats, parameters.count, learningRate,
+                beta1, beta2, c1, c2, epsilon, weightDecay)
+    }
+
+    // MARK: Data
+
+    public func gatherColumns(_ source: Operand<CPUStorage>, indices: CPUStorage, offset: Int,
+                              into destination: Operand<CPUStorage>) throws {
+        let rows = source.rows, idx = indices.int32s + offset
+        for j in 0..<destination.cols {
+            let k = Int(idx[j])
+            guard k >= 0 && k < source.cols else {
+                throw BackendError.shapeMismatch(operation: "gatherColumns", detail: "index \(k) out of 0..<\(source.cols)")
+            }
+            (destination.floats + j * rows).update(from: source.floats + k * rows, count: rows)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func columnMax(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+        var m = -Float.infinity
+        for i in 0..<n { m = max(m, p[i]) }
+        return m
+    }
+}

@@ -1,0 +1,152 @@
+/// Everything training needs from a compute device. The network, trainer and optimizers are
+/// written against this protocol only; the backends (`CPUBackend`, `OpenCLBackend`, a test's
+/// own) implement it and are chosen by name through ``BackendRegistry``.
+///
+/// Two layers, so that every rule about shapes is written once:
+/// - **What callers use**: the operations on ``Matrix`` in `Backend+Checked.swift` (`gemm`,
+///   `addBias`, …). Each checks shapes and that every matrix lives in this backend's memory, and
+///   throws ``BackendError`` otherwise; then it calls the requirement of the same name.
+/// - **What a backend implements**: the requirements below, on ``Operand``s — matrices already
+///   checked, their storage already cast to the backend's own `Storage` type. A requirement
+///   never checks a shape; it may throw only for what it alone can know (device errors, an
+///   index out of range in `gatherColumns`).
+///
+/// Rules every implementation keeps:
+/// - Operations may be queued and run later (an OpenCL in-order queue); results are visible to
+///   later operations on the same backend, and to the host after `download` or `synchronize`.
+///   No operation but `upload`/`download` moves data between host and device.
+/// - Matrices are column-major (see ``Matrix``).
+/// - In-place use (`into` the same matrix as an input) is allowed for elementwise operations.
+/// - **Threading: a backend and its matrices are used from one thread at a time.** Backends are
+///   not `Sendable`; a program that trains on several threads makes a backend per thread.
+public protocol Backend: AnyObject {
+    /// The backend's device memory; matrices made by another kind of backend are refused.
+    associatedtype Storage: DeviceStorage
+
+    /// A short human name: "CPU (OpenBLAS, 2 threads)", "OpenCL: pthread-skylake-avx512".
+    var name: String { get }
+    /// Bytes of device memory the backend can give to buffers: the whole allocation limit and the
+    /// largest single buffer (`CL_DEVICE_GLOBAL_MEM_SIZE`, `CL_DEVICE_MAX_MEM_ALLOC_SIZE`).
+    var memory: DeviceMemory { get }
+
+    /// Whether `storage` belongs to this backend instance (an OpenCL buffer of another context
+    /// does not). The default, for host memory, is `true`.
+    func owns(_ storage: Storage) -> Bool
+
+    // MARK: Buffers
+    /// New zero-filled storage for `count` floats (`count` is checked to be non-negative).
+    func makeStorage(count: Int) throws -> Storage
+    /// New zero-filled storage for `count` `Int32` indices.
+    func makeIndexStorage(count: Int) throws -> Storage
+    /// Copies the first `matrix.count` of `values` into `matrix`.
+    func upload(_ values: UnsafeBufferPointer<Float>, to matrix: Operand<Storage>) throws
+    /// Copies `matrix` into the first `matrix.count` of `values`, after every queued write to it.
+    func download(_ matrix: Operand<Storage>, into values: UnsafeMutableBufferPointer<Float>) throws
+    /// Copies `indices` into the first `indices.count` slots of `buffer`.
+    func upload(_ indices: UnsafeBufferPointer<Int32>, to buffer: Storage) throws
+    /// Sets every element of `matrix` to `value`.
+    func fill(_ matrix: Operand<Storage>, with value: Float) throws
+    /// Waits until every queued operation has finished.
+    func synchronize() throws
+
+    // MARK: Linear algebra
+    /// `C ← α·op(A)·op(B) + β·C` with `m, n, k ≥ 1` (the checked entry point handles empty products).
+    func gemm(transposeA: Bool, transposeB: Bool, alpha: Float, _ a: Operand<Storage>, _ b: Operand<Storage>,
+              beta: Float, _ c: Operand<Storage>) throws
+    /// `Z ← Z + b·1ᵀ`.
+    func addBias(_ bias: Operand<Storage>, to z: Operand<Storage>) throws
+    /// `s ← α·Σⱼ M[:, j] + β·s`.
+    func sumColumns(_ m: Operand<Storage>, alpha: Float, beta: Float, into s: Operand<Storage>) throws
+    /// `C ← A ⊙ B`.
+    func hadamard(_ a: Operand<Storage>, _ b: Operand<Storage>, into c: Operand<Storage>) throws
+    /// `Y ← α·X + Y`.
+    func axpy(alpha: Float, _ x: Operand<Storage>, _ y: Operand<Storage>) throws
+    /// `X ← α·X`.
+    func scale(_ x: Operand<Storage>, by alpha: Float) throws
+
+    // MARK: Activations
+    /// `A ← σ(Z)`; `.softmax` normalizes each column.
+    func activate(_ activation: Activation, _ z: Operand<Storage>, into a: Operand<Storage>) throws
+    /// `δ ← upstream ⊙ σ'(Z)` for an elementwise σ (never `.softmax`).
+    func activationBackward(_ activation: Activation, z: Operand<Storage>, a: Operand<Storage>,
+                            upstream: Operand<Storage>, into delta: Operand<Storage>) throws
+
+    // MARK: Losses
+    /// See ``Backend/lossAndGradient(_:z:a:targets:meanOver:gradient:lossSum:)``; `n ≥ 1`.
+    func lossAndGradient(_ loss: Loss, z: Operand<Storage>, a: Operand<Storage>, targets y: Operand<Storage>,
+                         meanOver n: Int, gradient: Operand<Storage>, lossSum: Operand<Storage>) throws
+    /// Adds to `count` the number of columns predicted correctly, by ``Prediction``'s rule.
+    func countCorrect(output: Operand<Storage>, targets: Operand<Storage>, into count: Operand<Storage>) throws
+
+    // MARK: Optimizers (in place)
+    /// `θ ← θ − η·(g + λθ)`.
+    func sgdStep(parameters: Operand<Storage>, gradient: Operand<Storage>, learningRate: Float,
+                 weightDecay: Float) throws
+    /// `v ← μ·v + (g + λθ)`, `θ ← θ − η·v`.
+    func momentumStep(parameters: Operand<Storage>, gradient: Operand<Storage>, velocity: Operand<Storage>,
+                      learningRate: Float, momentum: Float, weightDecay: Float) throws
+    /// Adam (Kingma & Ba) with bias corrections `c1 = 1 − β₁ᵗ`, `c2 = 1 − β₂ᵗ` (computed once,
+    /// on the host, by the checked entry point), L2 decay added to g.
+    func adamStep(parameters: Operand<Storage>, gradient: Operand<Storage>, m: Operand<Storage>, v: Operand<Storage>,
+                  learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
+                  corrections c1: Float, _ c2: Float, weightDecay: Float) throws
+
+    // MARK: Data
+    /// `destination[:, j] ← source[:, indices[offset + j]]`; throws when an index is outside
+    /// `0 ..< source.cols` (the one check only the backend can make: it reads the indices).
+    func gatherColumns(_ source: Operand<Storage>, indices: Storage, offset: Int,
+                       into destination: Operand<Storage>) throws
+}
+
+extension Backend {
+    public func owns(_ storage: Storage) -> Bool { true }
+}
+
+/// A matrix the checked entry points have validated for a backend: its shape is right for the
+/// operation and its storage is the backend's own, already cast.
+public struct Operand<Storage: DeviceStorage> {
+    public let rows: Int
+    public let cols: Int
+    public let storage: Storage
+    public var count: Int { rows * cols }
+
+    init(_ matrix: Matrix, _ storage: Storage) {
+        rows = matrix.rows
+        cols = matrix.cols
+        self.storage = storage
+    }
+}
+
+/// How much device memory a backend can give to buffers.
+public struct DeviceMemory: Sendable, Equatable {
+    /// All buffers together.
+    public var total: UInt64
+    /// One buffer.
+    public var largestBuffer: UInt64
+    public init(total: UInt64, largestBuffer: UInt64) {
+        self.total = total
+        self.largestBuffer = largestBuffer
+    }
+}
+
+public enum BackendError: Error, CustomStringConvertible, Equatable {
+    case shapeMismatch(operation: String, detail: String)
+    case foreignStorage(operation: String)
+    case unsupported(operation: String, detail: String)
+    case outOfMemory(bytes: Int)
+    case invalidChoice(variable: String, value: String, valid: String)
+    case device(String)
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(op, detail): "\(op): shape mismatch: \(detail)"
+        case let .foreignStorage(op): "\(op): a matrix belongs to another backend"
+        case let .unsupported(op, detail): "\(op): \(detail)"
+        case let .outOfMemory(bytes): "could not allocate \(bytes) bytes"
+        case let .invalidChoice(variable, value, valid):
+            // Command-line options read `--device x`, environment variables `NAME=x`.
+            "\(variable)\(variable.hasPrefix("--") ? " " : "=")\(value) is not valid; choose one of: \(valid)"
+        case let .device(message): message
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// One backend as the registry knows it: the name users type, a line saying what it is, its
+/// devices, and how to make one. Each backend target provides one (`BackendRegistration.cpu`,
+/// `.openCL`); the `Backprop` module lists them in ``BackendRegistry/standard``.
+public struct BackendRegistration: Sendable {
+    /// What `BACKPROP_BACKEND` and `--backend` take (matched case-insensitively): `cpu`, `opencl`.
+    public let name: String
+    /// One line for listings: "CPU: OpenBLAS products and vectorized loops".
+    public let summary: String
+    /// The devices this backend can run on, for `backprop devices` and `--device`.
+    public let devices: @Sendable () throws -> [DeviceDescription]
+    /// Makes a backend for a request; throws (never falls back) when it cannot.
+    public let make: @Sendable (BackendRequest) throws -> any Backend
+
+    public init(name: String, summary: String,
+                devices: @escaping @Sendable () throws -> [DeviceDescription],
+                make: @escaping @Sendable (BackendRequest) throws -> any Backend) {
+        self.name = name.lowercased()
+        self.summary = summary
+        self.devices = devices
+        self.make = make
+    }
+}
+
+/// What the user asked of a backend beyond its name.
+public struct BackendRequest: Sendable {
+    /// The device the user named (an index or a name fragment), or nil: the backend then reads
+    /// its own environment variable (`BACKPROP_OPENCL_DEVICE`) or picks its default device.
+    public var device: String?
+    /// Where `device` came from, for error messages (`--device`).
+    public var deviceLabel: String
+    public var environment: [String: String]
+
+    public init(device: String? = nil, deviceLabel: String = "device",
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.device = device
+        self.deviceLabel = deviceLabel
+        self.environment = environment
+    }
+}
+
+/// A device a backend can run on, as `backprop devices` prints it.
+public struct DeviceDescription: Sendable, Equatable {
+    /// What `--device` takes for this device.
+    public var index: Int
+    public var name: String
+    /// The group the device belongs to (an OpenCL platform), or "" when the backend has none.
+    public var group: String
+    /// Lines of detail: type, compute units, memory, driver.
+    public var details: [String]
+
+    public init(index: Int, name: String, group: String = "", details: [String] = []) {
+        self.index = index
+        self.name = name
+        self.group = group
+        self.details = details
+    }
+}
+
+/// The backends a program can choose from by name. A value: tests copy the standard one and
+/// register a backend of their own without touching anyone else's.
+public struct BackendRegistry: Sendable {
+    public private(set) var registrations: [BackendRegistration]
+
+    /// Every registered name, in registration order (the first is the default).
+    public var names: [String] { registrations.map(\.name) }
+
+    public init(_ registrations: [BackendRegistration] = []) {
+        self.registrations = []
+        for r in registrations { register(r) }
+    }
+
+    /// Adds a backend, replacing any registered under the same name.
+    public mutating func register(_ registration: BackendRegistration) {
+        registrations.removeAll { $0.name == registration.name }
+        registrations.append(registration)
+    }
+
+    /// The registration called `name` (case-insensitive, spaces trimmed); a bad name throws
+    /// ``BackendError/invalidChoice(variable:value:valid:)`` listing the registered names.
+    public func registration(named name: String, variable: String = "BACKPROP_BACKEND") throws -> BackendRegistration {
+        let key = name.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let found = registrations.first(where: { $0.name == key }) else {
+            throw BackendError.invalidChoice(variable: variable, value: name, valid: names.joined(separator: ", "))
+        }
+        return found
+    }
+
+    /// Makes the backend the user asked for. An explicit `name` (a `--backend` option) wins over
+    /// `BACKPROP_BACKEND`; with neither, the first registered backend. Never falls back
+    /// silently: a bad name throws the valid choices, and a backend that cannot start throws why.
+    /// `variable` names the source of `name` in errors.
+    public func makeBackend(named name: String? = nil, variable: String = "--backend",
+                            _ request: BackendRequest = BackendRequest()) throws -> any Backend {
+        let chosen: BackendRegistration
+        if let name {
+            chosen = try registration(named: name, variable: variable)
+        } else if let fromEnvironment = request.environment["BACKPROP_BACKEND"], !fromEnvironment.isEmpty {
+            chosen = try registration(named: fromEnvironment)
+        } else if let first = registrations.first {
+            chosen = first
+        } else {
+            throw BackendError.device("no backend is registered")
+        }
+        return try chosen.make(request)
+    }
+}

@@ -1,0 +1,141 @@
+import BackpropCore
+import Foundation
+
+// The Backend operations, each one kernel launch on operands the protocol has already checked.
+extension OpenCLBackend {
+    public typealias CL = Operand<OpenCLStorage>
+
+    // MARK: Linear algebra
+
+    public func gemm(transposeA: Bool, transposeB: Bool, alpha: Float, _ a: CL, _ b: CL, beta: Float, _ c: CL) throws {
+        let (m, n, k) = (c.rows, c.cols, transposeA ? a.rows : a.cols)
+        let groups = [(m + tiling.tm - 1) / tiling.tm, (n + tiling.tn - 1) / tiling.tn]
+        let local = tiling.groupSize
+        try run(.gemm, global: [groups[0] * local[0], groups[1] * local[1]], local: local, [
+            .int(Int32(m)), .int(Int32(n)), .int(Int32(k)), .float(alpha),
+            .buffer(a.buffer), .int(Int32(max(1, a.rows))), .int(transposeA ? 1 : 0),
+            .buffer(b.buffer), .int(Int32(max(1, b.rows))), .int(transposeB ? 1 : 0),
+            .float(beta), .buffer(c.buffer), .int(Int32(max(1, c.rows))),
+        ])
+    }
+
+    public func addBias(_ bias: CL, to z: CL) throws {
+        try runElementwise(.addBias, count: z.count, [.int(Int32(z.rows)), .buffer(bias.buffer), .buffer(z.buffer)])
+    }
+
+    public func sumColumns(_ m: CL, alpha: Float, beta: Float, into s: CL) throws {
+        try runElementwise(.sumColumns, count: m.rows, [
+            .int(Int32(m.rows)), .int(Int32(m.cols)), .float(alpha), .float(beta), .buffer(m.buffer), .buffer(s.buffer),
+        ])
+    }
+
+    public func hadamard(_ a: CL, _ b: CL, into c: CL) throws {
+        try runElementwise(.hadamard, count: c.count, [.buffer(a.buffer), .buffer(b.buffer), .buffer(c.buffer)])
+    }
+
+    public func axpy(alpha: Float, _ x: CL, _ y: CL) throws {
+        try runElementwise(.axpy, count: y.count, [.float(alpha), .buffer(x.buffer), .buffer(y.buffer)])
+    }
+
+    public func scale(_ x: CL, by alpha: Float) throws {
+        try runElementwise(.scale, count: x.count, [.buffer(x.buffer), .float(alpha)])
+    }
+
+    // MARK: Activations
+
+    public func activate(_ activation: Activation, _ z: CL, into a: CL) throws {
+        let kernel: Kernel
+        switch activation {
+        case .softmax:
+            try runElementwise(.softmaxForward, count: z.cols, [.int(Int32(z.rows)), .buffer(z.buffer), .buffer(a.buffer)])
+            return
+        case .identity:
+            if z.buffer === a.buffer { return }
+            kernel = .identityForward
+        case .sigmoid: kernel = .sigmoidForward
+        case .relu: kernel = .reluForward
+        case .tanh: kernel = .tanhForward
+        }
+        try runElementwise(kernel, count: z.count, [.buffer(z.buffer), .buffer(a.buffer)])
+    }
+
+    public func activationBackward(_ activation: Activation, z: CL, a: CL, upstream: CL, into delta: CL) throws {
+        let (bu, bd) = (upstream.buffer, delta.buffer)
+        switch activation {
+        case .identity:
+            if bu !== bd { try runElementwise(.identityBackward, count: z.count, [.buffer(bu), .buffer(bd)]) }
+        case .sigmoid: try runElementwise(.sigmoidBackward, count: z.count, [.buffer(a.buffer), .buffer(bu), .buffer(bd)])
+        case .relu: try runElementwise(.reluBackward, count: z.count, [.buffer(z.buffer), .buffer(bu), .buffer(bd)])
+        case .tanh: try runElementwise(.tanhBackward, count: z.count, [.buffer(a.buffer), .buffer(bu), .buffer(bd)])
+        case .softmax: preconditionFailure("refused by the checked entry point")
+        }
+    }
+
+    // MARK: Losses
+
+    public func lossAndGradient(_ loss: Loss, z: CL, a: CL, targets y: CL, meanOver n: Int,
+                                gradient: CL, lossSum: CL) throws {
+        let inv = 1 / Float(n)
+        switch loss {
+        case .squaredError:
+            try runSingleGroup(.squaredError, [
+                .int(Int32(z.count)), .float(inv), .buffer(a.buffer), .buffer(y.buffer),
+                .buffer(gradient.buffer), .buffer(lossSum.buffer),
+            ])
+        case .softmaxCrossEntropy:
+            try runSingleGroup(.softmaxCrossEntropy, [
+                .int(Int32(z.rows)), .int(Int32(z.cols)), .float(inv), .buffer(z.buffer), .buffer(a.buffer),
+                .buffer(y.buffer), .buffer(gradient.buffer), .buffer(lossSum.buffer),
+            ])
+        case .binaryCrossEntropy:
+            try runSingleGroup(.binaryCrossEntropy, [
+                .int(Int32(z.count)), .float(inv), .buffer(z.buffer), .buffer(a.buffer), .buffer(y.buffer),
+                .buffer(gradient.buffer), .buffer(lossSum.buffer),
+            ])
+        }
+    }
+
+    public func countCorrect(output: CL, targets: CL, into count: CL) throws {
+        try runSingleGroup(.countCorrect, [
+            .int(Int32(output.rows)), .int(Int32(output.cols)), .buffer(output.buffer),
+            .buffer(targets.buffer), .buffer(count.buffer),
+        ])
+    }
+
+    // MARK: Optimizers
+
+    public func sgdStep(parameters: CL, gradient: CL, learningRate: Float, weightDecay: Float) throws {
+        try runElementwise(.sgdStep, count: parameters.count, [
+            .float(learningRate), .float(weightDecay), .buffer(parameters.buffer), .buffer(gradient.buffer),
+        ])
+    }
+
+    public func momentumStep(parameters: CL, gradient: CL, velocity: CL, learningRate: Float, momentum: Float,
+                             weightDecay: Float) throws {
+        try runElementwise(.momentumStep, count: parameters.count, [
+            .float(learningRate), .float(momentum), .float(weightDecay),
+            .buffer(parameters.buffer), .buffer(gradient.buffer), .buffer(velocity.buffer),
+        ])
+    }
+
+    public func adamStep(parameters: CL, gradient: CL, m: CL, v: CL, learningRate: Float, beta1: Float,
+                         beta2: Float, epsilon: Float, corrections c1: Float, _ c2: Float, weightDecay: Float) throws {
+        try runElementwise(.adamStep, count: parameters.count, [
+            .float(learningRate), .float(beta1), .float(beta2), .float(epsilon), .float(c1), .float(c2),
+            .float(weightDecay), .buffer(parameters.buffer), .buffer(gradient.buffer), .buffer(m.buffer), .buffer(v.buffer),
+        ])
+    }
+
+    // MARK: Data
+
+    public func gatherColumns(_ source: CL, indices: OpenCLStorage, offset: Int, into destination: CL) throws {
+        // The device would read out of bounds silently: check the host copy of the indices first.
+        for k in indices.indices[offset..<(offset + destination.cols)] where k < 0 || Int(k) >= source.cols {
+            throw BackendError.shapeMismatch(operation: "gatherColumns", detail: "index \(k) out of 0..<\(source.cols)")
+        }
+        try runElementwise(.gatherColumns, count: destination.count, [
+            .int(Int32(max(1, source.rows))), .buffer(source.buffer), .buffer(indices.buffer), .int(Int32(offset)),
+            .buffer(destination.buffer),
+        ])
+    }
+}
