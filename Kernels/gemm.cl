@@ -78,7 +78,7 @@
 // start inside C, and the k-steps that remain. Memory is read a vector at a time along its
 // contiguous direction wherever possible (an untransposed A: down a column; a transposed one:
 // along k, scattered into As); edge tiles go element by element.
-static inline void GEMM_NAME(load_a_tile)(local float *As, global const float *restrict A, const int lda,
+static inline void GEMM_NAME(load_a_tile)(local float *As, global const float *A, const int lda,
                         const int transA, const int m, const int i0, const int p0,
                         const int rows, const int steps, const int lid)
 {
@@ -109,7 +109,7 @@ static inline void GEMM_NAME(load_a_tile)(local float *As, global const float *r
 // Copies op(B)(p0 ..< p0+steps, j0 ..< j0+cols) into Bs[p][j], zero past the edges of B,
 // reading as load_a_tile does (a transposed B: along j; an untransposed one: down a column,
 // along k, scattered into Bs).
-static inline void GEMM_NAME(load_b_tile)(local float *Bs, global const float *restrict B, const int ldb,
+static inline void GEMM_NAME(load_b_tile)(local float *Bs, global const float *B, const int ldb,
                                           const int transB, const int n, const int p0, const int j0,
                                           const int cols, const int steps, const int lid)
 {

@@ -66,3 +66,18 @@ extension EquivalenceSuite {
         [loss] + output + zip(weights, biases).flatMap { $0 + $1 }
     }
 }
+
+extension EquivalenceSuite {
+    /// A short run for slow devices and simulators (Oclgrind): every operation at sizes 1, 7, 33
+    /// and 130 (edge tiles and, for 128-wide tiles, a full one), two small networks and three
+    /// training steps per optimizer.
+    public mutating func quickChecks() throws -> [EquivalenceCheck] {
+        sizes = [1, 7, 33, 130]
+        var checks = try allOperationChecks()
+        checks += try networkCheck(Architecture(sizes: [33, 16, 10], activations: [.relu, .softmax], loss: .softmaxCrossEntropy),
+                                   batch: 13, seed: 1)
+        checks += try networkCheck(Architecture(sizes: [7, 33, 1], activations: [.tanh, .sigmoid], loss: .binaryCrossEntropy),
+                                   batch: 5, seed: 2)
+        return checks + (try trainingChecks(steps: 3))
+    }
+}
