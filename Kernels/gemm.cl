@@ -5,17 +5,21 @@
 // tiling, each copy's names suffixed with GEMM_SUFFIX, e.g. gemm_t0):
 //   - a work-group computes a GEMM_TM × GEMM_TN tile of C, walking k in steps of GEMM_TK;
 //   - each step it copies op(A)[tile rows, k-step] into As[p][i] and op(B)[k-step, tile cols]
-//     into Bs[p][j], transposing as needed and padding with zeros past the edges of A and B, so
+//     into Bs (see below), transposing as needed and padding with zeros past the edges of A and B, so
 //     the inner loop has neither bounds checks nor transposes (an edge tile copies and
 //     multiplies only what the register blocks of work-items inside C read);
 //   - each work-item keeps a GEMM_WM × GEMM_WN block of C in registers, as GEMM_WM / GEMM_VW
 //     vectors of GEMM_VW rows, and updates it with rank-1 products: c += a·bᵀ.
-// With GEMM_STRIDED a work-item's row vectors lie GEMM_GROUP_M·GEMM_VW rows apart (at
-// tx·VW + v·GROUP_M·VW), so neighbouring work-items read neighbouring vectors of As — no bank
-// conflicts on a GPU — and store neighbouring vectors of C; without it they are contiguous
-// (tx·WM + v·VW), which suits PoCL's loops over work-items. Rows of As and Bs are padded by
-// GEMM_VW floats: still aligned for vector reads, while a transposing copy's column of stores
-// spreads over the banks.
+// GEMM_STRIDED (GPUs) lays the work out for banked local memory and coalesced stores:
+//   - a work-item's row vectors lie GEMM_GROUP_M·GEMM_VW rows apart (at tx·VW + v·GROUP_M·VW),
+//     so neighbouring work-items read neighbouring vectors of As and store neighbouring
+//     vectors of C;
+//   - Bs is stored [p][j], so a work-item's GEMM_WN columns are contiguous (one or two vector
+//     reads, and work-items of different ty hit different banks);
+//   - rows of As and Bs are padded by GEMM_VW floats: still aligned for vector reads, while a
+//     transposing copy's column of stores spreads over the banks.
+// Without it (PoCL, which runs a group's work-items as loops on one core), a work-item's rows
+// are contiguous (tx·WM + v·VW) and Bs is stored [j][p], k contiguous as in B's columns.
 // Work-group shape: (GEMM_TM / GEMM_WM, GEMM_TN / GEMM_WN).
 
 #ifndef GEMM_TM
@@ -37,14 +41,22 @@
 #define GEMM_GROUP_N (GEMM_TN / GEMM_WN)
 #define GEMM_THREADS (GEMM_GROUP_M * GEMM_GROUP_N)
 #define GEMM_VM (GEMM_WM / GEMM_VW)
-#define GEMM_LDA (GEMM_TM + GEMM_VW)
-#define GEMM_LDB (GEMM_TN + GEMM_VW)
 #if GEMM_STRIDED
 #define GEMM_ROW0(tx) ((tx) * GEMM_VW)
 #define GEMM_ROW_STEP (GEMM_GROUP_M * GEMM_VW)
+#define GEMM_LDA (GEMM_TM + GEMM_VW)
+#define GEMM_BS_SIZE (GEMM_TK * (GEMM_TN + GEMM_VW))
+#define BS(p, j) ((p) * (GEMM_TN + GEMM_VW) + (j))
+#define GEMM_ALIGNED __attribute__((aligned(4 * GEMM_VW)))
+#define AS_VECTOR(p) (*(local const floatv *)(p))
 #else
 #define GEMM_ROW0(tx) ((tx) * GEMM_WM)
 #define GEMM_ROW_STEP GEMM_VW
+#define GEMM_LDA GEMM_TM
+#define GEMM_BS_SIZE (GEMM_TN * GEMM_TK)
+#define BS(p, j) ((j) * GEMM_TK + (p))
+#define GEMM_ALIGNED
+#define AS_VECTOR(p) vloadv(p)
 #endif
 
 #if GEMM_VW == 1
@@ -106,18 +118,21 @@ static inline void GEMM_NAME(load_a_tile)(local float *As, global const float *A
     }
 }
 
-// Copies op(B)(p0 ..< p0+steps, j0 ..< j0+cols) into Bs[p][j], zero past the edges of B,
-// reading as load_a_tile does (a transposed B: along j; an untransposed one: down a column,
-// along k, scattered into Bs).
+// Copies op(B)(p0 ..< p0+steps, j0 ..< j0+cols) into Bs (at BS(p, j)), zero past the edges of B.
 static inline void GEMM_NAME(load_b_tile)(local float *Bs, global const float *B, const int ldb,
                                           const int transB, const int n, const int p0, const int j0,
                                           const int cols, const int steps, const int lid)
 {
     const bool fullCols = j0 + GEMM_TN <= n;
+    // The direction B is contiguous in (j for a transposed B, k otherwise) is read a vector at
+    // a time; it is also Bs's contiguous direction for one of them, and scattered for the other.
     if (transB && fullCols) {
         for (int e = lid; e < GEMM_TN / GEMM_VW * steps; e += GEMM_THREADS) {
             const int j = (e % (GEMM_TN / GEMM_VW)) * GEMM_VW, p = e / (GEMM_TN / GEMM_VW);
-            vstorev(vloadv(B + (j0 + j) + (size_t)(p0 + p) * ldb), Bs + p * GEMM_LDB + j);
+            float lanes[GEMM_VW];
+            vstorev(vloadv(B + (j0 + j) + (size_t)(p0 + p) * ldb), lanes);
+            #pragma unroll
+            for (int q = 0; q < GEMM_VW; ++q) Bs[BS(p, j + q)] = lanes[q];
         }
     } else if (!transB && fullCols && steps == GEMM_TK) {
         for (int e = lid; e < GEMM_TN * GEMM_TK / GEMM_VW; e += GEMM_THREADS) {
@@ -125,14 +140,14 @@ static inline void GEMM_NAME(load_b_tile)(local float *Bs, global const float *B
             float lanes[GEMM_VW];
             vstorev(vloadv(B + (p0 + p) + (size_t)(j0 + j) * ldb), lanes);
             #pragma unroll
-            for (int q = 0; q < GEMM_VW; ++q) Bs[(p + q) * GEMM_LDB + j] = lanes[q];
+            for (int q = 0; q < GEMM_VW; ++q) Bs[BS(p + q, j)] = lanes[q];
         }
     } else {
         for (int e = lid; e < steps * cols; e += GEMM_THREADS) {
             int p, j;
             if (transB) { j = e % cols; p = e / cols; }
             else        { p = e % steps; j = e / steps; }
-            Bs[p * GEMM_LDB + j] = j0 + j < n ? OP_B(p0 + p, j0 + j) : 0.0f;
+            Bs[BS(p, j)] = j0 + j < n ? OP_B(p0 + p, j0 + j) : 0.0f;
         }
     }
 }
@@ -143,10 +158,11 @@ kernel void GEMM_NAME(gemm)(const int m, const int n, const int k, const float a
                             global const float *restrict B, const int ldb, const int transB,
                             const float beta, global float *restrict C, const int ldc)
 {
-    // Tiles: As[p][i] = op(A)(i0 + i, p0 + p), Bs[p][j] = op(B)(p0 + p, j0 + j); aligned so
-    // that a row vector of As is one vector load.
-    local float As[GEMM_TK * GEMM_LDA] __attribute__((aligned(4 * GEMM_VW)));
-    local float Bs[GEMM_TK * GEMM_LDB] __attribute__((aligned(4 * GEMM_VW)));
+    // Tiles: As[p][i] = op(A)(i0 + i, p0 + p), Bs[BS(p, j)] = op(B)(p0 + p, j0 + j); on GPUs
+    // aligned so that a row vector of As is one vector load (vload only promises a float's
+    // alignment, and compiles to scalar loads there; PoCL is faster with it).
+    local float As[GEMM_TK * GEMM_LDA] GEMM_ALIGNED;
+    local float Bs[GEMM_BS_SIZE] GEMM_ALIGNED;
 
     const int tx = get_local_id(0), ty = get_local_id(1);
     const int lid = ty * GEMM_GROUP_M + tx;
@@ -173,24 +189,24 @@ kernel void GEMM_NAME(gemm)(const int m, const int n, const int k, const float a
         GEMM_NAME(load_b_tile)(Bs, B, ldb, transB, n, p0, j0, cols, steps, lid);
         barrier(CLK_LOCAL_MEM_FENCE);
 
-        // c += a·bᵀ for each p of the step: a = As[p][my rows], b = Bs[p][my cols], skipping
+        // c += a·bᵀ for each p of the step: a = As[p][my rows], b = Bs[my cols at p], skipping
         // work-items wholly past the edges of C and the zero padding past k. (That the test
         // depends on the local id also keeps PoCL from treating the loop as uniform: it would
         // otherwise add an implicit barrier per p and keep c in memory, not registers.)
         local const float *a = As + row0;
-        local const float *b = Bs + col0;
+        local const float *b = Bs + BS(0, col0);
         if (i0 + row0 < m && j0 + col0 < n) for (int p = 0; p < steps; ++p) {
             floatv av[GEMM_VM];
             #pragma unroll
-            for (int v = 0; v < GEMM_VM; ++v) av[v] = *(local const floatv *)(a + v * GEMM_ROW_STEP);
+            for (int v = 0; v < GEMM_VM; ++v) av[v] = AS_VECTOR(a + v * GEMM_ROW_STEP);
             #pragma unroll
             for (int w = 0; w < GEMM_WN; ++w) {
-                const floatv bw = (floatv)(b[w]);
+                const floatv bw = (floatv)(b[BS(0, w)]);
                 #pragma unroll
                 for (int v = 0; v < GEMM_VM; ++v) c[w][v] = fma(av[v], bw, c[w][v]);
             }
             a += GEMM_LDA;
-            b += GEMM_LDB;
+            b += BS(1, 0);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
@@ -232,7 +248,10 @@ kernel void GEMM_NAME(gemm)(const int m, const int n, const int k, const float a
 #undef GEMM_THREADS
 #undef GEMM_VM
 #undef GEMM_LDA
-#undef GEMM_LDB
+#undef GEMM_BS_SIZE
+#undef BS
+#undef GEMM_ALIGNED
+#undef AS_VECTOR
 #undef GEMM_ROW0
 #undef GEMM_ROW_STEP
 #undef floatv
