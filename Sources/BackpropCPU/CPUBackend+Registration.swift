@@ -1,6 +1,7 @@
 import BackpropCore
 import Foundation
 
+/// The CPU backend's entry in the registry.
 extension BackendRegistration {
     /// `cpu`: this machine's cores. It has one device; `--device` accepts `0` or `cpu`.
     public static let cpu = BackendRegistration(
@@ -23,7 +24,7 @@ extension CPUBackend {
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .flatMap { $0.split(separator: ":", maxSplits: 1).last }
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "this machine's processor"
-        return DeviceDescription(index: 0, name: model, group: "CPU", details: [
+        return DeviceDescription(index: 0, name: model, details: [
             "\(ProcessInfo.processInfo.activeProcessorCount) cores; GEMM threads: \(ParallelGEMM.defaultThreads)",
         ])
     }

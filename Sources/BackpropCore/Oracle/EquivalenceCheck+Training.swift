@@ -34,7 +34,7 @@ extension EquivalenceSuite {
     /// both backends. Before each step the backend under test takes the reference's parameters
     /// and optimizer state, so every step starts from identical state and its loss, updated
     /// parameters and updated state are held to the bound of one step: the network's bound
-    /// (``DoubleOracle``) carried through the optimizer's formula. (Free-running curves drift
+    /// (`DoubleOracle`) carried through the optimizer's formula. (Free-running curves drift
     /// apart at a rate set by the training dynamics, which no rounding bound describes.)
     public func trainingChecks(steps: Int = 50) throws -> [EquivalenceCheck] {
         let architecture = try Architecture(inputs: 20, hidden: [33, 16], outputs: 4, activation: .tanh)

@@ -6,10 +6,15 @@ import Foundation
 /// `slack = maxᵢ |xᵢ − refᵢ| / boundᵢ` passes at ≤ 1; `difference` and `bound` are those of
 /// the element that sets it, so a report shows the measured error beside its bound.
 public struct EquivalenceCheck: Sendable, CustomStringConvertible {
+    /// What was compared: the operation or network and its shape.
     public let name: String
+    /// `|x − ref|` at the element with the largest `|Δ|/bound`.
     public let difference: Double
+    /// That element's bound.
     public let bound: Double
+    /// `maxᵢ |Δᵢ| / boundᵢ` (`.infinity` when the results differ in length or hold a NaN).
     public let slack: Double
+    /// Whether every element lies within its bound.
     public var passed: Bool { slack <= 1 }
 
     public init(name: String, difference: Double, bound: Double, slack: Double) {
@@ -37,6 +42,7 @@ public struct EquivalenceCheck: Sendable, CustomStringConvertible {
         self.init(name: name, difference: worst.difference, bound: worst.bound, slack: worst.slack)
     }
 
+    /// `name: |Δ| d, bound b (s of it) PASS|FAIL`.
     public var description: String {
         String(format: "%@: |Δ| %.3e, bound %.3e (%.3g of it) %@", name, difference, bound, slack,
                passed ? "PASS" : "FAIL")
@@ -53,13 +59,20 @@ public struct EquivalenceCheck: Sendable, CustomStringConvertible {
 /// instruction set either one uses. Fills, gathers and correct counts must be exact (a count
 /// may differ only in columns whose top two outputs lie within rounding of each other).
 public struct EquivalenceSuite {
+    /// The backend under test.
     public let backend: any Backend
+    /// The backend it is compared with (the CPU backend).
     public let reference: any Backend
+    /// The matrix dimensions the operation checks combine.
     public var sizes: [Int]
     var rng: SeededGenerator
 
+    /// 1, 7, one past 32 and 128, and 785 (MNIST's 784 inputs plus one): sizes that are no
+    /// multiple of a tile or work-group width, so edge tiles and partial groups are exercised.
     public static let standardSizes = [1, 7, 33, 129, 785]
 
+    /// A suite comparing `backend` with `reference`; `seed` fixes the random inputs, so two runs
+    /// compare the same numbers.
     public init(backend: any Backend, reference: any Backend, sizes: [Int] = standardSizes,
                 seed: UInt64 = 1) {
         self.backend = backend
