@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // The target graph (each arrow is an import):
@@ -9,12 +9,19 @@ import PackageDescription
 //                        ├──▶ BackpropExplain ▶ BackpropCore, BackpropCPU (the reference)
 //                        └──▶ BackpropCore (the Backend contract and all code written against it;
 //                                           links no system library)
+//   with the trait MPI (`swift build --traits MPI`):
+//   backprop (CLI) ──▶ BackpropMPI ──▶ BackpropCore, CMPI (Open MPI; data-parallel training)
 let package = Package(
     name: "Backprop",
     products: [
         .library(name: "Backprop", targets: ["Backprop"]),
         .library(name: "BackpropCore", targets: ["BackpropCore"]),
         .executable(name: "backprop", targets: ["backprop"]),
+    ],
+    // MPI is opt-in: without the trait nothing needs MPI installed.
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training across processes with Open MPI (mpirun -np N backprop train)"),
+        .default(enabledTraits: []),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,15 +55,25 @@ let package = Package(
         .target(name: "Backprop",
                 dependencies: ["BackpropCore", "BackpropCPU", "BackpropOpenCL", "BackpropExplain"]),
 
+        // Data parallelism over MPI: the MPI world as a DataParallelGroup. The only target that touches MPI.
+        // `swift build` builds every target: without the trait this one compiles empty (its source
+        // is `#if MPI`) and does not reach for mpi.h.
+        .target(name: "BackpropMPI",
+                dependencies: ["BackpropCore", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin", "pkgconf"])]),
+
         .executableTarget(
             name: "backprop",
             dependencies: [
                 "Backprop",
+                .target(name: "BackpropMPI", condition: .when(traits: ["MPI"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "BackpropTests",
-                    dependencies: ["Backprop", "BackpropCore", "BackpropCPU", "BackpropOpenCL", "BackpropExplain"]),
+                    dependencies: ["Backprop", "BackpropCore", "BackpropCPU", "BackpropOpenCL", "BackpropExplain",
+                                   .target(name: "BackpropMPI", condition: .when(traits: ["MPI"]))]),
     ],
     swiftLanguageModes: [.v6]
 )

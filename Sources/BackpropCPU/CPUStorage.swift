@@ -32,3 +32,7 @@ extension Operand<CPUStorage> {
     /// The elements, column-major.
     var floats: UnsafeMutablePointer<Float> { storage.floats }
 }
+
+extension CPUStorage: HostStorage {
+    public var hostFloats: UnsafeMutablePointer<Float> { floats }
+}

@@ -9,27 +9,33 @@ final class Report {
     let interactive: Bool
     /// Regression runs report errors in the targets' units instead of accuracy.
     let regression: Bool
+    /// Every process but rank 0 of a data-parallel job keeps quiet.
+    let silent: Bool
     private var lastDraw = Date.distantPast
     /// Training samples processed so far, for the summary's overall samples per second.
     private var trainingSamples = 0.0
 
-    init(json: Bool, epochs: Int, regression: Bool = false) {
+    /// `live: false` for a process under mpirun, whose output is a pseudo-terminal even when
+    /// mpirun's own is a file: plain lines, no progress bar.
+    init(json: Bool, epochs: Int, regression: Bool = false, silent: Bool = false, live: Bool = true) {
         self.json = json
         self.epochs = epochs
         self.regression = regression
-        interactive = !json && isatty(STDOUT_FILENO) == 1
+        self.silent = silent
+        interactive = !json && !silent && live && isatty(STDOUT_FILENO) == 1
     }
 
     func start(data: LoadedData, architecture: Architecture, backend: String,
-               optimizer: OptimizerConfiguration, batchSize: Int) {
-        guard !json else { return }
+               optimizer: OptimizerConfiguration, batchSize: Int, processes: Int = 1) {
+        guard !json, !silent else { return }
+        let batch = processes > 1 ? "global batch \(batchSize) (about \(batchSize / processes) on each of \(processes) processes)" : "batch \(batchSize)"
         let target = regression
             ? "regression on \(data.encoding?.labels.joined(separator: ", ") ?? "")"
             : "\(data.train.classCount) classes" + (data.encoding?.classes.map { " (\(abbreviated($0)))" } ?? "")
         print("data      \(data.name): \(data.train.count) training, \(data.test.count) test samples, \(data.train.featureCount) inputs, \(target)")
         for note in data.notes { print(note) }
         print("network   \(architecture) (\(architecture.parameterCount) parameters)")
-        print("training  \(optimizer.kind.rawValue) lr \(optimizer.learningRate), batch \(batchSize), \(epochs) epochs on \(backend)")
+        print("training  \(optimizer.kind.rawValue) lr \(optimizer.learningRate), \(batch), \(epochs) epochs on \(backend)")
     }
 
     func progress(_ p: BatchProgress) throws {
@@ -47,6 +53,7 @@ final class Report {
 
     func epoch(_ e: EpochReport) {
         trainingSamples += e.samplesPerSecond * e.seconds
+        guard !silent else { return }
         if json {
             var object: [String: Any] = [
                 "epoch": e.epoch, "train_loss": e.train.loss,
@@ -70,14 +77,19 @@ final class Report {
         fflush(nil)
     }
 
-    func finish(last: EpochReport?, seconds: Double) {
+    /// `checksum`: the parameters' fingerprint, the same on every process of a data-parallel job.
+    func finish(last: EpochReport?, seconds: Double, checksum: UInt64? = nil) {
+        guard !silent else { return }
+        let parameters = checksum.map { "0x" + String($0, radix: 16) }
         if json {
             var object: [String: Any] = ["summary": true, "epoch": last?.epoch ?? 0, "seconds": seconds,
                                          "samples_per_second": trainingSamples / max(seconds, 1e-9)]
             if let l = last { object["train_loss"] = l.train.loss; add(l, to: &object) }
+            if let parameters { object["parameter_checksum"] = parameters }
             emit(object)
             return
         }
+        if let parameters { print("parallel  parameters identical on every process (checksum \(parameters))") }
         if let r = last?.regression {
             print("done      test mse \(short(r.mse)), mae \(short(r.mae)), r2 \(fmt(r.r2, 4)) after \(last?.epoch ?? 0) epochs in \(fmt(seconds, 1)) s")
         } else if let t = last?.test {

@@ -22,7 +22,7 @@ struct Train: ParsableCommand {
     var lrDecay: Float = 0.75
     @Option(help: "L2 weight decay λ applied to the weights.")
     var weightDecay: Float = 0
-    @Option(help: "Samples per minibatch.")
+    @Option(help: "Samples per minibatch (under mpirun: the global batch, shared among the processes).")
     var batchSize = 128
     @Option(help: "Passes over the training data.")
     var epochs = 8
@@ -66,6 +66,11 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try ProcessGroup.run(backendOptions) { group, options in try train(in: group, options) }
+    }
+
+    /// Trains as one process of `group` (alone, or one rank of an MPI job): rank 0 prints and saves.
+    private func train(in group: any DataParallelGroup, _ backendOptions: BackendOptions) throws {
         let backend = try backendOptions.makeBackend()
         let resumed = try resume.map { try ModelFile.load($0) }
         var loaded = try loadData(resumed: resumed)
@@ -82,11 +87,14 @@ struct Train: ParsableCommand {
         // A resumed run continues the saved learning-rate schedule unless --lr says otherwise.
         let resumedRate = resumed?.training.flatMap { $0.optimizer == optimizer ? $0.learningRate : nil }
         let config = OptimizerConfiguration(kind: optimizer, learningRate: lr ?? resumedRate, weightDecay: weightDecay)
+        try group.requireAgreement(fingerprints(loaded, network, config),
+                                   hint: "give every process the same --data, --seed and options")
         let trainer = try Trainer(network: network, optimizer: try Optimizer(config, for: network),
-                                  batchSize: batchSize, seed: seed)
-        let report = Report(json: json, epochs: epochs, regression: regression != nil)
+                                  batchSize: batchSize, seed: seed, group: group)
+        let report = Report(json: json, epochs: epochs, regression: regression != nil, silent: group.rank != 0,
+                            live: group.size == 1)
         report.start(data: loaded, architecture: architecture, backend: backend.name, optimizer: config,
-                     batchSize: batchSize)
+                     batchSize: batchSize, processes: group.size)
         let start = Date()
         let train = try DeviceDataset(loaded.train, on: backend)
         let test = try DeviceDataset(loaded.test, on: backend)
@@ -104,7 +112,7 @@ struct Train: ParsableCommand {
                 if let test = epoch.test, !test.loss.isFinite {
                     throw CommandError("training diverged: the test loss became \(test.loss) in epoch \(epoch.epoch); try a smaller learning rate (--lr)\(save.map { keptNote($0, saved) } ?? "")")
                 }
-                if let save {
+                if let save, group.rank == 0 {
                     let training = TrainingInfo(epochs: previousEpochs + epoch.epoch, seed: resumed?.training?.seed ?? seed,
                                                 optimizer: optimizer, learningRate: trainer.optimizer.learningRate,
                                                 train: epoch.train, test: epoch.test, testRegression: epoch.regression)
@@ -127,7 +135,10 @@ struct Train: ParsableCommand {
             guard case .diverged = error, let save else { throw error }
             throw CommandError("\(error)\(keptNote(save, saved))")
         }
-        report.finish(last: last, seconds: Date().timeIntervalSince(start))
+        // Every process made the same updates, so their parameters must agree bit for bit.
+        let checksum = group.size > 1 ? try network.parameterFingerprint() : nil
+        if let checksum { try group.requireAgreement(["parameters": checksum]) }
+        report.finish(last: last, seconds: Date().timeIntervalSince(start), checksum: checksum)
     }
 
     /// Where the last good model is after a divergence.

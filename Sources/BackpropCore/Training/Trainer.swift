@@ -42,7 +42,10 @@ public struct BatchProgress {
 }
 
 /// Minibatch gradient descent: shuffle each epoch, gather each batch on the device, forward,
-/// backward, update; evaluate on the test split after each epoch.
+/// backward, update; evaluate on the test split after each epoch. In a ``DataParallelGroup`` of
+/// several processes `batchSize` is the global batch: each process takes its share of every
+/// batch of one shared order, the gradients are summed, and every process makes the same update
+/// (evaluation is not shared: with the same parameters each process gets the same numbers).
 ///
 /// A trainer is used from one thread at a time, like its network and backend.
 public final class Trainer {
@@ -60,16 +63,22 @@ public final class Trainer {
     private let inference: Inference
     /// Epochs completed by ``trainEpoch(_:progress:)``, so the next is `epochsDone + 1`.
     public private(set) var epochsDone = 0
+    private let exchange: GradientExchange
+    /// The processes training this network together (by default just this one).
+    public var group: any DataParallelGroup { exchange.group }
 
-    /// `seed` drives the shuffling; the network's own seed drives its initial weights. Throws
+    /// `seed` drives the shuffling; the network's own seed drives its initial weights (in a
+    /// group, rank 0's parameters are copied to every process here). Throws
     /// ``TrainingError/invalidOption(_:)`` when `batchSize < 1`.
-    public init(network: Network, optimizer: Optimizer, batchSize: Int, seed: UInt64) throws {
+    public init(network: Network, optimizer: Optimizer, batchSize: Int, seed: UInt64,
+                group: any DataParallelGroup = SingleProcess()) throws {
         guard batchSize > 0 else { throw TrainingError.invalidOption("batch size must be at least 1, got \(batchSize)") }
         self.network = network
         self.optimizer = optimizer
         self.batchSize = batchSize
         inference = try Inference(network: network, batchSize: batchSize)
         rng = SeededGenerator(seed: seed &+ 0x7EA1)
+        exchange = try GradientExchange(group: group, network: network)
     }
 
     /// The workspace for batches from `data`: allocated once, no wider than the data needs
@@ -98,27 +107,35 @@ public final class Trainer {
         let epoch = epochsDone + 1
         let batches = (data.count + batchSize - 1) / batchSize
         let start = Date()
+        var seenHere = 0
         for b in 0..<batches {
-            let offset = b * batchSize, n = min(batchSize, data.count - offset)
-            try backend.gatherColumns(data.inputs, indices: order, offset: offset, into: workspace.input.prefixColumns(n))
-            try backend.gatherColumns(data.targets, indices: order, offset: offset, into: workspace.target.prefixColumns(n))
-            let output = try network.forward(workspace, count: n)
-            try backend.countCorrect(output: output, targets: workspace.target.prefixColumns(n), into: workspace.correct)
-            try network.backward(workspace, count: n)
+            let offset = b * batchSize, global = min(batchSize, data.count - offset)
+            let mine = group.share(of: global), n = mine.count, first = offset + mine.lowerBound
+            if n > 0 {
+                try backend.gatherColumns(data.inputs, indices: order, offset: first, into: workspace.input.prefixColumns(n))
+                try backend.gatherColumns(data.targets, indices: order, offset: first, into: workspace.target.prefixColumns(n))
+                let output = try network.forward(workspace, count: n)
+                try backend.countCorrect(output: output, targets: workspace.target.prefixColumns(n), into: workspace.correct)
+                try network.backward(workspace, count: n)
+            }
+            try exchange.sumGradients(local: n, global: global)
             try optimizer.update()
+            seenHere += n
             if let progress {
-                let seen = offset + n
+                let seen = offset + global, local = max(seenHere, 1)
                 try progress(BatchProgress(epoch: epoch, batch: b + 1, batches: batches, samples: seen,
                                            elapsed: Date().timeIntervalSince(start)) {
-                    let loss = Double(try backend.scalar(workspace.lossSum)) / Double(seen)
+                    // This process's samples only: summing over the group would cost a collective.
+                    let loss = Double(try backend.scalar(workspace.lossSum)) / Double(local)
                     guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: b + 1, loss: loss) }
                     return loss
                 })
             }
         }
-        let loss = Double(try backend.scalar(workspace.lossSum)) / Double(data.count)
+        let sums = try group.sum([Double(try backend.scalar(workspace.lossSum)), Double(try backend.scalar(workspace.correct))])
+        let loss = sums[0] / Double(data.count)
         guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: batches, loss: loss) }
-        let accuracy = Double(try backend.scalar(workspace.correct)) / Double(data.count)
+        let accuracy = sums[1] / Double(data.count)
         epochsDone += 1
         return Metrics(loss: loss, accuracy: accuracy)
     }

@@ -1,0 +1,72 @@
+import Backprop
+import Foundation
+#if MPI
+import BackpropMPI
+#endif
+
+/// The processes a command runs in: under `mpirun` or `srun`, with a binary built
+/// `--traits MPI`, every process of the job; otherwise just this one.
+enum ProcessGroup {
+    /// Runs `body` in the group. In a job of several processes a failure anywhere ends the
+    /// whole job with the failing rank and its message (never a rank left waiting).
+    static func run(_ options: BackendOptions,
+                    _ body: (any DataParallelGroup, BackendOptions) throws -> Void) throws {
+        #if MPI
+        if MPIWorld.isLaunched {
+            let world = try MPIWorld()
+            do {
+                try body(world, spread(options, localRank: world.localRank, localSize: world.localSize))
+            } catch {
+                world.abort("Error: rank \(world.rank) of \(world.size): \(error)")
+            }
+            world.finalize()
+            return
+        }
+        #else
+        // Without MPI every process of a job would train alone and write the same files.
+        let environment = ProcessInfo.processInfo.environment
+        if let size = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"].lazy.compactMap({ environment[$0].flatMap(Int.init) }).first,
+           size > 1 {
+            throw CommandError("this backprop was built without MPI but started as one of \(size) processes; build it with swift build --traits MPI")
+        }
+        #endif
+        try body(SingleProcess(), options)
+    }
+
+    /// Shares one machine among its `localSize` processes: GEMM threads = cores ÷ processes
+    /// (unless `OPENBLAS_NUM_THREADS` says otherwise), and with several OpenCL devices one each
+    /// by local rank (unless `--device` or `BACKPROP_OPENCL_DEVICE` chooses).
+    static func spread(_ options: BackendOptions, localRank: Int, localSize: Int) -> BackendOptions {
+        guard localSize > 1 else { return options }
+        let environment = ProcessInfo.processInfo.environment
+        if environment["OPENBLAS_NUM_THREADS"] == nil {
+            let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / localSize)
+            setenv("OPENBLAS_NUM_THREADS", String(threads), 1)
+        }
+        var options = options
+        let backend = options.backend ?? environment["BACKPROP_BACKEND"] ?? ""
+        if backend.lowercased() == "opencl", options.device == nil, environment["BACKPROP_OPENCL_DEVICE"] == nil,
+           let devices = try? BackendRegistry.standard.registration(named: "opencl").devices(), devices.count > 1 {
+            options.device = String(devices[localRank % devices.count].index)
+        }
+        return options
+    }
+}
+
+extension Train {
+    /// What every process of a job must agree on before training: the data (samples, order and
+    /// labels), the seed, the network and the training options.
+    func fingerprints(_ data: LoadedData, _ network: Network, _ optimizer: OptimizerConfiguration) -> KeyValuePairs<String, UInt64> {
+        var options = Fingerprint()
+        options.combine("\(optimizer) \(batchSize) \(epochs) \(lrDecay)")
+        var architecture = Fingerprint()
+        architecture.combine(network.architecture.description)
+        var seedPrint = Fingerprint()
+        seedPrint.combine(seed)
+        var dataPrint = Fingerprint()
+        dataPrint.combine(data.train.fingerprint)
+        dataPrint.combine(data.test.fingerprint)
+        return ["data": dataPrint.finalized, "seed": seedPrint.finalized,
+                "network": architecture.finalized, "options": options.finalized]
+    }
+}

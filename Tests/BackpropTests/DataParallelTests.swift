@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import BackpropCore
+@testable import BackpropCPU
+@testable import BackpropOpenCL
+
+@Suite("Data parallelism")
+struct DataParallelTests {
+    /// A rank of a group that is never asked to communicate.
+    final class Seat: DataParallelGroup {
+        let rank: Int, size: Int
+        init(_ rank: Int, of size: Int) { self.rank = rank; self.size = size }
+        func allreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {}
+        func allreduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws {}
+        func broadcast(_ bytes: UnsafeMutableRawBufferPointer) throws {}
+    }
+
+    @Test("the ranks' shares of a batch are contiguous, in rank order, cover it once and differ by at most one")
+    func shares() {
+        for size in 1...5 {
+            for n in 0...23 {
+                let parts = (0..<size).map { Seat($0, of: size).share(of: n) }
+                #expect(parts.first?.lowerBound == 0 && parts.last?.upperBound == n)
+                #expect(zip(parts, parts.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+                let counts = parts.map(\.count)
+                #expect(counts.max()! - counts.min()! <= 1, "\(n) on \(size): \(counts)")
+            }
+        }
+    }
+
+    /// Trains blobs for 3 epochs; returns parameters and the final test metrics.
+    static func train(group: any DataParallelGroup, optimizer: OptimizerKind, networkSeed: UInt64,
+                      backend makeBackend: () throws -> any Backend = { CPUBackend(threads: 1) })
+        throws -> (parameters: [LayerParameters], test: Metrics) {
+        // 385 = 6·64 + 1 training samples: the last global batch of one sample leaves ranks with none.
+        let all = Synthetic.blobs(classes: 4, features: 6, perClass: 120, seed: 7)
+        let train = all.subset(Array(0..<385)), test = all.subset(Array(385..<all.count))
+        let backend = try makeBackend()
+        let architecture = try Architecture(inputs: 6, hidden: [16, 8], outputs: 4, activation: .tanh)
+        let network = try Network(backend: backend, architecture: architecture, seed: networkSeed)
+        let trainer = try Trainer(network: network, optimizer: try Optimizer(OptimizerConfiguration(kind: optimizer), for: network),
+                                  batchSize: 64, seed: 11, group: group)
+        let deviceTest = try DeviceDataset(test, on: backend)
+        try trainer.fit(train: try DeviceDataset(train, on: backend), test: deviceTest, epochs: 3)
+        return (try network.parameters(), try trainer.evaluate(deviceTest))
+    }
+
+    /// The sums reorder floats (each rank's share is summed apart, then the shares), so equal
+    /// runs differ by rounding: |Δθ| ≤ 1e-5 · max|θ| of the tensor, element by element.
+    /// Relative to each element alone would fail on weights that pass near zero.
+    @Test("ranks on threads train like one process with the same global batch",
+          arguments: [(2, OptimizerKind.adam), (3, .sgd), (4, .momentum)])
+    func matchesOneProcess(size: Int, optimizer: OptimizerKind) throws {
+        let single = try Self.train(group: SingleProcess(), optimizer: optimizer, networkSeed: 1)
+        // Ranks other than 0 start from other weights: the trainer copies rank 0's to them.
+        let ranks = try ThreadGroup.run(size: size) { group in
+            try Self.train(group: group, optimizer: optimizer, networkSeed: 1 + UInt64(group.rank))
+        }
+        try Self.expectSame(ranks, as: single)
+    }
+
+    /// On OpenCL the gradients live on the device: they are read back into one packed buffer.
+    @Test("OpenCL ranks on threads train like one OpenCL process", .enabled(if: OpenCLTestDevice.enabled))
+    func openCLMatchesOneProcess() throws {
+        let single = try Self.train(group: SingleProcess(), optimizer: .adam, networkSeed: 1) { try OpenCLTestDevice.backend() }
+        let ranks = try ThreadGroup.run(size: 2) { group in
+            try Self.train(group: group, optimizer: .adam, networkSeed: 1 + UInt64(group.rank)) { try OpenCLBackend() }
+        }
+        try Self.expectSame(ranks, as: single)
+    }
+
+    static func expectSame(_ ranks: [(parameters: [LayerParameters], test: Metrics)],
+                           as single: (parameters: [LayerParameters], test: Metrics)) throws {
+        for (rank, result) in ranks.enumerated() {
+            #expect(result.parameters == ranks[0].parameters, "rank \(rank)'s parameters differ from rank 0's")
+        }
+        for (l, (p, q)) in zip(ranks[0].parameters, single.parameters).enumerated() {
+            for (name, a, b) in [("weight", p.weight, q.weight), ("bias", p.bias, q.bias)] {
+                let scale = b.map(abs).max() ?? 0
+                let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 1e-5 * scale, "layer \(l) \(name): |Δ| \(worst) vs max|θ| \(scale)")
+            }
+        }
+        #expect(abs(ranks[0].test.loss - single.test.loss) <= 1e-5 * single.test.loss)
+        #expect(ranks[0].test.accuracy == single.test.accuracy)
+    }
+
+    @Test("a rank given other data or another seed is told what differs; rank 0 is not")
+    func mismatch() throws {
+        let errors = try ThreadGroup.run(size: 2) { group -> String? in
+            do {
+                try group.requireAgreement(["data": 42, "seed": group.rank == 1 ? 2 : 1], hint: "same options")
+                return nil
+            } catch { return "\(error)" }
+        }
+        #expect(errors[0] == nil)
+        let message = try #require(errors[1])
+        #expect(message.contains("differs from rank 0 in seed"), "\(message)")
+        #expect(!message.contains("data"), "\(message)")
+        #expect(message.hasSuffix("; same options"))
+    }
+
+    @Test("a fingerprint sees the order, the bits and the count of values")
+    func fingerprints() {
+        func print(_ values: [Float]) -> UInt64 { var f = Fingerprint(); f.combine(values); return f.finalized }
+        #expect(print([1, 2, 3]) == print([1, 2, 3]))
+        #expect(print([1, 2, 3]) != print([2, 1, 3]))
+        #expect(print([0]) != print([-0.0]))
+        #expect(print([1, 2]) != print([1, 2, 0]))
+    }
+}

@@ -1,0 +1,103 @@
+#if MPI
+import Foundation
+import Testing
+@testable import BackpropCore
+
+/// `mpirun -np N backprop train` against one process; built and run only with the trait
+/// (`swift test --traits MPI`), which CI does after installing Open MPI.
+/// In CI (`CI=true`) a missing mpirun fails the suite; elsewhere it is skipped.
+@Suite("Training under mpirun",
+       .enabled(if: MPIRun.path != nil || ProcessInfo.processInfo.environment["CI"] == "true", "mpirun is not installed"))
+struct MPITests {
+    /// 52 seeded steps (2 epochs of 26 batches, the last one partial) of global batch 128.
+    /// Tolerance as in DataParallelTests: |Δθ| ≤ 1e-5 · max|θ| of each tensor (float sums reorder).
+    @Test("N ranks train like one process with the same global batch; every rank ends with the same parameters",
+          arguments: [2, 3])
+    func matchesOneProcess(ranks: Int) throws {
+        let dir = try temporaryDirectory()
+        let data = try MPIRun.csv(in: dir)
+        let options = ["train", "--data", data, "--hidden", "32,16", "--epochs", "2", "--batch-size", "128", "--json"]
+        let one = try backprop(options + ["--save", "one.safetensors"], in: dir)
+        try #require(one.status == 0, "\(one.stderr)")
+        let many = try MPIRun.run(["-np", "\(ranks)", try backpropExecutable().path] + options + ["--save", "many.safetensors"], in: dir)
+        try #require(many.status == 0, "\(many.stderr)")
+        // Only rank 0 prints: one line per epoch and the summary, with the checksum every rank agreed on.
+        let lines = many.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count == 3, "\(many.stdout)")
+        #expect(lines.last?.contains("\"parameter_checksum\"") == true, "\(many.stdout)")
+        let a = try ModelFile.load(dir.appendingPathComponent("many.safetensors").path).parameters
+        let b = try ModelFile.load(dir.appendingPathComponent("one.safetensors").path).parameters
+        for (l, (p, q)) in zip(a, b).enumerated() {
+            for (name, x, y) in [("weight", p.weight, q.weight), ("bias", p.bias, q.bias)] {
+                let scale = y.map(abs).max() ?? 0
+                let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 1e-5 * scale, "layer \(l) \(name): |Δ| \(worst) vs max|θ| \(scale)")
+            }
+        }
+    }
+
+    @Test("a rank that fails ends the job with its rank and message")
+    func failingRank() throws {
+        let dir = try temporaryDirectory()
+        let data = try MPIRun.csv(in: dir), exe = try backpropExecutable().path
+        let train = ["train", "--hidden", "8", "--epochs", "1"]
+        // Two programs in one job (MPMD): rank 1 is given a file that does not exist.
+        let result = try MPIRun.run(["-np", "1", exe] + train + ["--data", data, ":", "-np", "1", exe] + train + ["--data", "missing.csv"], in: dir)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("rank 1 of 2") && result.stderr.contains("missing.csv"), "\(result.stderr)")
+    }
+
+    @Test("ranks given different seeds are stopped before training, naming the seed")
+    func mismatch() throws {
+        let dir = try temporaryDirectory()
+        let data = try MPIRun.csv(in: dir), exe = try backpropExecutable().path
+        let train = ["train", "--data", data, "--hidden", "8", "--epochs", "1"]
+        let result = try MPIRun.run(["-np", "1", exe] + train + ["--seed", "1", ":", "-np", "1", exe] + train + ["--seed", "2"], in: dir)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("rank 1 of 2") && result.stderr.contains("seed (fingerprint"), "\(result.stderr)")
+        #expect(!result.stdout.contains("epoch 1/1"), "training started: \(result.stdout)")
+    }
+}
+
+enum MPIRun {
+    static let path = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// 4004 rows of 4 Gaussian blobs in 10-D (about 3200 training rows at the default test split).
+    static func csv(in dir: URL) throws -> String {
+        let data = Synthetic.blobs(classes: 4, features: 10, perClass: 1001, seed: 9)
+        var lines = [((0..<10).map { "x\($0)" } + ["label"]).joined(separator: ",")]
+        for j in 0..<data.count {
+            lines.append((data.inputs[(j * 10)..<(j * 10 + 10)].map { "\($0)" } + ["\(data.labels[j])"]).joined(separator: ","))
+        }
+        let path = dir.appendingPathComponent("blobs.csv").path
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Runs mpirun (allowed as root, more ranks than cores allowed). A job still running after
+    /// two minutes is a hang: it is killed and reported as such.
+    static func run(_ arguments: [String], in dir: URL) throws -> ProcessResult {
+        let out = dir.appendingPathComponent("mpirun.out"), err = dir.appendingPathComponent("mpirun.err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(path))
+        process.arguments = ["--oversubscribe"] + arguments
+        process.currentDirectoryURL = dir
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        process.environment = environment
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        let hung = process.isRunning
+        if hung { process.terminate(); process.waitUntilExit() }
+        let text = { (url: URL) in String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self) }
+        return ProcessResult(status: hung ? -1 : process.terminationStatus, stdout: text(out),
+                             stderr: (hung ? "mpirun did not finish within 120 s\n" : "") + text(err))
+    }
+}
+#endif
