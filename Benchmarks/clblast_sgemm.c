@@ -38,7 +38,7 @@ static int contains_ci(const char *hay, const char *needle) {
     return 0;
 }
 
-/* Same rule as ours (Sources/Backprop/Backend/BackendChoice.swift). */
+/* Same rule as ours (selectOpenCLDevice in Sources/BackpropOpenCL/OpenCLDevices.swift). */
 static cl_device_id pick_device(char *name, size_t size) {
     cl_platform_id platforms[16];
     cl_device_id all[64];

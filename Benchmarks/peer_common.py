@@ -3,7 +3,7 @@
 Every peer prints one JSON object on stdout, the same shape as `backprop bench --json`:
     {"tool": ..., "backend": ..., "threads": N, "versions": {...},
      "results": [{"key", "unit", "median", "min", "max", "repetitions"}, ...]}
-Progress goes to stderr. The timing method mirrors ours (Sources/Backprop/Benchmark): untimed
+Progress goes to stderr. The timing method mirrors ours (Sources/BackpropCore/Benchmark): untimed
 warm-up, then calibrate how many calls make a repetition last `min_seconds`, then time
 `repetitions` such repetitions and report work per second (median, min, max).
 """

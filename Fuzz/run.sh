@@ -6,7 +6,7 @@
 #   Fuzz/run.sh TARGET [ARGS]   build, then run one target (idx, csv, safetensors) with libFuzzer ARGS
 #
 # Each target is compiled with swiftc -sanitize=fuzzer,address straight from the library's
-# sources (everything but the compute backends), so no package build is needed. New inputs go
+# BackpropCore sources (everything but the compute backends), so no package build is needed. New inputs go
 # to .build-fuzz/corpus/TARGET; the small seed corpus in Fuzz/Corpus/TARGET stays as it is.
 # An allocation above 64 MB counts as a crash: no input of a few KB may ask for more.
 set -euo pipefail
@@ -14,22 +14,16 @@ cd "$(dirname "$0")/.."
 OUT=.build-fuzz
 mkdir -p "$OUT"
 
-# The library's sources minus the compute backends (C BLAS, OpenCL, embedded kernels).
-SOURCES=()
-for dir in Support Backend Network Training Data Persistence; do
-    for f in Sources/Backprop/$dir/*.swift; do
-        # Choosing a backend needs the backends themselves; the readers do not.
-        [ "$f" = Sources/Backprop/Backend/BackendChoice.swift ] && continue
-        SOURCES+=("$f")
-    done
-done
+# BackpropCore: the library minus the compute backends (it links no system library; zlib is
+# opened at run time), so it compiles straight into the fuzzer.
+mapfile -t SOURCES < <(find Sources/BackpropCore -name '*.swift' | sort)
 
 # One binary holds every target; BACKPROP_FUZZ_TARGET picks one at run time.
 build() {
-    if [ ! -x "$OUT/fuzz" ] || [ -n "$(find Sources/Backprop Fuzz/Targets -newer "$OUT/fuzz" -name '*.swift' | head -n 1)" ]; then
+    if [ ! -x "$OUT/fuzz" ] || [ -n "$(find Sources/BackpropCore Fuzz/Targets -newer "$OUT/fuzz" -name '*.swift' | head -n 1)" ]; then
         echo "== building $OUT/fuzz"
         swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -g -O -module-name BackpropFuzz \
-            -I Sources/CZlib "${SOURCES[@]}" Fuzz/Targets/*.swift -o "$OUT/fuzz" \
+            "${SOURCES[@]}" Fuzz/Targets/*.swift -o "$OUT/fuzz" \
             2> >(grep -v "Cannot export local symbol" >&2)
     fi
 }

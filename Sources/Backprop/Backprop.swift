@@ -14,9 +14,9 @@ extension BackendRegistry {
     ])
 }
 
-/// Makes the backend the user asked for from ``BackendRegistry/standard``: `name` (a
+/// Makes the backend the user asked for from `BackendRegistry.standard`: `name` (a
 /// `--backend` value) wins over `BACKPROP_BACKEND`, `device` over the backend's own variable
-/// (`BACKPROP_OPENCL_DEVICE`); see ``BackendRegistry/makeBackend(named:variable:_:)``.
+/// (`BACKPROP_OPENCL_DEVICE`); see `BackendRegistry.makeBackend(named:variable:_:)`.
 public func makeBackend(named name: String? = nil, device: String? = nil, deviceLabel: String = "--device",
                         environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any Backend {
     try BackendRegistry.standard.makeBackend(

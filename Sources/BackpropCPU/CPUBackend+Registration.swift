@@ -37,6 +37,6 @@ extension CPUBackend {
             details.append("GEMM \(info.summary) — \(role)")
             if let warning = info.warning { details.append("  warning: \(warning)") }
         }
-        return DeviceDescription(index: 0, name: model, group: "CPU", details: details)
+        return DeviceDescription(index: 0, name: model, details: details)
     }
 }

@@ -42,70 +42,14 @@ public struct ChainExplanation: Explanation {
         self.y = y
         self.theta = theta
         self.bias = bias
-        let (t, b, g) = (theta, bias, hidden)
-        let gName = g == .relu ? "ReLU" : g.rawValue
-
-        // Forward.
-        let z1 = t[0] * x + b[0], a1 = g.value(z1)
-        let z2 = t[1] * a1 + b[1], a2 = g.value(z2)
-        let z3 = t[2] * a2 + b[2], yHat = Activation.sigmoid.value(z3)
-        let cost = (yHat - y) * (yHat - y)
-        forward = [
-            DerivationStep("z¹", "θ₁x + b₁", "\(factor(t[0]))·\(factor(x)) + \(factor(b[0]))", z1),
-            DerivationStep("a¹", "g(z¹)", "\(gName)(\(num(z1)))", a1),
-            DerivationStep("z²", "θ₂a¹ + b₂", "\(factor(t[1]))·\(factor(a1)) + \(factor(b[1]))", z2),
-            DerivationStep("a²", "g(z²)", "\(gName)(\(num(z2)))", a2),
-            DerivationStep("z³", "θ₃a² + b₃", "\(factor(t[2]))·\(factor(a2)) + \(factor(b[2]))", z3),
-            DerivationStep("ŷ", "σ(z³)", "σ(\(num(z3)))", yHat),
-            DerivationStep("C", "(ŷ − y)²", "(\(num(yHat)) − \(factor(y)))²", cost),
-        ]
-
-        // Local derivatives: each link of the chain on its own.
-        let dCdy = 2 * (yHat - y), dydz3 = yHat * (1 - yHat)
-        let g2 = g.derivative(z2), g1 = g.derivative(z1)
-        func gPrime(_ z: Double) -> String { g == .relu ? "(\(num(z)) \(z > 0 ? ">" : "≤") 0)" : "\(gName)'(\(num(z)))" }
-        local = [
-            DerivationStep("∂C/∂ŷ", "2(ŷ − y)", "2·(\(num(yHat)) − \(factor(y)))", dCdy),
-            DerivationStep("∂ŷ/∂z³", "σ(z³)(1 − σ(z³))", "\(num(yHat))·(1 − \(num(yHat)))", dydz3),
-            DerivationStep("∂z³/∂a²", "θ₃", "", t[2]),
-            DerivationStep("∂a²/∂z²", "g'(z²)", gPrime(z2), g2),
-            DerivationStep("∂z²/∂a¹", "θ₂", "", t[1]),
-            DerivationStep("∂a¹/∂z¹", "g'(z¹)", gPrime(z1), g1),
-            DerivationStep("∂z³/∂θ₃", "a²", "", a2),
-            DerivationStep("∂z²/∂θ₂", "a¹", "", a1),
-            DerivationStep("∂z¹/∂θ₁", "x", "", x),
-            DerivationStep("∂zˡ/∂bₗ", "1", "", 1),
-        ]
-
-        // Backward: each ∂C/∂zˡ once, from the one above it.
-        let dz3 = dCdy * dydz3
-        let dz2 = dz3 * t[2] * g2
-        let dz1 = dz2 * t[1] * g1
-        backward = [
-            DerivationStep("∂C/∂z³", "∂C/∂ŷ·∂ŷ/∂z³", "\(factor(dCdy))·\(factor(dydz3))", dz3),
-            DerivationStep("∂C/∂z²", "∂C/∂z³·θ₃·g'(z²)", "\(factor(dz3))·\(factor(t[2]))·\(factor(g2))", dz2),
-            DerivationStep("∂C/∂z¹", "∂C/∂z²·θ₂·g'(z¹)", "\(factor(dz2))·\(factor(t[1]))·\(factor(g1))", dz1),
-        ]
-        gradients = [
-            DerivationStep("∂C/∂θ₁", "∂C/∂z¹·x", "\(factor(dz1))·\(factor(x))", dz1 * x),
-            DerivationStep("∂C/∂b₁", "∂C/∂z¹·1", "", dz1),
-            DerivationStep("∂C/∂θ₂", "∂C/∂z²·a¹", "\(factor(dz2))·\(factor(a1))", dz2 * a1),
-            DerivationStep("∂C/∂b₂", "∂C/∂z²·1", "", dz2),
-            DerivationStep("∂C/∂θ₃", "∂C/∂z³·a²", "\(factor(dz3))·\(factor(a2))", dz3 * a2),
-            DerivationStep("∂C/∂b₃", "∂C/∂z³·1", "", dz3),
-        ]
-
-        // The tutorial's five-factor product, multiplied out without reusing anything.
-        let factors = [dCdy, dydz3, t[2], g2]
-        let written = "2(ŷ − y)·σ(z³)(1 − σ(z³))·θ₃·g'(z²)"
-        let numbers = factors.map(factor).joined(separator: "·")
-        termByTerm = [
-            DerivationStep("∂C/∂θ₂", written + "·a¹", numbers + "·" + factor(a1), factors.reduce(a1, *)),
-            DerivationStep("∂C/∂b₂", written + "·1", numbers + "·1", factors.reduce(1, *)),
-        ]
-
+        let chain = Chain(x: x, y: y, theta: theta, bias: bias, g: hidden)
+        forward = chain.forwardSteps
+        local = chain.localSteps
+        backward = chain.backwardSteps
+        gradients = chain.gradientSteps
+        termByTerm = chain.termByTermSteps
         try requireFloatRange(computed: (forward + local + backward + gradients).map(\.value))
-        verification = try Self.verify(x: x, y: y, theta: t, bias: b, hidden: g,
+        verification = try Self.verify(x: x, y: y, theta: theta, bias: bias, hidden: hidden,
                                        explained: gradients.map(\.value))
     }
 
@@ -185,5 +129,92 @@ public struct ChainExplanation: Explanation {
         lines.append("check")
         lines += verification.render()
         return lines.joined(separator: "\n")
+    }
+}
+
+/// Every number of the chain at one point, computed once; each section of the explanation is
+/// one view of them.
+private struct Chain {
+    let x, y: Double
+    let t, b: [Double]
+    let g: Activation
+    let gName: String
+    // Forward.
+    let z1, a1, z2, a2, z3, yHat, cost: Double
+    // Local derivatives and the errors ∂C/∂zˡ.
+    let dCdy, dydz3, g1, g2, dz1, dz2, dz3: Double
+
+    init(x: Double, y: Double, theta t: [Double], bias b: [Double], g: Activation) {
+        (self.x, self.y, self.t, self.b, self.g) = (x, y, t, b, g)
+        gName = g == .relu ? "ReLU" : g.rawValue
+        z1 = t[0] * x + b[0]; a1 = g.value(z1)
+        z2 = t[1] * a1 + b[1]; a2 = g.value(z2)
+        z3 = t[2] * a2 + b[2]; yHat = Activation.sigmoid.value(z3)
+        cost = (yHat - y) * (yHat - y)
+        dCdy = 2 * (yHat - y); dydz3 = yHat * (1 - yHat)
+        g2 = g.derivative(z2); g1 = g.derivative(z1)
+        // Backward: each ∂C/∂zˡ once, from the one above it.
+        dz3 = dCdy * dydz3
+        dz2 = dz3 * t[2] * g2
+        dz1 = dz2 * t[1] * g1
+    }
+
+    var forwardSteps: [DerivationStep] {
+        [
+            DerivationStep("z¹", "θ₁x + b₁", "\(factor(t[0]))·\(factor(x)) + \(factor(b[0]))", z1),
+            DerivationStep("a¹", "g(z¹)", "\(gName)(\(num(z1)))", a1),
+            DerivationStep("z²", "θ₂a¹ + b₂", "\(factor(t[1]))·\(factor(a1)) + \(factor(b[1]))", z2),
+            DerivationStep("a²", "g(z²)", "\(gName)(\(num(z2)))", a2),
+            DerivationStep("z³", "θ₃a² + b₃", "\(factor(t[2]))·\(factor(a2)) + \(factor(b[2]))", z3),
+            DerivationStep("ŷ", "σ(z³)", "σ(\(num(z3)))", yHat),
+            DerivationStep("C", "(ŷ − y)²", "(\(num(yHat)) − \(factor(y)))²", cost),
+        ]
+    }
+
+    /// Each link of the chain on its own.
+    var localSteps: [DerivationStep] {
+        func gPrime(_ z: Double) -> String { g == .relu ? "(\(num(z)) \(z > 0 ? ">" : "≤") 0)" : "\(gName)'(\(num(z)))" }
+        return [
+            DerivationStep("∂C/∂ŷ", "2(ŷ − y)", "2·(\(num(yHat)) − \(factor(y)))", dCdy),
+            DerivationStep("∂ŷ/∂z³", "σ(z³)(1 − σ(z³))", "\(num(yHat))·(1 − \(num(yHat)))", dydz3),
+            DerivationStep("∂z³/∂a²", "θ₃", "", t[2]),
+            DerivationStep("∂a²/∂z²", "g'(z²)", gPrime(z2), g2),
+            DerivationStep("∂z²/∂a¹", "θ₂", "", t[1]),
+            DerivationStep("∂a¹/∂z¹", "g'(z¹)", gPrime(z1), g1),
+            DerivationStep("∂z³/∂θ₃", "a²", "", a2),
+            DerivationStep("∂z²/∂θ₂", "a¹", "", a1),
+            DerivationStep("∂z¹/∂θ₁", "x", "", x),
+            DerivationStep("∂zˡ/∂bₗ", "1", "", 1),
+        ]
+    }
+
+    var backwardSteps: [DerivationStep] {
+        [
+            DerivationStep("∂C/∂z³", "∂C/∂ŷ·∂ŷ/∂z³", "\(factor(dCdy))·\(factor(dydz3))", dz3),
+            DerivationStep("∂C/∂z²", "∂C/∂z³·θ₃·g'(z²)", "\(factor(dz3))·\(factor(t[2]))·\(factor(g2))", dz2),
+            DerivationStep("∂C/∂z¹", "∂C/∂z²·θ₂·g'(z¹)", "\(factor(dz2))·\(factor(t[1]))·\(factor(g1))", dz1),
+        ]
+    }
+
+    var gradientSteps: [DerivationStep] {
+        [
+            DerivationStep("∂C/∂θ₁", "∂C/∂z¹·x", "\(factor(dz1))·\(factor(x))", dz1 * x),
+            DerivationStep("∂C/∂b₁", "∂C/∂z¹·1", "", dz1),
+            DerivationStep("∂C/∂θ₂", "∂C/∂z²·a¹", "\(factor(dz2))·\(factor(a1))", dz2 * a1),
+            DerivationStep("∂C/∂b₂", "∂C/∂z²·1", "", dz2),
+            DerivationStep("∂C/∂θ₃", "∂C/∂z³·a²", "\(factor(dz3))·\(factor(a2))", dz3 * a2),
+            DerivationStep("∂C/∂b₃", "∂C/∂z³·1", "", dz3),
+        ]
+    }
+
+    /// The tutorial's five-factor product, multiplied out without reusing anything.
+    var termByTermSteps: [DerivationStep] {
+        let factors = [dCdy, dydz3, t[2], g2]
+        let written = "2(ŷ − y)·σ(z³)(1 − σ(z³))·θ₃·g'(z²)"
+        let numbers = factors.map(factor).joined(separator: "·")
+        return [
+            DerivationStep("∂C/∂θ₂", written + "·a¹", numbers + "·" + factor(a1), factors.reduce(a1, *)),
+            DerivationStep("∂C/∂b₂", written + "·1", numbers + "·1", factors.reduce(1, *)),
+        ]
     }
 }

@@ -7,8 +7,8 @@ import Foundation
 // Sendability rule for the classes marked `@unchecked Sendable` below: their handle is set once
 // in `init` and never changes, and the OpenCL specification makes every API call on contexts,
 // queues, programs and memory objects thread-safe. The exception is a kernel object
-// (`clSetKernelArg` followed by an enqueue), so `CLKernel` is not Sendable: the backend keeps
-// its kernels behind a mutex.
+// (`clSetKernelArg` followed by an enqueue), so `CLKernel` is not Sendable: it belongs to one
+// backend, which like every backend is used from one thread at a time.
 
 /// A device id. Root devices are owned by their platform and need no release.
 struct CLDevice: @unchecked Sendable {

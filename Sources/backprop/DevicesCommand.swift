@@ -18,7 +18,7 @@ struct DevicesCommand: ParsableCommand {
             }
             var group: String?
             for d in devices {
-                if d.group != group, !d.group.isEmpty, backend.name != "cpu" {
+                if d.group != group, !d.group.isEmpty {
                     group = d.group
                     print("  Platform: \(d.group)")
                 }

@@ -24,7 +24,7 @@ struct Predict: ParsableCommand {
         var inputs = table.features
         saved.standardization?.apply(toColumns: &inputs)
         let network = try Network(backend: try backendOptions.makeBackend(), model: saved)
-        let probabilities = try network.probabilities(inputs: inputs, count: table.rowCount)
+        let probabilities = try network.predict(inputs: inputs, count: table.rowCount)
         let sizes = saved.architecture.sizes, outputs = sizes[sizes.count - 1]
         // A single sigmoid output predicts class 1 when p ≥ 0.5: it needs two names.
         let names = saved.classNames.flatMap { $0.count >= max(outputs, 2) ? $0 : nil }
@@ -33,8 +33,9 @@ struct Predict: ParsableCommand {
         var text = (["class"] + probabilityColumns).joined(separator: ",") + "\n"
         for j in 0..<table.rowCount {
             let column = probabilities[(j * outputs)..<((j + 1) * outputs)]
-            let predicted = Network.predictedClass(column)
-            text += ([names[predicted]] + column.map { "\($0)" }).joined(separator: ",") + "\n"
+            // A NaN output predicts no class: the cell stays empty rather than naming a guess.
+            let predicted = Prediction.predictedClass(column).map { names[$0] } ?? ""
+            text += ([predicted] + column.map { "\($0)" }).joined(separator: ",") + "\n"
         }
         if let output {
             try writeFileAtomically(Array(text.utf8), to: output)

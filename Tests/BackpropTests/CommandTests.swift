@@ -59,7 +59,7 @@ struct CommandTests {
             let cells = line.split(separator: ",")
             let p = cells.dropFirst().compactMap { Float($0) }
             #expect(p == Array(probabilities[(j * 3)..<(j * 3 + 3)]), "row \(j)")
-            #expect(cells.first.map(String.init) == String(Network.predictedClass(probabilities[(j * 3)..<(j * 3 + 3)])))
+            #expect(cells.first.map(String.init) == Prediction.predictedClass(probabilities[(j * 3)..<(j * 3 + 3)]).map(String.init))
         }
     }
 

@@ -15,7 +15,7 @@ public enum DataSource {
         // levels above its folder.
         let exe = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()
         candidates.append(exe.deletingLastPathComponent().appendingPathComponent("../../../Data/mnist").path)
-        // Sources/Backprop/Data/DataSource.swift → package root is four levels up.
+        // Sources/BackpropCore/Data/DataSource.swift → package root is four levels up.
         candidates.append(URL(fileURLWithPath: sourceFile).deletingLastPathComponent()
             .appendingPathComponent("../../../Data/mnist").standardized.path)
         return candidates.first { path in

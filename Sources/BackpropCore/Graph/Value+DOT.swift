@@ -19,7 +19,7 @@ extension Value {
         ]
         for (i, v) in order.enumerated() {
             let name = v.label.isEmpty ? (v.isLeaf ? formatNumber(v.data) : "n\(i)") : v.label
-            let op = v.isLeaf ? "leaf" : v.op
+            let op = v.isLeaf ? "leaf" : v.op.symbol
             let fields = [name, op, "data \(formatNumber(v.data))", "grad \(formatNumber(v.grad))"]
             let record = fields.map(dotRecordEscaped).joined(separator: " | ")
             lines.append("  n\(i) [label=\"{ \(record) }\"];")

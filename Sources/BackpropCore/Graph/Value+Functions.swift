@@ -6,31 +6,31 @@ import Foundation
 extension Value {
     /// `eᵃ`: ∂/∂a = eᵃ (the result itself).
     public func exp() -> Value {
-        Value(Foundation.exp(data), op: "exp", parents: [self]) { out in [out.data] }
+        Value(Foundation.exp(data), op: .exp, parents: [self]) { out in [out.data] }
     }
 
     /// `log a` (natural): ∂/∂a = 1/a.
     public func log() -> Value {
-        Value(Foundation.log(data), op: "log", parents: [self]) { out in [1 / out.parents[0].data] }
+        Value(Foundation.log(data), op: .log, parents: [self]) { out in [1 / out.parents[0].data] }
     }
 
     /// `σ(a) = 1/(1 + e⁻ᵃ)`: ∂/∂a = σ(a)(1 − σ(a)).
     public func sigmoid() -> Value {
-        Value(Activation.sigmoid.value(data), op: "σ", parents: [self]) { out in
+        Value(Activation.sigmoid.value(data), op: .sigmoid, parents: [self]) { out in
             [out.data * (1 - out.data)]
         }
     }
 
     /// `ReLU(a) = max(0, a)`: ∂/∂a = 1 if a > 0, else 0 (0 at the kink, as the backends do).
     public func relu() -> Value {
-        Value(data > 0 ? data : 0, op: "ReLU", parents: [self]) { out in
+        Value(data > 0 ? data : 0, op: .relu, parents: [self]) { out in
             [out.parents[0].data > 0 ? 1 : 0]
         }
     }
 
     /// `tanh a`: ∂/∂a = 1 − tanh²(a).
     public func tanh() -> Value {
-        Value(Foundation.tanh(data), op: "tanh", parents: [self]) { out in
+        Value(Foundation.tanh(data), op: .tanh, parents: [self]) { out in
             [1 - out.data * out.data]
         }
     }
@@ -39,7 +39,7 @@ extension Value {
     /// pre-activation needs it (−log σ(a) = softplus(−a)).
     public func softplus() -> Value {
         let y = Swift.max(data, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(data)))
-        return Value(y, op: "softplus", parents: [self]) { out in
+        return Value(y, op: .softplus, parents: [self]) { out in
             [Activation.sigmoid.value(out.parents[0].data)]
         }
     }
@@ -59,18 +59,13 @@ extension Value {
     public var formula: String {
         let names = parents.map { $0.label.isEmpty ? formatNumber($0.data) : $0.label }
         switch op {
-        case "": return label.isEmpty ? formatNumber(data) : label
-        case "+", "−", "/": return names.joined(separator: " \(op) ")
-        case "·": return names.joined(separator: "·")
-        case "Σ": return names.joined(separator: " + ")
-        case "neg": return "−" + names[0]
-        default:
-            if op.hasPrefix("^") {
-                let k = String(op.dropFirst())
-                let sup = superscript(k)
-                return names[0] + (sup ?? "^" + k)
-            }
-            return "\(op)(\(names[0]))"
+        case .leaf: return label.isEmpty ? formatNumber(data) : label
+        case .add, .subtract, .divide: return names.joined(separator: " \(op.symbol) ")
+        case .multiply: return names.joined(separator: "·")
+        case .sum: return names.joined(separator: " + ")
+        case .negate: return "−" + names[0]
+        case let .power(k): return names[0] + (superscript(formatNumber(k)) ?? "^" + formatNumber(k))
+        case .exp, .log, .sigmoid, .relu, .tanh, .softplus: return "\(op.symbol)(\(names[0]))"
         }
     }
 
@@ -80,20 +75,19 @@ extension Value {
         let names = parents.map { $0.label.isEmpty ? formatNumber($0.data) : $0.label }
         let me = label.isEmpty ? formula : label
         switch op {
-        case "": return []
-        case "+", "Σ": return names.map { _ in "1" }
-        case "−": return ["1", "−1"]
-        case "·": return [names[1], names[0]]
-        case "/": return ["1/\(names[1])", "−\(names[0])/\(names[1])²"]
-        case "neg": return ["−1"]
-        case "exp": return [me]
-        case "log": return ["1/\(names[0])"]
-        case "σ": return ["\(me)(1 − \(me))"]
-        case "ReLU": return ["1 if \(names[0]) > 0, else 0"]
-        case "tanh": return ["1 − \(me)²"]
-        case "softplus": return ["σ(\(names[0]))"]
-        default:
-            guard op.hasPrefix("^"), let k = Double(op.dropFirst()) else { return names.map { _ in "?" } }
+        case .leaf: return []
+        case .add, .sum: return names.map { _ in "1" }
+        case .subtract: return ["1", "−1"]
+        case .multiply: return [names[1], names[0]]
+        case .divide: return ["1/\(names[1])", "−\(names[0])/\(names[1])²"]
+        case .negate: return ["−1"]
+        case .exp: return [me]
+        case .log: return ["1/\(names[0])"]
+        case .sigmoid: return ["\(me)(1 − \(me))"]
+        case .relu: return ["1 if \(names[0]) > 0, else 0"]
+        case .tanh: return ["1 − \(me)²"]
+        case .softplus: return ["σ(\(names[0]))"]
+        case let .power(k):
             let power = k - 1 == 1 ? "" : (superscript(formatNumber(k - 1)) ?? "^" + formatNumber(k - 1))
             return ["\(formatNumber(k))\(names[0])\(power)"]
         }

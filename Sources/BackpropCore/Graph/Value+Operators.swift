@@ -9,24 +9,24 @@ extension Value {
 
     /// `a + b`: ∂/∂a = 1, ∂/∂b = 1.
     public static func + (a: Value, b: Value) -> Value {
-        Value(a.data + b.data, op: "+", parents: [a, b]) { _ in [1, 1] }
+        Value(a.data + b.data, op: .add, parents: [a, b]) { _ in [1, 1] }
     }
 
     /// `a − b`: ∂/∂a = 1, ∂/∂b = −1.
     public static func - (a: Value, b: Value) -> Value {
-        Value(a.data - b.data, op: "−", parents: [a, b]) { _ in [1, -1] }
+        Value(a.data - b.data, op: .subtract, parents: [a, b]) { _ in [1, -1] }
     }
 
     /// `a·b`: ∂/∂a = b, ∂/∂b = a.
     public static func * (a: Value, b: Value) -> Value {
-        Value(a.data * b.data, op: "·", parents: [a, b]) { out in
+        Value(a.data * b.data, op: .multiply, parents: [a, b]) { out in
             [out.parents[1].data, out.parents[0].data]
         }
     }
 
     /// `a / b`: ∂/∂a = 1/b, ∂/∂b = −a/b².
     public static func / (a: Value, b: Value) -> Value {
-        Value(a.data / b.data, op: "/", parents: [a, b]) { out in
+        Value(a.data / b.data, op: .divide, parents: [a, b]) { out in
             let a = out.parents[0].data, b = out.parents[1].data
             return [1 / b, -a / (b * b)]
         }
@@ -34,7 +34,7 @@ extension Value {
 
     /// `−a`: ∂/∂a = −1.
     public static prefix func - (a: Value) -> Value {
-        Value(-a.data, op: "neg", parents: [a]) { _ in [-1] }
+        Value(-a.data, op: .negate, parents: [a]) { _ in [-1] }
     }
 
     public static func + (a: Value, b: Double) -> Value { a + constant(b) }
@@ -52,7 +52,7 @@ extension Value {
 
     /// `aᵏ` for a constant exponent: ∂/∂a = k·aᵏ⁻¹.
     public func pow(_ k: Double) -> Value {
-        Value(Foundation.pow(data, k), op: "^" + formatNumber(k), parents: [self]) { out in
+        Value(Foundation.pow(data, k), op: .power(k), parents: [self]) { out in
             let a = out.parents[0].data
             return [k * Foundation.pow(a, k - 1)]
         }
@@ -66,7 +66,7 @@ extension Value {
         }
         var total = only.data
         for t in terms.dropFirst() { total += t.data }
-        return Value(total, op: "Σ", parents: terms) { out in
+        return Value(total, op: .sum, parents: terms) { out in
             [Double](repeating: 1, count: out.parents.count)
         }
     }

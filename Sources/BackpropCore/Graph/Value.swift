@@ -17,8 +17,8 @@ public final class Value {
     public var data: Double
     /// `∂f/∂self` for the output `f` of the last `backward()` that reached this value.
     public var grad: Double = 0
-    /// The operation that made this value: `"+"`, `"·"`, `"exp"`, …; empty for a leaf.
-    public let op: String
+    /// The operation that made this value (`.leaf` for an input or a parameter).
+    public let op: Operation
     /// A name for printing and DOT export (`"q"`, `"θ₂"`); empty if the value has none.
     public var label: String
     /// The operands, in order; empty for a leaf (an input or a parameter).
@@ -31,13 +31,13 @@ public final class Value {
     public init(_ data: Double, label: String = "") {
         self.data = data
         self.label = label
-        op = ""
+        op = .leaf
         parents = []
         local = { _ in [] }
     }
 
     /// The result of operation `op` on `parents`, with its local derivatives.
-    init(_ data: Double, op: String, parents: [Value], label: String = "",
+    init(_ data: Double, op: Operation, parents: [Value], label: String = "",
          local: @escaping (Value) -> [Double]) {
         self.data = data
         self.op = op

@@ -24,6 +24,8 @@ public struct Architecture: Equatable, Sendable, Codable, CustomStringConvertibl
     }
 
     public var layerCount: Int { activations.count }
+    /// Units of the output layer.
+    public var outputCount: Int { sizes[sizes.count - 1] }
     public var outputActivation: Activation { activations[activations.count - 1] }
 
     /// Number of trainable parameters.

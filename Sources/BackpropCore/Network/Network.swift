@@ -14,10 +14,16 @@ public final class Network {
         // Weights, gradients and up to two optimizer states, in Float; refuse before allocating.
         let sizes = architecture.sizes.map(Double.init)
         let parameters = zip(sizes, sizes.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 }
-        let needed = parameters * 4 * 4, available = Double(ProcessInfo.processInfo.physicalMemory)
-        guard needed < available else {
-            throw ArchitectureError.invalid(String(format: "%.0f parameters need %.1f GB for weights, gradients and optimizer state; this machine has %.1f GB",
-                                                   parameters, needed / 1e9, available / 1e9))
+        // On the device that will hold them: an OpenCL GPU's memory, not the host's RAM.
+        let needed = parameters * 4 * 4, memory = backend.memory
+        let widest = zip(sizes, sizes.dropFirst()).map { $0.0 * $0.1 }.max() ?? 0
+        guard needed < Double(memory.total) else {
+            throw ArchitectureError.invalid(String(format: "%.0f parameters need %.1f GB for weights, gradients and optimizer state; %@ has %.1f GB",
+                                                   parameters, needed / 1e9, backend.name, Double(memory.total) / 1e9))
+        }
+        guard widest * 4 <= Double(memory.largestBuffer) else {
+            throw ArchitectureError.invalid(String(format: "a %.0f-weight layer needs a %.1f GB buffer; %@ allows at most %.1f GB in one buffer",
+                                                   widest, widest * 4 / 1e9, backend.name, Double(memory.largestBuffer) / 1e9))
         }
         self.backend = backend
         self.architecture = architecture
@@ -136,12 +142,5 @@ public final class Network {
         try backward(ws, count: n)
         let loss = Double(try backend.scalar(ws.lossSum)) / Double(n)
         return (loss, try gradients(), try backend.download(output))
-    }
-
-    /// Output activations for `n` samples given on the host (`sizes[0] × n`).
-    public func predict(inputs: [Float], count n: Int) throws -> [Float] {
-        let ws = try Workspace(backend: backend, architecture: architecture, batchSize: max(n, 1))
-        try backend.upload(inputs, to: ws.input.prefixColumns(n))
-        return try backend.download(try forward(ws, count: n))
     }
 }

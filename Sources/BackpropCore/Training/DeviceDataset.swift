@@ -16,4 +16,17 @@ public final class DeviceDataset {
         let order = (0..<Int32(data.count)).map { $0 }
         try order.withUnsafeBufferPointer { try backend.upload($0, to: sequentialOrder) }
     }
+
+    /// Throws unless the data fits `architecture`: samples, as many features as inputs, as many
+    /// target rows as outputs.
+    func check(against architecture: Architecture) throws {
+        guard count > 0 else { throw TrainingError.invalidOption("the dataset has no samples") }
+        let sizes = architecture.sizes
+        guard inputs.rows == sizes[0] else {
+            throw TrainingError.invalidOption("the data has \(inputs.rows) features but the network expects \(sizes[0]) inputs")
+        }
+        guard targets.rows == architecture.outputCount else {
+            throw TrainingError.invalidOption("the data has \(targets.rows) classes but the network has \(architecture.outputCount) outputs")
+        }
+    }
 }

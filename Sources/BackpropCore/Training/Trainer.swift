@@ -39,6 +39,8 @@ public final class Trainer {
     /// Buffers for `min(batchSize, samples)` columns, made on first use and kept.
     private var buffers: Workspace?
     private var order: IndexBuffer?
+    /// Evaluation, with buffers of its own (no δ or optimizer state is touched).
+    private let inference: Inference
     public private(set) var epochsDone = 0
 
     /// `seed` drives the shuffling; the network's own seed drives its initial weights.
@@ -47,6 +49,7 @@ public final class Trainer {
         self.network = network
         self.optimizer = optimizer
         self.batchSize = batchSize
+        inference = try Inference(network: network, batchSize: batchSize)
         rng = SeededGenerator(seed: seed &+ 0x7EA1)
     }
 
@@ -65,10 +68,10 @@ public final class Trainer {
     public func trainEpoch(_ data: DeviceDataset,
                            progress: ((BatchProgress) throws -> Void)? = nil) throws -> Metrics {
         let backend = network.backend
-        try checkShapes(data)
+        try data.check(against: network.architecture)
         let workspace = try workspace(for: data)
-        if order == nil || order?.count != data.count { order = try backend.makeIndexBuffer(count: data.count) }
-        guard let order else { throw TrainingError.invalidOption("no index buffer") }
+        let order = try order.flatMap { $0.count == data.count ? $0 : nil } ?? backend.makeIndexBuffer(count: data.count)
+        self.order = order
         try rng.permutation(data.count).withUnsafeBufferPointer { try backend.upload($0, to: order) }
         try backend.fill(workspace.lossSum, with: 0)
         try backend.fill(workspace.correct, with: 0)
@@ -101,31 +104,12 @@ public final class Trainer {
         return Metrics(loss: loss, accuracy: accuracy)
     }
 
-    /// Mean loss and accuracy over `data` with the current parameters (no update).
+    /// Mean loss and accuracy over `data` with the current parameters (no update); a
+    /// non-finite loss is divergence.
     public func evaluate(_ data: DeviceDataset) throws -> Metrics {
-        let backend = network.backend
-        try checkShapes(data)
-        let workspace = try workspace(for: data)
-        try backend.fill(workspace.lossSum, with: 0)
-        try backend.fill(workspace.correct, with: 0)
-        var offset = 0
-        while offset < data.count {
-            let n = min(batchSize, data.count - offset)
-            let y = workspace.target.prefixColumns(n)
-            try backend.gatherColumns(data.inputs, indices: data.sequentialOrder, offset: offset, into: workspace.input.prefixColumns(n))
-            try backend.gatherColumns(data.targets, indices: data.sequentialOrder, offset: offset, into: y)
-            let output = try network.forward(workspace, count: n)
-            let L = network.layers.count - 1
-            try backend.lossAndGradient(network.architecture.loss, z: workspace.z[L].prefixColumns(n), a: output,
-                                        targets: y, meanOver: n, gradient: workspace.delta[L].prefixColumns(n),
-                                        lossSum: workspace.lossSum)
-            try backend.countCorrect(output: output, targets: y, into: workspace.correct)
-            offset += n
-        }
-        let total = Double(data.count)
-        let loss = Double(try backend.scalar(workspace.lossSum)) / total
-        guard loss.isFinite else { throw TrainingError.diverged(epoch: epochsDone, step: 0, loss: loss) }
-        return Metrics(loss: loss, accuracy: Double(try backend.scalar(workspace.correct)) / total)
+        let metrics = try inference.evaluate(data)
+        guard metrics.loss.isFinite else { throw TrainingError.diverged(epoch: epochsDone, step: 0, loss: metrics.loss) }
+        return metrics
     }
 
     /// Trains for `epochs` epochs, evaluating on `test` (if any) after each, and reports each epoch.
@@ -139,17 +123,6 @@ public final class Trainer {
             let testMetrics = try test.map { try evaluate($0) }
             try onEpoch(EpochReport(epoch: epochsDone, train: trainMetrics, test: testMetrics,
                                     seconds: seconds, samplesPerSecond: Double(train.count) / max(seconds, 1e-9)))
-        }
-    }
-
-    private func checkShapes(_ data: DeviceDataset) throws {
-        guard data.count > 0 else { throw TrainingError.invalidOption("the dataset has no samples") }
-        let sizes = network.architecture.sizes
-        guard data.inputs.rows == sizes[0] else {
-            throw TrainingError.invalidOption("the data has \(data.inputs.rows) features but the network expects \(sizes[0]) inputs")
-        }
-        guard data.targets.rows == sizes[sizes.count - 1] else {
-            throw TrainingError.invalidOption("the data has \(data.targets.rows) classes but the network has \(sizes[sizes.count - 1]) outputs")
         }
     }
 }
