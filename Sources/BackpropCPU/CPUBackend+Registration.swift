@@ -3,7 +3,8 @@ import Foundation
 
 extension BackendRegistration {
     /// `cpu`: this machine's cores. It has one device; `--device` accepts `0` or `cpu`.
-    /// `BACKPROP_GEMM=onednn|openblas` forces a GEMM library; a value naming neither is refused.
+    /// `BACKPROP_GEMM=onednn|openblas` forces a GEMM library, `BACKPROP_GEMM_THREADING=library|panels`
+    /// how oneDNN uses the threads; a value naming no choice is refused.
     public static let cpu = BackendRegistration(
         name: "cpu",
         summary: "CPU: GEMM by oneDNN (kernels chosen by instruction set) or OpenBLAS, loops vectorized for this machine",
@@ -13,8 +14,9 @@ extension BackendRegistration {
                spec != "0", spec.lowercased() != "cpu" {
                 throw BackendError.invalidChoice(variable: request.deviceLabel, value: spec, valid: "0 (\(CPUBackend.device.name))")
             }
-            let choice = try GEMMChoice.fromEnvironment(request.environment)
-            return CPUBackend(threads: CPUThreads.count(request.environment), gemm: choice)
+            return CPUBackend(threads: CPUThreads.count(request.environment),
+                              gemm: try GEMMChoice.fromEnvironment(request.environment),
+                              threading: try GEMMThreading.fromEnvironment(request.environment))
         })
 }
 

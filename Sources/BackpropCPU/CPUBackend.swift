@@ -11,13 +11,15 @@ public final class CPUBackend: Backend {
     private let tuner: GEMMTuner
 
     /// `threads` at most for each product (default ``CPUThreads/count(_:)``); `gemm` forces a
-    /// provider (default `BACKPROP_GEMM`, else chosen by instruction set). A `BACKPROP_GEMM`
-    /// that names no provider is refused by the `cpu` registration, which the command line
-    /// goes through; made directly, this backend then takes the automatic choice.
-    public init(threads: Int? = nil, gemm: GEMMChoice? = nil) {
+    /// provider (default `BACKPROP_GEMM`, else chosen by instruction set); `threading` how
+    /// oneDNN uses them (default `BACKPROP_GEMM_THREADING`, else its own threads). A variable
+    /// that names no choice is refused by the `cpu` registration, which the command line goes
+    /// through; made directly, this backend then takes the default.
+    public init(threads: Int? = nil, gemm: GEMMChoice? = nil, threading: GEMMThreading? = nil) {
         let choice = gemm ?? (try? GEMMChoice.fromEnvironment()).flatMap { $0 } ?? .automatic
-        let provider = choice.makeProvider()
-        tuner = GEMMTuner(ParallelGEMM(provider: provider, threads: threads ?? CPUThreads.count()))
+        let threading = threading ?? (try? GEMMThreading.fromEnvironment()).flatMap { $0 } ?? .library
+        tuner = GEMMTuner(ParallelGEMM(provider: choice.makeProvider(), threads: threads ?? CPUThreads.count(),
+                                       libraryThreads: threading == .library))
     }
 
     /// The GEMM library in use: name, version and the instruction set of its kernels.

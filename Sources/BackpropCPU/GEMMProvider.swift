@@ -51,14 +51,7 @@ public enum GEMMChoice: String, CaseIterable, Sendable {
     /// The choice named in `environment`, or nil when the variable is unset or empty (automatic).
     /// A value that names no provider throws the valid choices.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws -> GEMMChoice? {
-        guard let text = environment[variable]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-        guard let choice = GEMMChoice(rawValue: text.lowercased()) else {
-            throw BackendError.invalidChoice(variable: variable, value: text,
-                                             valid: allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return choice
-    }
+        throws -> GEMMChoice? { try environmentChoice(variable, environment) }
 
     /// The automatic choice: oneDNN's kernels at AVX2 or better beat or match OpenBLAS's at every
     /// step shape measured (Zen 4, Zen 5); below AVX2 OpenBLAS covers more old CPUs.
@@ -70,6 +63,31 @@ public enum GEMMChoice: String, CaseIterable, Sendable {
         case .openblas: OpenBLASGEMM.warnedOnce
         }
     }
+}
+
+/// How a library that runs its own threads (oneDNN) uses several: `BACKPROP_GEMM_THREADING=library`
+/// (default: its OpenMP team, fastest on a quiet machine) or `panels` (our panel threads, one
+/// library call each: slower on small products, but no thread spins waiting, which holds up
+/// better on a machine shared with other busy processes).
+public enum GEMMThreading: String, CaseIterable, Sendable {
+    case library, panels
+
+    public static let variable = "BACKPROP_GEMM_THREADING"
+
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> GEMMThreading? { try environmentChoice(variable, environment) }
+}
+
+/// The case of `T` that `variable` names (case-insensitive), nil when unset or empty; any other
+/// value throws the valid choices.
+func environmentChoice<T: RawRepresentable & CaseIterable>(_ variable: String, _ environment: [String: String])
+    throws -> T? where T.RawValue == String {
+    guard let text = environment[variable]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+    guard let choice = T(rawValue: text.lowercased()) else {
+        throw BackendError.invalidChoice(variable: variable, value: text,
+                                         valid: T.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+    return choice
 }
 
 /// Threads for GEMM: `BACKPROP_THREADS`, else `OMP_NUM_THREADS`, else `OPENBLAS_NUM_THREADS`

@@ -26,19 +26,24 @@ struct ParallelGEMM: Sendable {
     let provider: any GEMMProvider
     /// The most threads any plan may use.
     let threads: Int
+    /// Whether a library that threads itself runs its own threads (else panels, as for OpenBLAS).
+    let libraryThreads: Bool
 
-    init(provider: any GEMMProvider, threads: Int) {
+    init(provider: any GEMMProvider, threads: Int, libraryThreads: Bool = true) {
         self.provider = provider
         self.threads = max(1, threads)
+        self.libraryThreads = libraryThreads && provider.threadsItself
     }
 
-    /// The plans worth timing for `call` on this provider.
+    /// The plans worth timing for `call` on this provider, fewest threads first. A library that
+    /// threads itself is never also given panels: mixing its OpenMP team (which spins a while
+    /// after each product) with our panel threads on the same cores made both slower (a
+    /// 784-128-10 step fell to a tenth of its speed on 2 vCPUs), and its own threads beat
+    /// panels at every MLP step shape measured.
     func candidates(for call: GEMMCall) -> [GEMMPlan] {
         guard threads > 1 else { return [.single] }
-        var plans: [GEMMPlan] = [.single]
-        if provider.threadsItself { plans.append(.library(threads: threads)) }
-        if max(call.m, call.n) >= 8 * threads { plans.append(.panels(threads)) }
-        return plans
+        if libraryThreads { return [.single, .library(threads: threads)] }
+        return max(call.m, call.n) >= 8 * threads ? [.single, .panels(threads)] : [.single]
     }
 
     func run(_ call: GEMMCall, plan: GEMMPlan) throws {
