@@ -33,7 +33,7 @@ extension CPUBackend {
         var details = ["\(ProcessInfo.processInfo.activeProcessorCount) cores; GEMM threads: \(CPUThreads.count()) "
                        + "(\(CPUThreads.variables.joined(separator: ", ")), else every core)"]
         for choice in GEMMChoice.allCases {
-            let info = choice.makeProvider().info
+            let info = choice.info
             let role = choice == inUse ? (forced ?? nil == nil ? "in use (chosen by instruction set)" : "in use (\(GEMMChoice.variable))")
                                        : "BACKPROP_GEMM=\(choice.rawValue)"
             details.append("GEMM \(info.summary) — \(role)")

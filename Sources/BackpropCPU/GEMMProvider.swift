@@ -57,6 +57,14 @@ public enum GEMMChoice: String, CaseIterable, Sendable {
     /// step shape measured (Zen 4, Zen 5); below AVX2 OpenBLAS covers more old CPUs.
     static var automatic: GEMMChoice { OneDNNGEMM.shared.hasAVX2Kernels ? .onednn : .openblas }
 
+    /// The provider's library, version and ISA, without its warning going to stderr.
+    var info: GEMMProviderInfo {
+        switch self {
+        case .onednn: OneDNNGEMM.shared.info
+        case .openblas: OpenBLASGEMM.shared.info
+        }
+    }
+
     func makeProvider() -> any GEMMProvider {
         switch self {
         case .onednn: OneDNNGEMM.shared
