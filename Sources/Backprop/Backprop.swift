@@ -5,6 +5,7 @@
 @_exported import BackpropOpenCL
 import Foundation
 
+/// The registry of the backends this package ships.
 extension BackendRegistry {
     /// The backends this package ships, the default first. Adding a backend is a target folder
     /// and one line here.

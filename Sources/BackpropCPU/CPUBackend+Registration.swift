@@ -1,6 +1,7 @@
 import BackpropCore
 import Foundation
 
+/// The CPU backend's entry in the registry.
 extension BackendRegistration {
     /// `cpu`: this machine's cores. It has one device; `--device` accepts `0` or `cpu`.
     /// `BACKPROP_GEMM=onednn|openblas` forces a GEMM library, `BACKPROP_GEMM_THREADING=library|panels`

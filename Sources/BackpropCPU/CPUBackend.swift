@@ -5,7 +5,11 @@ import Foundation
 /// The reference backend: every matrix product goes to a GEMM provider chosen by instruction set
 /// (oneDNN, or OpenBLAS; see ``GEMMChoice``); everything else is a tight loop over unsafe
 /// pointers. Simple, exact, and the yardstick for the OpenCL backend.
+///
+/// Threading: as every `Backend`, used from one thread at a time; only its GEMMs run on several
+/// threads (the library's own or our panels), inside one call.
 public final class CPUBackend: Backend {
+    /// Host memory, 64-byte aligned.
     public typealias Storage = CPUStorage
 
     private let tuner: GEMMTuner
@@ -25,6 +29,8 @@ public final class CPUBackend: Backend {
     /// The GEMM library in use: name, version and the instruction set of its kernels.
     public var gemmProvider: GEMMProviderInfo { tuner.gemm.provider.info }
 
+    /// `CPU (oneDNN 2.6.3, avx512_core_bf16; n threads)`: the GEMM library, its ISA, and the most
+    /// threads a product uses.
     public var name: String { "CPU (\(gemmProvider.summary); \(tuner.gemm.threads) threads)" }
 
     /// Host memory: the machine's RAM, and no limit per buffer beyond it.
@@ -35,30 +41,39 @@ public final class CPUBackend: Backend {
 
     // MARK: Buffers
 
+    /// `count` zeroed floats of host memory; throws `BackendError.outOfMemory` when refused.
     public func makeStorage(count: Int) throws -> CPUStorage { try CPUStorage(capacity: count) }
 
+    /// `count` zeroed `Int32`s of host memory.
     public func makeIndexStorage(count: Int) throws -> CPUStorage { try CPUStorage(capacity: count, elementSize: 4) }
 
+    /// A `memcpy` of `matrix.count` floats; nothing is queued.
     public func upload(_ values: UnsafeBufferPointer<Float>, to matrix: Operand<CPUStorage>) throws {
         if let base = values.baseAddress { matrix.floats.update(from: base, count: matrix.count) }
     }
 
+    /// A `memcpy` of `matrix.count` floats; every operation has already finished.
     public func download(_ matrix: Operand<CPUStorage>, into values: UnsafeMutableBufferPointer<Float>) throws {
         if let base = values.baseAddress { base.update(from: matrix.floats, count: matrix.count) }
     }
 
+    /// A `memcpy` of the indices.
     public func upload(_ indices: UnsafeBufferPointer<Int32>, to buffer: CPUStorage) throws {
         if let base = indices.baseAddress { buffer.int32s.update(from: base, count: indices.count) }
     }
 
+    /// Sets the `matrix.count` floats to `value`.
     public func fill(_ matrix: Operand<CPUStorage>, with value: Float) throws {
         matrix.floats.update(repeating: value, count: matrix.count)
     }
 
+    /// Returns at once: every operation runs to completion before it returns.
     public func synchronize() throws {}
 
     // MARK: Linear algebra
 
+    /// `C ← α·op(A)·op(B) + β·C` by `cblas_sgemm`, C split into column (or row) panels run on
+    /// the GEMM threads when the product is large enough to gain from it.
     public func gemm(transposeA: Bool, transposeB: Bool, alpha: Float, _ a: Operand<CPUStorage>,
                      _ b: Operand<CPUStorage>, beta: Float, _ c: Operand<CPUStorage>) throws {
         let (m, k) = transposeA ? (a.cols, a.rows) : (a.rows, a.cols)
@@ -67,22 +82,27 @@ public final class CPUBackend: Backend {
                                beta: beta, c: c.floats, ldc: max(1, c.rows)))
     }
 
+    /// `Z ← Z + b·1ᵀ`, a vectorized C loop over the columns.
     public func addBias(_ bias: Operand<CPUStorage>, to z: Operand<CPUStorage>) throws {
         bp_add_bias(z.floats, bias.floats, z.rows, z.cols)
     }
 
+    /// `s ← α·Σⱼ M[:, j] + β·s`, a vectorized C loop.
     public func sumColumns(_ m: Operand<CPUStorage>, alpha: Float, beta: Float, into s: Operand<CPUStorage>) throws {
         bp_sum_columns(m.floats, m.rows, m.cols, alpha, beta, s.floats)
     }
 
+    /// `C ← A ⊙ B`, a vectorized C loop.
     public func hadamard(_ a: Operand<CPUStorage>, _ b: Operand<CPUStorage>, into c: Operand<CPUStorage>) throws {
         bp_hadamard(a.floats, b.floats, c.floats, c.count)
     }
 
+    /// `Y ← α·X + Y`, a vectorized C loop.
     public func axpy(alpha: Float, _ x: Operand<CPUStorage>, _ y: Operand<CPUStorage>) throws {
         bp_axpy(alpha, x.floats, y.floats, y.count)
     }
 
+    /// `X ← α·X`; `α = 0` writes zeros, clearing NaNs too.
     public func scale(_ x: Operand<CPUStorage>, by alpha: Float) throws {
         // β = 0 must clear C even where it holds NaN (BLAS convention), so no multiplication.
         if alpha == 0 { x.floats.update(repeating: 0, count: x.count); return }
@@ -91,6 +111,8 @@ public final class CPUBackend: Backend {
 
     // MARK: Activations
 
+    /// `A ← σ(Z)`: `expf`/`tanhf` per element; softmax per column after subtracting the
+    /// column's maximum, so no `exp` overflows.
     public func activate(_ activation: Activation, _ z: Operand<CPUStorage>, into a: Operand<CPUStorage>) throws {
         let pz = z.floats, pa = a.floats, n = z.count
         switch activation {
@@ -112,6 +134,8 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// `δ ← upstream ⊙ σ'(Z)`, with `σ'` from `a` for sigmoid (`a(1 − a)`) and tanh (`1 − a²`)
+    /// and from `z` for ReLU.
     public func activationBackward(_ activation: Activation, z: Operand<CPUStorage>, a: Operand<CPUStorage>,
                                    upstream: Operand<CPUStorage>, into delta: Operand<CPUStorage>) throws {
         let pu = upstream.floats, pd = delta.floats, n = z.count
@@ -126,6 +150,9 @@ public final class CPUBackend: Backend {
 
     // MARK: Losses
 
+    /// The batch's loss summed in Double and added to `lossSum`, and `gradient ← (a − y)/n`
+    /// (`∇ₐC` for squared error, `δᴸ` for the fused losses); log-sum-exp and `log1p` keep the
+    /// cross-entropies finite for large `|z|`.
     public func lossAndGradient(_ loss: Loss, z: Operand<CPUStorage>, a: Operand<CPUStorage>,
                                 targets y: Operand<CPUStorage>, meanOver n: Int,
                                 gradient: Operand<CPUStorage>, lossSum: Operand<CPUStorage>) throws {
@@ -164,6 +191,7 @@ public final class CPUBackend: Backend {
         lossSum.floats[0] += Float(total)
     }
 
+    /// Adds the columns that `Prediction.isCorrect` accepts.
     public func countCorrect(output: Operand<CPUStorage>, targets: Operand<CPUStorage>,
                              into count: Operand<CPUStorage>) throws {
         let rows = output.rows
@@ -178,11 +206,13 @@ public final class CPUBackend: Backend {
 
     // MARK: Optimizers
 
+    /// `θ ← θ − η·(g + λθ)`, a vectorized C loop.
     public func sgdStep(parameters: Operand<CPUStorage>, gradient: Operand<CPUStorage>, learningRate: Float,
                         weightDecay: Float) throws {
         bp_sgd(parameters.floats, gradient.floats, parameters.count, learningRate, weightDecay)
     }
 
+    /// `v ← μ·v + (g + λθ)`, `θ ← θ − η·v`, a vectorized C loop.
     public func momentumStep(parameters: Operand<CPUStorage>, gradient: Operand<CPUStorage>,
                              velocity: Operand<CPUStorage>, learningRate: Float, momentum: Float,
                              weightDecay: Float) throws {
@@ -190,6 +220,8 @@ public final class CPUBackend: Backend {
                     momentum, weightDecay)
     }
 
+    /// `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²` with `g` including `λθ`, then
+    /// `θ ← θ − η·(m/c1)/(√(v/c2) + ε)`; a vectorized C loop.
     public func adamStep(parameters: Operand<CPUStorage>, gradient: Operand<CPUStorage>, m: Operand<CPUStorage>,
                          v: Operand<CPUStorage>, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
                          corrections c1: Float, _ c2: Float, weightDecay: Float) throws {
@@ -199,6 +231,8 @@ public final class CPUBackend: Backend {
 
     // MARK: Data
 
+    /// Copies column `indices[offset + j]` of `source` to column `j`; throws
+    /// `BackendError.shapeMismatch` at the first index outside `0 ..< source.cols`.
     public func gatherColumns(_ source: Operand<CPUStorage>, indices: CPUStorage, offset: Int,
                               into destination: Operand<CPUStorage>) throws {
         let rows = source.rows, idx = indices.int32s + offset

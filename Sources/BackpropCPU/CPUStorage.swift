@@ -4,6 +4,7 @@ import Foundation
 /// Host memory for the CPU backend: 64-byte aligned floats (or Int32 indices), zero-filled,
 /// freed on deinit. Not thread-safe; like the backend, it is used from one thread at a time.
 public final class CPUStorage: DeviceStorage {
+    /// Elements allocated (floats, or indices for an index buffer).
     public let capacity: Int
     let raw: UnsafeMutableRawPointer
 

@@ -11,13 +11,19 @@ import Foundation
 /// ∂C/∂θ₂ = 2(ŷ − y)·σ(z³)(1 − σ(z³))·θ₃·g'(z²)·a¹. The backend's squared error is ½(ŷ − y)², so
 /// its gradients are doubled before they are compared.
 public struct ChainExplanation: Explanation {
+    /// `g`, the activation of the two hidden neurons.
     public var hidden: Activation
+    /// The input `x`.
     public var x: Double
+    /// The target `y`.
     public var y: Double
     /// θ₁, θ₂, θ₃ and b₁, b₂, b₃.
     public var theta: [Double]
+    /// b₁, b₂, b₃.
     public var bias: [Double]
+    /// z¹, a¹, z², a², z³, ŷ and C, in order.
     public var forward: [DerivationStep]
+    /// Each link of the chain on its own: ∂C/∂ŷ, ∂ŷ/∂z³, ∂z³/∂a², ….
     public var local: [DerivationStep]
     /// ∂C/∂z³, ∂C/∂z², ∂C/∂z¹: each computed once and reused below it.
     public var backward: [DerivationStep]
@@ -25,8 +31,11 @@ public struct ChainExplanation: Explanation {
     public var gradients: [DerivationStep]
     /// ∂C/∂θ₂ and ∂C/∂b₂ as the product of their five factors, written out.
     public var termByTerm: [DerivationStep]
+    /// The six gradients against the graph, the CPU backend (×2) and finite differences.
     public var verification: Verification
 
+    /// Derives the chain at these numbers. Throws ``ExplainError`` unless there are three
+    /// weights and three biases, `hidden` is not softmax, and every number fits in a Float.
     public init(x: Double = 0.5, y: Double = 1, theta: [Double] = [0.9, 1.3, -0.7],
                 bias: [Double] = [0.1, -0.4, 0.5], hidden: Activation = .relu) throws {
         guard theta.count == 3, bias.count == 3 else {

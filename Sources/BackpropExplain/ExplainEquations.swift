@@ -12,32 +12,50 @@ import BackpropCPU
 public struct EquationsExplanation: Explanation {
     /// Layer `l` (1-based): its parameters, forward values and the quantities of the equations.
     public struct Layer: Codable, Sendable {
+        /// `l`, from 1.
         public var index: Int
+        /// Units of this layer (`out`).
         public var rows: Int
+        /// Units of the layer below (`in`).
         public var cols: Int
         /// `Wˡ`, `rows × cols`, column-major.
         public var weight: [Double]
+        /// `bˡ`, `rows` values.
         public var bias: [Double]
+        /// `zˡ = Wˡaˡ⁻¹ + bˡ`.
         public var z: [Double]
+        /// `aˡ = σ(zˡ)`.
         public var a: [Double]
         /// `σ'(zˡ)`.
         public var slope: [Double]
         /// What `σ'(zˡ)` multiplies: `∇ₐC = aᴸ − y` for the output layer, `(Wˡ⁺¹)ᵀδˡ⁺¹` below it.
         public var upstream: [Double]
+        /// `δˡ = upstream ⊙ σ'(zˡ)` (BP1 at the output, BP2 below), which is also `∂C/∂bˡ` (BP3).
         public var delta: [Double]
         /// `∂C/∂Wˡ = δˡ(aˡ⁻¹)ᵀ`, column-major; `∂C/∂bˡ = δˡ`.
         public var weightGradient: [Double]
     }
 
+    /// Layer sizes, input first.
     public var sizes: [Int]
+    /// `σ` of every layer, the output included.
     public var activation: Activation
+    /// The seed of the example weights.
     public var seed: UInt64
+    /// The sample `x = a⁰`.
     public var input: [Double]
+    /// The target `y`.
     public var target: [Double]
+    /// `C = ½‖aᴸ − y‖²`.
     public var cost: Double
+    /// Layers `1…L`, in order.
     public var layers: [Layer]
+    /// Every `∂C/∂W` and `∂C/∂b` against the graph, the CPU backend and finite differences.
     public var verification: Verification
 
+    /// Derives the equations for one sample: `input` defaults to `0.8, −0.4, 0.3, 0.6, …` and
+    /// `target` to the first class; weights are the seeded, rounded example weights. Throws
+    /// ``ExplainError`` for softmax, or sizes or numbers that would not make a readable example.
     public init(sizes: [Int] = [2, 3, 2], activation: Activation = .sigmoid,
                 input: [Double]? = nil, target: [Double]? = nil, seed: UInt64 = 1) throws {
         guard activation != .softmax else {

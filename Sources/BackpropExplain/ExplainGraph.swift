@@ -14,40 +14,63 @@ import Foundation
 public struct GraphExplanation: Explanation {
     /// One intermediate or output variable: `q = x + y = 3`.
     public struct Step: Codable, Sendable {
+        /// The variable: `q`.
         public var name: String
+        /// Its definition from its parents: `x + y` (the name itself for an input).
         public var formula: String
+        /// Its value at the point.
         public var value: Double
     }
     /// A local derivative `∂q/∂x = 1`, the derivative of one operation alone.
     public struct Local: Codable, Sendable {
+        /// `∂q/∂x`.
         public var name: String
+        /// The derivative as a formula of the operands: `1`, `z`, `2s`.
         public var formula: String
+        /// Its value at the point.
         public var value: Double
     }
     /// `∂f/∂p = Σ over p's children c of ∂f/∂c · ∂c/∂p`, with every term.
     public struct BackStep: Codable, Sendable {
+        /// One child's share of the gradient: `∂f/∂c · ∂c/∂p`.
         public struct Term: Codable, Sendable {
+            /// The child `c`.
             public var child: String
+            /// `∂f/∂c`, the child's gradient, already computed.
             public var upstream: Double
+            /// `∂c/∂p`, the local derivative.
             public var local: Double
             /// The local derivative as a formula: `"z"` for ∂(q·z)/∂q.
             public var localFormula: String
         }
+        /// The variable `p`.
         public var variable: String
+        /// One per child of `p`, in the order the children were visited.
         public var terms: [Term]
+        /// `∂f/∂p`, the sum of the terms.
         public var gradient: Double
     }
+    /// One function explained: its graph forwards, its local derivatives, and the walk back.
     public struct Expression: Codable, Sendable {
+        /// `f` or `g`.
         public var name: String
+        /// `f(x, y, z) = (x + y)·z`.
         public var definition: String
+        /// `x`, `y`, `z` and their values.
         public var inputs: [Step]
+        /// Every intermediate variable and the output, in topological order.
         public var forward: [Step]
+        /// Every local derivative, output side first.
         public var local: [Local]
+        /// Every variable's gradient, in reverse topological order.
         public var backward: [BackStep]
+        /// The gradients of the inputs against the graph, the hand derivative and finite differences.
         public var verification: Verification
     }
 
+    /// `f`, then `g`.
     public var expressions: [Expression]
+    /// Both expressions' checks together.
     public var verification: Verification {
         Verification(checks: expressions.flatMap(\.verification.checks),
                      backendNote: expressions.first?.verification.backendNote ?? "",

@@ -12,17 +12,26 @@ import BackpropCPU
 public struct PathsExplanation: Explanation {
     /// One path from `h¹ⱼ` to the output `yₖ`: the units it passes, its weights and their product.
     public struct Path: Codable, Sendable {
+        /// `k` of the output `yₖ` it ends at, from 1.
         public var output: Int
+        /// The units passed, `h¹ⱼ` first and `yₖ` last.
         public var units: [String]
+        /// The weights' names along the path: `w²₁₂`, ….
         public var weights: [String]
+        /// Their values, in the same order.
         public var weightValues: [Double]
+        /// `Π(weights on the path)`; 1 for the empty path of a network with one layer.
         public var product: Double
     }
     /// A first-layer weight `w¹ⱼᵢ` and its gradient by paths.
     public struct FirstLayerWeight: Codable, Sendable {
+        /// `w¹ⱼᵢ`.
         public var name: String
+        /// The unit `j` of layer 1 it feeds, from 1.
         public var j: Int
+        /// The input `i` it reads, from 1.
         public var i: Int
+        /// `xᵢ`.
         public var x: Double
         /// `Σ_paths Π(weights)` from `h¹ⱼ` to each output `yₖ`.
         public var pathSums: [Double]
@@ -32,25 +41,38 @@ public struct PathsExplanation: Explanation {
         public var gradient: Double
     }
 
+    /// The most paths from one first-layer unit that an explanation prints.
     public static let maximumPaths = 256
 
+    /// Layer sizes, input first.
     public var sizes: [Int]
+    /// The seed of the example weights.
     public var seed: UInt64
+    /// The input `x`.
     public var input: [Double]
+    /// The target `t`.
     public var target: [Double]
     /// `Wˡ` per layer, column-major `sizes[l] × sizes[l − 1]`.
     public var weights: [[Double]]
     /// The units of each layer after the input: `h¹, h², …, y`.
     public var layerValues: [[Double]]
+    /// `E = ½Σₖ(tₖ − yₖ)²`.
     public var error: Double
     /// `δₖ = yₖ − tₖ`.
     public var delta: [Double]
     /// The weight explained path by path (1-based `j`, `i`).
     public var chosen: FirstLayerWeight
+    /// Every path from `h¹ⱼ` of the chosen weight, by output then units.
     public var paths: [Path]
+    /// Every first-layer weight, `i` outer and `j` inner, with its gradient by paths.
     public var firstLayer: [FirstLayerWeight]
+    /// Every first-layer gradient against the graph, the CPU backend and finite differences.
     public var verification: Verification
 
+    /// Explains the network of `sizes` with seeded, rounded example weights; `input` defaults
+    /// to `1, 0.5, −0.5, 2, …`, `target` to the first class, and `weight` names `w¹ⱼᵢ` (1-based).
+    /// Throws ``ExplainError`` when the sizes make an unreadable example, a `weight` outside
+    /// layer 1, or more than ``maximumPaths`` paths.
     public init(sizes: [Int] = [2, 2, 2, 2], input: [Double]? = nil, target: [Double]? = nil,
                 weight: (j: Int, i: Int) = (1, 1), seed: UInt64 = 3) throws {
         let defaultInput: [Double] = [1, 0.5, -0.5, 2]

@@ -37,6 +37,7 @@ public struct GradientCheck: Codable, Sendable, Equatable {
     /// Central finite differences of the function in plain Double.
     public var finiteDifference: Double
 
+    /// One gradient's values; `byHand` and `backend` are nil where the explanation has none.
     public init(name: String, explained: Double, graph: Double, byHand: Double? = nil,
                 backend: Double? = nil, finiteDifference: Double) {
         self.name = name
@@ -57,27 +58,38 @@ public struct GradientCheck: Codable, Sendable, Equatable {
 /// Finite differences are not a derivative across a kink (ReLU at z = 0): where the function
 /// has one within the step, `finiteDifferenceNote` says so and that check is left out of `passed`.
 public struct Verification: Codable, Sendable {
+    /// For the graph and the by-hand derivative: 1e−10.
     public static let graphTolerance = 1e-10
+    /// For the Float backend: 1e−4.
     public static let backendTolerance = 1e-4
+    /// For central finite differences: 1e−6.
     public static let finiteDifferenceTolerance = 1e-6
     /// Norms below which a gradient is compared in absolute terms (`relativeDifference`'s floor):
     /// where every true gradient is 0 (a ReLU exactly at its kink) the Double oracles differ from
     /// 0 by ~1e-17 and the Float backend by ~1e-8, which no relative measure can absorb.
     /// Absolute slack allowed: graph 1e-14, backend 1e-7, finite differences 1e-10.
     public static let doubleFloor = 1e-4
+    /// The floor for the Float backend's comparison (see ``doubleFloor``).
     public static let backendFloor = 1e-3
 
+    /// Every gradient the explanation derived, in the order it printed them.
     public var checks: [GradientCheck]
     /// How the backend's numbers relate to this explanation's cost (a scale, or why it is absent).
     public var backendNote: String
+    /// `‖graph − explained‖ / ‖explained‖` over all the checks.
     public var graphDifference: Double
+    /// The same for the by-hand derivatives; nil unless every check has one.
     public var byHandDifference: Double?
+    /// The same for the backend; nil unless every check has one.
     public var backendDifference: Double?
+    /// The same for the finite differences.
     public var finiteDifferenceDifference: Double
     /// Why the finite differences are not checked (`"n/a: ReLU kink at z¹ = 0 …"`); nil when they are.
     public var finiteDifferenceNote: String?
+    /// Whether every difference meets its tolerance (the finite differences only when checked).
     public var passed: Bool
 
+    /// Computes every difference of `checks` and the verdict.
     public init(checks: [GradientCheck], backendNote: String, finiteDifferenceNote: String? = nil) {
         self.checks = checks
         self.backendNote = backendNote
@@ -152,19 +164,25 @@ func finiteDifferenceNote(_ kink: ReLUKink?, sizes: [Int]) -> String? {
 
 /// Thrown when an explanation's input is not usable.
 public struct ExplainError: Error, CustomStringConvertible, Equatable {
+    /// What is wrong and what is expected, in one line.
     public var description: String
+    /// An error with the message `description`.
     public init(_ description: String) { self.description = description }
 }
 
 /// One line of a derivation: `name = formula = substituted = value`, e.g.
 /// `∂C/∂z² = ∂C/∂z³·θ₃·g'(z²) = (−0.22)·(−0.7)·1 = 0.157`.
 public struct DerivationStep: Codable, Sendable, Equatable {
+    /// The quantity derived: `∂C/∂z²`.
     public var name: String
+    /// Its formula in symbols: `∂C/∂z³·θ₃·g'(z²)`.
     public var formula: String
     /// The formula with numbers in place of the symbols; empty when that adds nothing.
     public var substituted: String
+    /// The result, in Double.
     public var value: Double
 
+    /// A step; `substituted` may be left empty.
     public init(_ name: String, _ formula: String, _ substituted: String = "", _ value: Double) {
         self.name = name
         self.formula = formula

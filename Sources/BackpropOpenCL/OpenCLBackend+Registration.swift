@@ -1,6 +1,7 @@
 import BackpropCore
 import Foundation
 
+/// The OpenCL backend's entry in the registry.
 extension BackendRegistration {
     /// `opencl`: any OpenCL device; `--device` or `BACKPROP_OPENCL_DEVICE` picks one (index or
     /// name fragment; default the first GPU, else the first device).

@@ -7,10 +7,12 @@ import Foundation
 /// `upload` and `synchronize` wait; a training step therefore copies nothing between host and
 /// device but the indices and the scalars read for progress.
 ///
-/// Threading: as every ``Backend``, used from one thread at a time — a kernel's arguments are
+/// Threading: as every `Backend`, used from one thread at a time — a kernel's arguments are
 /// set with `clSetKernelArg` and then enqueued, which must not interleave. Not `Sendable`.
 public final class OpenCLBackend: Backend {
+    /// A buffer in this backend's context.
     public typealias Storage = OpenCLStorage
+    /// The device the backend runs on.
     public let device: OpenCLDeviceInfo
     let context: CLContext
     let queue: CLQueue
@@ -25,6 +27,7 @@ public final class OpenCLBackend: Backend {
     /// `CL_DEVICE_MAX_MEM_ALLOC_SIZE`: the largest single buffer.
     private let maxAllocation: UInt64
 
+    /// `OpenCL: ` and the device's name.
     public var name: String { "OpenCL: \(device.name)" }
 
     /// The device's global memory and its largest single allocation, as the driver reports them.
@@ -129,30 +132,36 @@ public final class OpenCLBackend: Backend {
 
     // MARK: Buffers
 
+    /// A buffer of `count` floats, zero-filled on the queue.
     public func makeStorage(count: Int) throws -> OpenCLStorage {
         let storage = try OpenCLStorage(context: context, capacity: count)
         try fillBuffer(storage.buffer, value: 0, count: count)
         return storage
     }
 
+    /// A buffer of `count` `Int32`s, zero-filled, with a host copy of the indices.
     public func makeIndexStorage(count: Int) throws -> OpenCLStorage {
         let storage = try makeStorage(count: count)
         storage.indices = [Int32](repeating: 0, count: count)
         return storage
     }
 
+    /// A blocking `clEnqueueWriteBuffer`: queued after earlier operations, returns once copied.
     public func upload(_ values: UnsafeBufferPointer<Float>, to matrix: Operand<OpenCLStorage>) throws {
         guard let base = values.baseAddress else { return }
         try clCheck(clEnqueueWriteBuffer(queue.handle, matrix.buffer.handle, cl_bool(CL_TRUE), 0,
                                          matrix.count * 4, base, 0, nil, nil), "clEnqueueWriteBuffer")
     }
 
+    /// A blocking `clEnqueueReadBuffer`: waits for every queued write to `matrix`.
     public func download(_ matrix: Operand<OpenCLStorage>, into values: UnsafeMutableBufferPointer<Float>) throws {
         guard let base = values.baseAddress else { return }
         try clCheck(clEnqueueReadBuffer(queue.handle, matrix.buffer.handle, cl_bool(CL_TRUE), 0,
                                         matrix.count * 4, base, 0, nil, nil), "clEnqueueReadBuffer")
     }
 
+    /// A blocking write of the indices, also kept on the host so that
+    /// ``gatherColumns(_:indices:offset:into:)`` can check them.
     public func upload(_ indices: UnsafeBufferPointer<Int32>, to buffer: OpenCLStorage) throws {
         guard let base = indices.baseAddress else { return }
         try clCheck(clEnqueueWriteBuffer(queue.handle, buffer.buffer.handle, cl_bool(CL_TRUE), 0,
@@ -161,10 +170,12 @@ public final class OpenCLBackend: Backend {
         buffer.indices.replaceSubrange(0..<indices.count, with: indices)
     }
 
+    /// `clEnqueueFillBuffer` with `value` (queued, no wait).
     public func fill(_ matrix: Operand<OpenCLStorage>, with value: Float) throws {
         try fillBuffer(matrix.buffer, value: value, count: matrix.count)
     }
 
+    /// `clFinish` on the queue.
     public func synchronize() throws { try queue.finish() }
 
     private func fillBuffer(_ buffer: CLBuffer, value: Float, count: Int) throws {
@@ -177,6 +188,7 @@ public final class OpenCLBackend: Backend {
 
 /// A buffer in one OpenCL context. Index buffers also keep a host copy of their indices.
 public final class OpenCLStorage: DeviceStorage {
+    /// Floats (or `Int32` indices) the buffer holds.
     public let capacity: Int
     let buffer: CLBuffer
     let context: CLContext

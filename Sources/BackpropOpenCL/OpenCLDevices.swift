@@ -5,24 +5,33 @@ import Foundation
 /// One OpenCL device as `backprop devices` lists it. `index` counts devices across all
 /// platforms, in the order the ICD loader reports them; `BACKPROP_OPENCL_DEVICE` accepts it.
 public struct OpenCLDeviceInfo: Sendable, Equatable, CustomStringConvertible {
+    /// Position across all platforms' devices, from 0: what `--device` takes.
     public let index: Int
+    /// Position of its platform in `clGetPlatformIDs`' list, from 0.
     public let platformIndex: Int
+    /// The platform's name (`CL_PLATFORM_NAME`): "Portable Computing Language".
     public let platform: String
+    /// `CL_DEVICE_NAME`: "pthread-skylake-avx512" for PoCL on an AVX-512 CPU.
     public let name: String
     /// "GPU", "CPU", "accelerator" or "other".
     public let type: String
+    /// `CL_DEVICE_MAX_COMPUTE_UNITS`: cores for a CPU driver, multiprocessors for a GPU.
     public let computeUnits: Int
+    /// `CL_DEVICE_GLOBAL_MEM_SIZE`, in bytes.
     public let globalMemoryBytes: UInt64
+    /// `CL_DEVICE_LOCAL_MEM_SIZE`, in bytes: the memory a work-group shares (GEMM tiles).
     public let localMemoryBytes: UInt64
     /// As the device reports it, e.g. "OpenCL 3.0 PoCL HSTR: ...".
     public let version: String
+    /// `CL_DRIVER_VERSION`; part of the key of the compiled-program cache.
     public let driverVersion: String
     var isGPU: Bool { type == "GPU" }
 
+    /// `#index name (type, platform)`.
     public var description: String { "#\(index) \(name) (\(type), \(platform))" }
 }
 
-/// Every device of every OpenCL platform. Throws ``BackendError/device(_:)`` saying how to
+/// Every device of every OpenCL platform. Throws `BackendError.device` saying how to
 /// install a driver when there is no platform at all.
 public func openCLDevices() throws -> [OpenCLDeviceInfo] {
     try enumerateOpenCLDevices().map(\.info)

@@ -4,11 +4,15 @@ import COpenCL
 /// A failed OpenCL call: which operation failed, the error code and its name
 /// (`clBuildProgram: CL_BUILD_PROGRAM_FAILURE (-11)`), and for program builds the build log.
 public struct OpenCLError: Error, CustomStringConvertible, Equatable {
+    /// The `cl_int` the call returned (negative).
     public let code: Int32
+    /// The call that failed, with the kernel and its sizes for a launch:
+    /// `clEnqueueNDRangeKernel(gemm, global [64, 64], local [16, 16])`.
     public let operation: String
     /// The compiler's build log when a program failed to build; empty otherwise.
     public let buildLog: String
 
+    /// An error for `code` returned by `operation`.
     public init(code: Int32, operation: String, buildLog: String = "") {
         self.code = code
         self.operation = operation
@@ -18,6 +22,7 @@ public struct OpenCLError: Error, CustomStringConvertible, Equatable {
     /// The symbolic name of the code, as in the OpenCL headers.
     public var name: String { openCLErrorNames[code] ?? "unknown OpenCL error" }
 
+    /// `operation failed: NAME (code)`, then the build log when there is one.
     public var description: String {
         let head = "\(operation) failed: \(name) (\(code))"
         return buildLog.isEmpty ? head : head + "\nbuild log:\n" + buildLog

@@ -4,31 +4,43 @@ import Foundation
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Loss, accuracy and confusion matrix of a saved model on labelled data.")
+        abstract: "Loss, accuracy and confusion matrix (or MSE, MAE and R²) of a saved model on labelled data.")
 
     @OptionGroup var backendOptions: BackendOptions
     @Option(help: "A model file written by train --save.")
     var model: String
-    @Option(help: "mnist or an IDX folder (their test split), or a CSV file with a label column (every row).")
+    @Option(help: "mnist or an IDX folder (their test split), or a CSV file with the model's label column.")
     var data = "mnist"
-    @Option(help: "Name of the CSV column holding integer class labels.")
-    var label = "label"
+    @Option(help: "CSV rows to score: test or train (of the split recorded in the model; only on the file it was trained on), or all (default: test on that file, all on any other).")
+    var rows: RowChoice?
+    @Option(help: "The label column of a model that does not record it (written before format version 2).")
+    var label: String?
+    @OptionGroup var dialect: DialectOptions
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func run() throws {
         let saved = try ModelFile.load(model)
-        let (name, dataset) = try DataSource.loadForEvaluation(data, labelColumn: label, model: saved, modelFile: model)
+        let name: String, dataset: Dataset
+        var scoredRows: [Int]?
+        if data == "mnist" || isDirectory(data) {
+            if rows != nil || label != nil || dialect.isSet { throw CommandError("--rows, --label, --delimiter and --comment apply to CSV data, not to \(data)") }
+            (name, dataset) = try DataSource.loadForEvaluation(data, model: saved, modelFile: model)
+        } else {
+            let scored = try DataSource.loadTableForEvaluation(data, model: saved, modelFile: model, labels: label.map { [$0] },
+                                                               rows: rows, dialect: try dialect.dialect())
+            for warning in scored.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+            (name, dataset) = ("\(data): \(scored.description)", scored.data)
+            scoredRows = scored.rows
+        }
         let network = try Network(backend: try backendOptions.makeBackend(), model: saved)
+        if saved.task == .regression { return try regression(saved, network, name, dataset, scoredRows) }
         let result = try Evaluation(network: network, data: dataset)
-        let names = saved.classNames ?? (0..<dataset.classCount).map(String.init)
+        let names = saved.outputNames
         if json {
-            let object: [String: Any] = ["model": model, "data": name, "samples": dataset.count,
-                                         "loss": result.metrics.loss, "accuracy": result.metrics.accuracy,
-                                         "classes": names, "confusion": result.confusion]
-            let text = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: text, as: UTF8.self))
-            return
+            return try emit(["model": model, "data": name, "samples": dataset.count,
+                             "loss": result.metrics.loss, "accuracy": result.metrics.accuracy,
+                             "classes": names, "confusion": result.confusion], rows: scoredRows)
         }
         print("model     \(model): \(saved.architecture)")
         print("data      \(name): \(dataset.count) samples")
@@ -41,5 +53,33 @@ struct Evaluate: ParsableCommand {
         for (k, row) in result.confusion.enumerated() {
             print(cell(names[k]) + row.map { cell(String($0)) }.joined())
         }
+    }
+
+    /// MSE, MAE and R² in the targets' units.
+    private func regression(_ saved: ModelFile, _ network: Network, _ name: String, _ dataset: Dataset, _ rows: [Int]?) throws {
+        let targets = saved.table?.targets
+        var actual = dataset.targetValues ?? []
+        targets?.invert(columns: &actual)
+        let predicted = try network.regress(inputs: dataset.inputs, count: dataset.count, targets: targets)
+        let metrics = RegressionMetrics(predicted: predicted, actual: actual, outputs: dataset.classCount)
+        if json {
+            return try emit(["model": model, "data": name, "samples": dataset.count, "targets": saved.outputNames,
+                             "mse": metrics.mse, "mae": metrics.mae, "r2": metrics.r2], rows: rows)
+        }
+        print("model     \(model): \(saved.architecture)")
+        print("data      \(name): \(dataset.count) samples")
+        print("targets   \(saved.outputNames.joined(separator: ", "))")
+        print("mse       \(short(metrics.mse))")
+        print("mae       \(short(metrics.mae))")
+        print("r2        \(fmt(metrics.r2, 4))")
+    }
+
+    /// Prints `object` as JSON; for a CSV, `rows` lists the data rows scored (0-based, header
+    /// excluded), so another tool can score the same ones.
+    private func emit(_ object: [String: Any], rows: [Int]?) throws {
+        var object = object
+        if let rows { object["rows"] = rows }
+        let text = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: text, as: UTF8.self))
     }
 }

@@ -4,38 +4,48 @@ import Foundation
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Classify the rows of a CSV file with a saved model; writes class and probabilities as CSV.")
+        abstract: "Predict the rows of a CSV file with a saved model; writes the class and its probabilities, or the regression values, as CSV.")
 
     @OptionGroup var backendOptions: BackendOptions
     @Option(help: "A model file written by train --save.")
     var model: String
-    @Option(help: "A CSV file with a header row and the model's feature columns (a label column is ignored).")
+    @Option(help: "A CSV file with a header row and the model's feature columns (label columns are ignored).")
     var input: String
     @Option(help: "Write the predictions here (atomically) instead of to standard output.")
     var output: String?
-    @Option(help: "Name of the label column to ignore if the input has one.")
-    var label = "label"
+    @Option(help: "Copy these columns (e.g. an id) into the output, first, separated by commas.")
+    var keep: String?
+    @Option(help: "The label column of a model that does not record it (written before format version 2).")
+    var label: String?
+    @OptionGroup var dialect: DialectOptions
 
     func run() throws {
         let saved = try ModelFile.load(model)
-        let table = try CSVTable.read(input, labelColumn: label, requireLabel: false)
-        try saved.checkInputs(featureCount: table.featureNames.count, featureNames: table.featureNames,
-                              data: input, modelFile: model)
-        var inputs = table.features
-        saved.standardization?.apply(toColumns: &inputs)
+        let keptNames = try keep.map { try names($0, "--keep") } ?? []
+        let rows = try DataSource.loadTableForPrediction(input, model: saved, modelFile: model, keep: keptNames,
+                                                         labels: label.map { [$0] }, dialect: try dialect.dialect())
+        for warning in rows.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let network = try Network(backend: try backendOptions.makeBackend(), model: saved)
-        let probabilities = try network.predict(inputs: inputs, count: table.rowCount)
         let sizes = saved.architecture.sizes, outputs = sizes[sizes.count - 1]
-        // A single sigmoid output predicts class 1 when p ≥ 0.5: it needs two names.
-        let names = saved.classNames.flatMap { $0.count >= max(outputs, 2) ? $0 : nil }
-            ?? (0..<max(outputs, 2)).map(String.init)
-        let probabilityColumns = outputs == 1 ? ["p_\(names[names.count - 1])"] : names.map { "p_\($0)" }
-        var text = (["class"] + probabilityColumns).joined(separator: ",") + "\n"
-        for j in 0..<table.rowCount {
-            let column = probabilities[(j * outputs)..<((j + 1) * outputs)]
-            // A NaN output predicts no class: the cell stays empty rather than naming a guess.
-            let predicted = Prediction.predictedClass(column).map { names[$0] } ?? ""
-            text += ([predicted] + column.map { "\($0)" }).joined(separator: ",") + "\n"
+        let header: [String], cells: (Int) -> [String]
+        if saved.task == .regression {
+            let values = try network.regress(inputs: rows.data.inputs, count: rows.data.count, targets: saved.table?.targets)
+            header = saved.outputNames
+            cells = { j in values[(j * outputs)..<((j + 1) * outputs)].map { "\($0)" } }
+        } else {
+            let probabilities = try network.predict(inputs: rows.data.inputs, count: rows.data.count)
+            // A single sigmoid output predicts class 1 when p ≥ 0.5: it needs two names.
+            let names = saved.outputNames
+            header = ["class"] + (outputs == 1 ? ["p_\(names[names.count - 1])"] : names.map { "p_\($0)" })
+            cells = { j in
+                let column = probabilities[(j * outputs)..<((j + 1) * outputs)]
+                // A NaN output predicts no class: the cell stays empty rather than naming a guess.
+                return [Prediction.predictedClass(column).map { names[$0] } ?? ""] + column.map { "\($0)" }
+            }
+        }
+        var text = (keptNames + header).map(csvField).joined(separator: ",") + "\n"
+        for j in 0..<rows.data.count {
+            text += (rows.kept[j] + cells(j)).map(csvField).joined(separator: ",") + "\n"
         }
         if let output {
             try writeFileAtomically(Array(text.utf8), to: output)
@@ -43,4 +53,10 @@ struct Predict: ParsableCommand {
             print(text, terminator: "")
         }
     }
+}
+
+/// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+func csvField(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

@@ -12,8 +12,8 @@ struct Train: ParsableCommand {
     var hidden = "512,256"
     @Option(help: "Hidden activation: \(Activation.hidden.map(\.rawValue).joined(separator: ", ")).")
     var activation: Activation = .relu
-    @Option(help: "Loss: \(Loss.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var loss: Loss = .softmaxCrossEntropy
+    @Option(help: "Loss: \(Loss.allCases.map(\.rawValue).joined(separator: ", ")) (default: cross-entropy; mse for regression).")
+    var loss: Loss?
     @Option(help: "Optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var optimizer: OptimizerKind = .adam
     @Option(parsing: .unconditional, help: "Learning rate (default: 0.1 sgd, 0.01 momentum, 0.001 adam).")
@@ -28,10 +28,9 @@ struct Train: ParsableCommand {
     var epochs = 8
     @Option(help: "Seed for weights, shuffling and the CSV split; equal seeds give equal runs.")
     var seed: UInt64 = 1
-    @Option(help: "Fraction of a CSV file held out for testing (default 0.2; MNIST has its own test set).")
+    @Option(help: "Fraction of a CSV file held out for testing (default 0.2, or the split a resumed model records; MNIST has its own test set).")
     var testSplit: Double?
-    @Option(help: "Name of the CSV column holding integer class labels (default: label).")
-    var label: String?
+    @OptionGroup(title: "CSV files") var table: TableArguments
     @OptionGroup var backendOptions: BackendOptions
     @Flag(help: "Print one JSON object per epoch, then a summary.")
     var json = false
@@ -51,7 +50,7 @@ struct Train: ParsableCommand {
         }
         if data == "mnist" || isDirectory(data) {
             if testSplit != nil { throw CommandError("--test-split applies to CSV data; \(data) comes with its own test set") }
-            if label != nil { throw CommandError("--label applies to CSV data, not to \(data)") }
+            if let option = table.given.first { throw CommandError("\(option) applies to CSV data, not to \(data)") }
         }
         _ = try hiddenSizes()
     }
@@ -69,17 +68,15 @@ struct Train: ParsableCommand {
     func run() throws {
         let backend = try backendOptions.makeBackend()
         let resumed = try resume.map { try ModelFile.load($0) }
-        var loaded = try DataSource.load(data, labelColumn: label ?? "label", testFraction: testSplit ?? 0.2, seed: seed,
-                                         standardization: resumed?.standardization)
+        var loaded = try loadData(resumed: resumed)
+        for warning in loaded.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let network: Network
         if let resumed, let resume {
             network = try resumedNetwork(resumed, file: resume, data: &loaded, backend: backend)
         } else {
-            let outputs = loss == .binaryCrossEntropy && loaded.train.classCount == 2 ? 2 : loaded.train.classCount
-            let architecture = try Architecture(inputs: loaded.train.featureCount, hidden: hiddenSizes(),
-                                                outputs: outputs, activation: activation, loss: loss)
-            network = try Network(backend: backend, architecture: architecture, seed: seed)
+            network = try Network(backend: backend, architecture: try newArchitecture(for: loaded), seed: seed)
         }
+        let regression = loaded.task == .regression ? try RegressionCheck(loaded, network: network) : nil
         let architecture = network.architecture
         let previousEpochs = resumed?.training?.epochs ?? 0
         // A resumed run continues the saved learning-rate schedule unless --lr says otherwise.
@@ -87,7 +84,7 @@ struct Train: ParsableCommand {
         let config = OptimizerConfiguration(kind: optimizer, learningRate: lr ?? resumedRate, weightDecay: weightDecay)
         let trainer = try Trainer(network: network, optimizer: try Optimizer(config, for: network),
                                   batchSize: batchSize, seed: seed)
-        let report = Report(json: json, epochs: epochs)
+        let report = Report(json: json, epochs: epochs, regression: regression != nil)
         report.start(data: loaded, architecture: architecture, backend: backend.name, optimizer: config,
                      batchSize: batchSize)
         let start = Date()
@@ -100,6 +97,8 @@ struct Train: ParsableCommand {
         var saved: Int?
         do {
             try trainer.fit(train: train, test: test, epochs: epochs, progress: report.progress) { epoch in
+                var epoch = epoch
+                epoch.regression = try regression?.measure()
                 last = epoch
                 trainer.optimizer.learningRate *= lrDecay
                 if let test = epoch.test, !test.loss.isFinite {
@@ -108,10 +107,12 @@ struct Train: ParsableCommand {
                 if let save {
                     let training = TrainingInfo(epochs: previousEpochs + epoch.epoch, seed: resumed?.training?.seed ?? seed,
                                                 optimizer: optimizer, learningRate: trainer.optimizer.learningRate,
-                                                train: epoch.train, test: epoch.test)
-                    let model = try ModelFile(network: network, standardization: loaded.standardization,
+                                                train: epoch.train, test: epoch.test, testRegression: epoch.regression)
+                    var model = try ModelFile(network: network, standardization: loaded.standardization,
                                               classNames: loaded.train.classNames, featureNames: loaded.featureNames,
                                               training: training)
+                    model.table = loaded.encoding
+                    model.split = loaded.split
                     // The loss is measured before each update, so the last update of an epoch can
                     // still blow the weights up: never let such a model replace a good file.
                     if let bad = model.firstNonFiniteParameter {
@@ -152,11 +153,6 @@ struct Train: ParsableCommand {
         loaded.test.classNames = names
         return try Network(backend: backend, model: model)
     }
-}
-
-private func isDirectory(_ path: String) -> Bool {
-    var flag: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
 }
 
 extension Activation: ExpressibleByArgument {}

@@ -33,15 +33,21 @@ struct CommandTests {
         #expect(model.classNames == ["0", "1", "2"])
         #expect(model.standardization?.mean.count == 4)
 
-        // evaluate --json against the library's evaluation of the same rows.
-        let evaluated = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--json"], in: dir)
-        try #require(evaluated.status == 0, "\(evaluated.stderr)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
-        let (_, rows) = try DataSource.loadForEvaluation(data, model: model, modelFile: "m")
-        let expected = try Evaluation(network: try Network(backend: CPUBackend(), model: model), data: rows)
-        #expect(json["samples"] as? Int == 90)
-        #expect(json["accuracy"] as? Double == expected.metrics.accuracy)
-        #expect(json["confusion"] as? [[Int]] == expected.confusion)
+        // evaluate --json against the library's evaluation of the same rows: by default the
+        // 18 test rows of the recorded split, with --rows all every row.
+        for (rowsArguments, samples) in [([String](), 18), (["--rows", "all"], 90)] {
+            let evaluated = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--json"] + rowsArguments, in: dir)
+            try #require(evaluated.status == 0, "\(evaluated.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
+            let rows = try DataSource.loadTableForEvaluation(data, model: model, modelFile: "m",
+                                                             rows: rowsArguments.isEmpty ? nil : .all).data
+            let expected = try Evaluation(network: try Network(backend: CPUBackend(), model: model), data: rows)
+            #expect(json["samples"] as? Int == samples)
+            #expect(rows.count == samples)
+            // JSON keeps 17 significant digits: equal up to the last bit.
+            #expect(abs((json["accuracy"] as? Double ?? -1) - expected.metrics.accuracy) < 1e-15)
+            #expect(json["confusion"] as? [[Int]] == expected.confusion)
+        }
 
         // predict: the label column is optional; probabilities are the network's outputs.
         let withLabel = try backprop(["predict", "--model", "m.safetensors", "--input", data], in: dir)
@@ -53,7 +59,7 @@ struct CommandTests {
         let lines = written.split(separator: "\n")
         #expect(lines.first == "class,p_0,p_1,p_2")
         #expect(lines.count == 91)
-        let x = rows.inputs                                  // already standardized by the loader
+        let x = try DataSource.loadTableForPrediction(data, model: model, modelFile: "m").data.inputs  // standardized
         let probabilities = try Network(backend: CPUBackend(), model: model).predict(inputs: x, count: 90)
         for (j, line) in lines.dropFirst().enumerated() {
             let cells = line.split(separator: ",")

@@ -103,33 +103,32 @@ struct LoaderTests {
         #expect(text?.contains(path + ".gz") == true, "got: \(text ?? "no error")")
     }
 
-    @Test("a CSV with a label column loads; labels are integer classes")
+    @Test("a CSV with a label column loads; integer labels name their classes")
     func csv() throws {
-        let table = try CSVTable.parse("a,label,b\n1,0,2\n3.5,2,-4e1\n", file: "t.csv")
-        #expect(table.featureNames == ["a", "b"])
-        #expect(table.features == [1, 2, 3.5, -40])
-        #expect(table.labels == [0, 2])
-        let data = try table.dataset(file: "t.csv")
-        #expect(data.classCount == 3 && data.count == 2)
-        #expect(try CSVTable.parse("x,y,kind\r\n1,2,1\r\n3,4,0\r\n", file: "t.csv", labelColumn: "kind").labels == [1, 0])
+        let loaded = try loadCSV("a,label,b\n1,0,2\n3.5,2,-4e1\n5,0,1\n6,2,0\n", testFraction: 0.5)
+        #expect(loaded.featureNames == ["a", "b"])
+        #expect(loaded.encoding?.classes == ["0", "2"])
+        #expect(loaded.train.count == 2 && loaded.test.count == 2)
+        let kind = try loadCSV("x,y,kind\r\n1,2,1\r\n3,4,0\r\n5,6,1\r\n7,8,0\r\n", labels: ["kind"], testFraction: 0.5)
+        #expect(kind.encoding?.classes == ["0", "1"])
     }
 
-    @Test("malformed CSV files are rejected with the file, line and problem",
+    @Test("malformed CSV files are rejected with the file, line, column and problem",
           arguments: [
             ("", "t.csv: empty file"),
             ("a,label\n", "no data rows"),
             ("a,b\n1,2\n", "line 1: no label column \"label\""),
             ("a,label\n1,0\n2,1,5\n", "line 3: 3 fields, expected 2"),
-            ("a,label\n1,0\nx,1\n", "line 3: \"x\" in column \"a\" is not a number"),
-            ("a,label\nnan,0\n", "line 2: \"nan\" in column \"a\" is not a finite number"),
-            ("a,label\ninf,1\n", "not a finite number"),
-            ("a,label\n1,0.5\n", "line 2: label \"0.5\" in column \"label\" is not a class number"),
-            ("a,label\n1,-1\n", "is not a class number"),
+            ("a,label\n1,0\nNA,1\n", "line 3, column 1 (\"a\"): missing value"),
+            ("a,label\ninf,1\n", "line 2, column 1 (\"a\"): \"inf\" is not a finite number"),
             ("a,a,label\n1,2,0\n", "line 1: column \"a\" appears twice"),
-            ("a,label\n1,\n", "label \"\" in column"),
+            ("a,label\n1,\n2,1\n", "line 2, column 2 (\"label\"): missing value"),
+            ("a,label\n\"1,0\n", "line 2, column 1: a quoted field is never closed"),
+            ("a,label\n\"1\"x,0\n", "line 2, column 1: \"x\" after a closing quote"),
+            ("a,label\n1,0\n2,0\n", "every label in column \"label\" is \"0\""),
           ])
     func malformedCSV(text: String, message: String) {
-        let error = errorText { _ = try CSVTable.parse(text, file: "t.csv") }
+        let error = errorText { _ = try loadCSV(text) }
         #expect(error?.contains(message) == true, "got: \(error ?? "no error")")
     }
 

@@ -63,7 +63,7 @@ struct TrainingTests {
         let sgd = try Optimizer(OptimizerConfiguration(kind: .sgd, learningRate: 0.5), for: reference)
         for slice in [order[0..<4], order[4..<8], order[8..<10]] {
             let batch = data.subset(Array(slice))
-            _ = try reference.lossAndGradients(inputs: batch.inputs, targets: batch.oneHotTargets(), count: batch.count)
+            _ = try reference.lossAndGradients(inputs: batch.inputs, targets: batch.targets(), count: batch.count)
             try sgd.update()
         }
         // The same operations on the same values in the same order: equal to the last bit.

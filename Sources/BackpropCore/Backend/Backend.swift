@@ -105,9 +105,13 @@ extension Backend {
 /// A matrix the checked entry points have validated for a backend: its shape is right for the
 /// operation and its storage is the backend's own, already cast.
 public struct Operand<Storage: DeviceStorage> {
+    /// Number of rows (features, for a batch of activations).
     public let rows: Int
+    /// Number of columns (samples, for a batch of activations).
     public let cols: Int
+    /// The backend's own memory, holding at least `count` floats, column-major.
     public let storage: Storage
+    /// `rows · cols`, the number of elements the operation reads or writes.
     public var count: Int { rows * cols }
 
     init(_ matrix: Matrix, _ storage: Storage) {
@@ -123,20 +127,31 @@ public struct DeviceMemory: Sendable, Equatable {
     public var total: UInt64
     /// One buffer.
     public var largestBuffer: UInt64
+    /// Limits in bytes; a host backend passes its physical memory for both.
     public init(total: UInt64, largestBuffer: UInt64) {
         self.total = total
         self.largestBuffer = largestBuffer
     }
 }
 
+/// Why a backend refused or failed an operation; ``description`` is the one-line message users see.
 public enum BackendError: Error, CustomStringConvertible, Equatable {
+    /// The operands do not fit `operation`; `detail` says how (the shapes expected and found, or
+    /// an index out of range).
     case shapeMismatch(operation: String, detail: String)
+    /// A matrix passed to `operation` was made by another backend (or another backend instance).
     case foreignStorage(operation: String)
+    /// The backend cannot do `operation` with these arguments (the elementwise derivative of softmax).
     case unsupported(operation: String, detail: String)
+    /// The device could not allocate a buffer of `bytes` bytes.
     case outOfMemory(bytes: Int)
+    /// A user's choice (`variable`, an option or environment variable) names no valid `value`;
+    /// `valid` lists the choices.
     case invalidChoice(variable: String, value: String, valid: String)
+    /// A device or driver error, as a full message (an OpenCL error code by name).
     case device(String)
 
+    /// The message, naming the operation or option at fault.
     public var description: String {
         switch self {
         case let .shapeMismatch(op, detail): "\(op): shape mismatch: \(detail)"

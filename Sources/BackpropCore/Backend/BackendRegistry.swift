@@ -2,7 +2,7 @@ import Foundation
 
 /// One backend as the registry knows it: the name users type, a line saying what it is, its
 /// devices, and how to make one. Each backend target provides one (`BackendRegistration.cpu`,
-/// `.openCL`); the `Backprop` module lists them in ``BackendRegistry/standard``.
+/// `.openCL`); the `Backprop` module lists them in `BackendRegistry.standard`.
 public struct BackendRegistration: Sendable {
     /// What `BACKPROP_BACKEND` and `--backend` take (matched case-insensitively): `cpu`, `opencl`.
     public let name: String
@@ -13,6 +13,7 @@ public struct BackendRegistration: Sendable {
     /// Makes a backend for a request; throws (never falls back) when it cannot.
     public let make: @Sendable (BackendRequest) throws -> any Backend
 
+    /// A registration; `name` is stored lowercased.
     public init(name: String, summary: String,
                 devices: @escaping @Sendable () throws -> [DeviceDescription],
                 make: @escaping @Sendable (BackendRequest) throws -> any Backend) {
@@ -30,8 +31,10 @@ public struct BackendRequest: Sendable {
     public var device: String?
     /// Where `device` came from, for error messages (`--device`).
     public var deviceLabel: String
+    /// The environment the backend reads its variables from (the process's, or a test's own).
     public var environment: [String: String]
 
+    /// A request for the default device, reading the process's environment.
     public init(device: String? = nil, deviceLabel: String = "device",
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.device = device
@@ -44,12 +47,14 @@ public struct BackendRequest: Sendable {
 public struct DeviceDescription: Sendable, Equatable {
     /// What `--device` takes for this device.
     public var index: Int
+    /// The device's name as its driver or the system reports it ("pthread-skylake-avx512").
     public var name: String
     /// The group the device belongs to (an OpenCL platform), or "" when the backend has none.
     public var group: String
     /// Lines of detail: type, compute units, memory, driver.
     public var details: [String]
 
+    /// A device with no group and no detail lines unless given.
     public init(index: Int, name: String, group: String = "", details: [String] = []) {
         self.index = index
         self.name = name
@@ -61,11 +66,14 @@ public struct DeviceDescription: Sendable, Equatable {
 /// The backends a program can choose from by name. A value: tests copy the standard one and
 /// register a backend of their own without touching anyone else's.
 public struct BackendRegistry: Sendable {
+    /// The registered backends, in registration order (the first is the default).
     public private(set) var registrations: [BackendRegistration]
 
     /// Every registered name, in registration order (the first is the default).
     public var names: [String] { registrations.map(\.name) }
 
+    /// A registry of `registrations`, registered in order (a later one replaces an earlier
+    /// one of the same name).
     public init(_ registrations: [BackendRegistration] = []) {
         self.registrations = []
         for r in registrations { register(r) }

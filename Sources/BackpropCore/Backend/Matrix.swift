@@ -14,10 +14,15 @@ public protocol DeviceStorage: AnyObject {
 /// batch buffer are themselves a valid matrix: that is how a partial last batch reuses the
 /// buffers allocated for a full one (see ``prefixColumns(_:)``).
 public struct Matrix {
+    /// Number of rows (features, for a batch of activations).
     public let rows: Int
+    /// Number of columns (samples, for a batch of activations).
     public let cols: Int
+    /// The backend memory holding the elements; element `(i, j)` is at offset `i + j·rows`.
     public let storage: any DeviceStorage
 
+    /// A view of `storage` as a `rows × cols` matrix. Traps if it does not fit (a programming
+    /// error: matrices come from ``Backend/makeMatrix(rows:cols:)``).
     public init(rows: Int, cols: Int, storage: any DeviceStorage) {
         precondition(rows >= 0 && cols >= 0 && rows * cols <= storage.capacity,
                      "matrix \(rows)×\(cols) does not fit its storage of \(storage.capacity)")
@@ -26,7 +31,9 @@ public struct Matrix {
         self.storage = storage
     }
 
+    /// `rows · cols`.
     public var count: Int { rows * cols }
+    /// `rows × cols` as a value, for comparisons and messages.
     public var shape: Shape { Shape(rows: rows, cols: cols) }
 
     /// The first `n` columns, sharing this matrix's storage.
@@ -41,17 +48,25 @@ public struct Matrix {
     }
 }
 
+/// The shape `rows × cols` of a matrix.
 public struct Shape: Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// Number of rows.
     public var rows: Int
+    /// Number of columns.
     public var cols: Int
+    /// A `rows × cols` shape.
     public init(rows: Int, cols: Int) { self.rows = rows; self.cols = cols }
+    /// `rows×cols`, as error messages print it: `128×784`.
     public var description: String { "\(rows)×\(cols)" }
 }
 
 /// A vector of `Int32` indices in a backend's memory (a shuffled epoch order, for gathers).
 public struct IndexBuffer {
+    /// Number of indices.
     public let count: Int
+    /// The backend memory holding them.
     public let storage: any DeviceStorage
+    /// A view of `storage` as `count` indices (made by ``Backend/makeIndexBuffer(count:)``).
     public init(count: Int, storage: any DeviceStorage) {
         self.count = count
         self.storage = storage

@@ -4,10 +4,15 @@ import Foundation
 public struct BenchmarkResult: Codable, Sendable {
     /// Stable name shared with the peers' scripts, e.g. `gemm/NN/1024x1024x1024`.
     public var key: String
+    /// What the rates count per second: `GFLOP/s`, `GB/s` or `samples/s`.
     public var unit: String
+    /// Median rate over the repetitions, in `unit`.
     public var median: Double
+    /// Slowest repetition's rate, in `unit`.
     public var min: Double
+    /// Fastest repetition's rate, in `unit`.
     public var max: Double
+    /// Number of timed repetitions (the warm-up not counted).
     public var repetitions: Int
 }
 
@@ -15,11 +20,15 @@ public struct BenchmarkResult: Codable, Sendable {
 /// peers). Every workload goes through the `Backend` protocol, so the same code measures the CPU
 /// and OpenCL backends; `synchronize()` closes each timed region.
 public struct BenchmarkSuite {
+    /// The backend every workload runs on.
     public let backend: any Backend
-    /// Seconds each repetition should last at least, and how many repetitions to take.
+    /// Seconds each repetition should last at least.
     public var minimumSeconds: Double
+    /// Timed repetitions per workload; the result is their median.
     public var repetitions: Int
 
+    /// A suite on `backend`: repetitions of at least 0.2 s, 7 of them (0.01 s and 2 with `quick`,
+    /// for smoke runs) unless `repetitions` says otherwise.
     public init(backend: any Backend, quick: Bool = false, repetitions: Int? = nil) {
         self.backend = backend
         minimumSeconds = quick ? 0.01 : 0.2
@@ -67,7 +76,10 @@ public struct BenchmarkSuite {
         }
     }
 
+    /// The elementwise workloads; the raw value is the name in the result key.
     public enum Elementwise: String, CaseIterable, Sendable {
+        /// `A ← max(Z, 0)` (one read and one write per element); `δ ← upstream ⊙ [Z > 0]` and
+        /// `C ← A ⊙ B` (two reads, one write).
         case relu, reluBackward = "relu_backward", hadamard
         /// Bytes read and written per element.
         var bytesPerElement: Double { self == .relu ? 8 : 12 }

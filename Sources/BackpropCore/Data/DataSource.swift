@@ -24,11 +24,10 @@ public enum DataSource {
         }
     }
 
-    /// Loads `spec` and returns standardized (for CSV) train and test splits.
-    /// MNIST brings its own test split; a CSV is split with `testFraction` and `seed`.
-    /// A given `standardization` (a resumed model's) is applied instead of fitting a new one.
+    /// Loads `spec` and returns train and test splits. MNIST brings its own test split; a CSV
+    /// is read with default ``TableOptions`` (see ``loadTable(_:options:resumed:)``).
     public static func load(_ spec: String, labelColumn: String = "label", testFraction: Double = 0.2,
-                            seed: UInt64 = 1, standardization fixed: Standardization? = nil) throws -> LoadedData {
+                            seed: UInt64 = 1) throws -> LoadedData {
         if spec == "mnist" {
             guard let dir = bundledMNIST() else {
                 throw DataError.unreadable(file: "Data/mnist", reason: "the bundled MNIST was not found; run from the package folder or set BACKPROP_DATA_DIR")
@@ -44,58 +43,61 @@ public enum DataSource {
             let (train, test) = try MNIST.load(directory: spec)
             return LoadedData(name: spec, train: train, test: test, standardization: nil)
         }
-        let table = try CSVTable.read(spec, labelColumn: labelColumn)
-        let all = try table.dataset(file: spec)
-        var (train, test) = try all.split(testFraction: testFraction, seed: seed)
-        if let fixed, fixed.mean.count != table.featureNames.count {
-            throw DataError.malformed(file: spec, detail: "\(table.featureNames.count) feature columns, but the model was trained on \(fixed.mean.count)")
-        }
-        let standardization = fixed ?? Standardization(fitting: train)
-        standardization.apply(to: &train)
-        standardization.apply(to: &test)
-        return LoadedData(name: spec, train: train, test: test, standardization: standardization,
-                          featureNames: table.featureNames)
+        var options = TableOptions()
+        options.labels = [labelColumn]
+        options.testFraction = testFraction
+        options.seed = seed
+        return try loadTable(spec, options: options)
     }
 }
 
+/// Labelled data split for training: what ``DataSource`` loads for `backprop train`.
 public struct LoadedData: Sendable {
+    /// What was loaded, for reports: `MNIST`, or the IDX folder or CSV file as given.
     public var name: String
+    /// The split the network learns from.
     public var train: Dataset
+    /// The held-out split, evaluated after each epoch.
     public var test: Dataset
     /// Set for CSV data: the transform the model must apply to new inputs.
     public var standardization: Standardization?
+    /// Set for CSV data: the feature columns' names, saved in the model.
     public var featureNames: [String]? = nil
+    /// CSV only: how its columns were encoded, and how its rows were split.
+    public var encoding: TableEncoding? = nil
+    public var split: SplitRecord? = nil
+    /// CSV only: the table rows (0-based, header excluded) in each part.
+    public var trainRows: [Int] = []
+    public var testRows: [Int] = []
+    /// Lines for the report (the split reused, rows dropped), and warnings for standard error.
+    public var notes: [String] = []
+    public var warnings: [String] = []
+
+    public var task: Task { encoding?.task ?? .classification }
 }
 
 extension DataSource {
     /// Loads labelled data to evaluate a saved model: the test split of MNIST or an IDX folder,
-    /// or every row of a CSV file, standardized with the model's statistics. The classes are
-    /// those of the model's outputs; a label beyond them is an error naming its line.
+    /// or the rows of a CSV file that
+    /// ``loadTableForEvaluation(_:model:modelFile:labels:rows:dialect:)`` picks, standardized
+    /// with the model's statistics. A label that is not one of the model's classes is an error.
     public static func loadForEvaluation(_ spec: String, labelColumn: String = "label",
                                          model: ModelFile, modelFile: String) throws -> (name: String, data: Dataset) {
         let outputs = model.architecture.sizes[model.architecture.sizes.count - 1]
-        guard outputs >= 2 else {
-            throw DataError.invalidOption("\(modelFile): the model has \(outputs) output; evaluating needs a classifier with at least 2")
-        }
         var isDirectory: ObjCBool = false
         if spec == "mnist" || (FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            guard outputs >= 2 else {
+                throw DataError.invalidOption("\(modelFile): the model has \(outputs) output; evaluating needs a classifier with at least 2")
+            }
             var data = try load(spec, labelColumn: labelColumn).test
             try model.checkInputs(featureCount: data.featureCount, featureNames: nil, data: spec, modelFile: modelFile)
             try fit(&data, outputs: outputs, data: spec, modelFile: modelFile) { "of sample \($0 + 1)" }
             model.standardization?.apply(to: &data)
             return (spec == "mnist" ? "MNIST test split" : spec, data)
         }
-        let table = try CSVTable.read(spec, labelColumn: labelColumn)
-        try model.checkInputs(featureCount: table.featureNames.count, featureNames: table.featureNames,
-                              data: spec, modelFile: modelFile)
-        guard let labels = table.labels else {
-            throw DataError.malformed(file: spec, detail: "no label column \"\(labelColumn)\" to evaluate against")
-        }
-        var data = Dataset(featureCount: table.featureNames.count, classCount: outputs, inputs: table.features,
-                           labels: labels, classNames: model.classNames)
-        try fit(&data, outputs: outputs, data: spec, modelFile: modelFile) { "on line \($0 + 2)" }
-        model.standardization?.apply(to: &data)
-        return (spec, data)
+        let scored = try loadTableForEvaluation(spec, model: model, modelFile: modelFile,
+                                                labels: labelColumn == "label" ? nil : [labelColumn])
+        return ("\(spec): \(scored.description)", scored.data)
     }
 
     /// Makes `data` have exactly the model's `outputs` classes; `place` describes sample `j`.

@@ -1,13 +1,22 @@
 /// A labelled dataset on the host: `inputs` is `featureCount × count` column-major
 /// (one contiguous column per sample), `labels` holds each sample's class in `0..<classCount`.
+/// A regression set holds its targets in `targetValues` (`classCount` values per sample, one
+/// per output) and zeros in `labels`.
 public struct Dataset: Sendable, Equatable {
+    /// Rows of `inputs`: the features of one sample.
     public var featureCount: Int
+    /// Number of classes; labels lie in `0..<classCount`.
     public var classCount: Int
+    /// `featureCount × count` floats, column-major: sample `j` is `inputs[j·featureCount ..< (j+1)·featureCount]`.
     public var inputs: [Float]
+    /// The class of each sample, one per column of `inputs`.
     public var labels: [Int32]
     /// Display names of the classes, when the source has them.
     public var classNames: [String]?
+    /// Regression targets, `classCount × count` column-major; nil for classification.
+    public var targetValues: [Float]?
 
+    /// A dataset; traps unless `inputs.count == featureCount · labels.count` (a programming error).
     public init(featureCount: Int, classCount: Int, inputs: [Float], labels: [Int32],
                 classNames: [String]? = nil) {
         precondition(inputs.count == featureCount * labels.count, "inputs do not match labels")
@@ -18,10 +27,13 @@ public struct Dataset: Sendable, Equatable {
         self.classNames = classNames
     }
 
+    /// Number of samples.
     public var count: Int { labels.count }
 
-    /// One-hot targets, `classCount × count` column-major.
-    public func oneHotTargets() -> [Float] {
+    /// The network's targets, `classCount × count` column-major: one-hot labels, or the
+    /// regression values.
+    public func targets() -> [Float] {
+        if let targetValues { return targetValues }
         var t = [Float](repeating: 0, count: classCount * count)
         for (j, label) in labels.enumerated() { t[j * classCount + Int(label)] = 1 }
         return t
@@ -32,8 +44,12 @@ public struct Dataset: Sendable, Equatable {
         var x = [Float]()
         x.reserveCapacity(indices.count * featureCount)
         for i in indices { x += inputs[(i * featureCount)..<((i + 1) * featureCount)] }
-        return Dataset(featureCount: featureCount, classCount: classCount, inputs: x,
-                       labels: indices.map { labels[$0] }, classNames: classNames)
+        var part = Dataset(featureCount: featureCount, classCount: classCount, inputs: x,
+                           labels: indices.map { labels[$0] }, classNames: classNames)
+        if let targetValues {
+            part.targetValues = indices.flatMap { targetValues[($0 * classCount)..<(($0 + 1) * classCount)] }
+        }
+        return part
     }
 
     /// A seeded random split: the test part holds `round(testFraction · count)` samples.
@@ -54,17 +70,25 @@ public struct Dataset: Sendable, Equatable {
 /// Per-feature standardization `x' = (x − μ)/s` with statistics from the training split,
 /// stored in the model so predictions apply the same transform.
 public struct Standardization: Sendable, Equatable, Codable {
+    /// `μ`, one per feature.
     public var mean: [Float]
+    /// `s`, one per feature; fitting never gives 0 (a constant feature gets `s = 1`).
     public var std: [Float]
 
+    /// Given statistics (a saved model's); `mean` and `std` have one entry per feature.
     public init(mean: [Float], std: [Float]) { self.mean = mean; self.std = std }
 
     /// Mean and standard deviation of each feature; a constant feature gets `s = 1`.
     public init(fitting data: Dataset) {
-        let f = data.featureCount, n = max(data.count, 1)
+        self.init(fitting: data.inputs, width: data.featureCount)
+    }
+
+    /// Statistics of `values` taken as columns of `width` numbers (one column per sample).
+    public init(fitting values: [Float], width f: Int) {
+        let count = values.count / max(f, 1), n = max(count, 1)
         var sum = [Double](repeating: 0, count: f), sumSq = [Double](repeating: 0, count: f)
-        data.inputs.withUnsafeBufferPointer { x in
-            for j in 0..<data.count {
+        values.withUnsafeBufferPointer { x in
+            for j in 0..<count {
                 for i in 0..<f { let v = Double(x[j * f + i]); sum[i] += v; sumSq[i] += v * v }
             }
         }
@@ -77,6 +101,7 @@ public struct Standardization: Sendable, Equatable, Codable {
         }
     }
 
+    /// Standardizes every sample of `data` in place.
     public func apply(to data: inout Dataset) {
         let f = data.featureCount
         data.inputs.withUnsafeMutableBufferPointer { x in
@@ -86,18 +111,30 @@ public struct Standardization: Sendable, Equatable, Codable {
         }
     }
 
+    /// Standardizes `x` in place: samples of `mean.count` features each, column-major.
     public func apply(toColumns x: inout [Float]) {
         let f = mean.count
         for k in 0..<x.count { x[k] = (x[k] - mean[k % f]) / std[k % f] }
     }
+
+    /// The inverse `x = x'·s + μ`: predictions of standardized targets back in the data's units.
+    public func invert(columns x: inout [Float]) {
+        let f = mean.count
+        for k in 0..<x.count { x[k] = x[k] * std[k % f] + mean[k % f] }
+    }
 }
 
+/// Why data could not be loaded; ``description`` is the one-line message users see.
 public enum DataError: Error, CustomStringConvertible, Equatable {
     /// A file's content is not what its format requires; names the file and the place.
     case malformed(file: String, detail: String)
+    /// A file could not be opened or read (missing, a folder, not permitted; zlib absent for `.gz`).
     case unreadable(file: String, reason: String)
+    /// An option or file does not suit the request (a `--test-split` out of range, a model that
+    /// is no classifier); the message names it.
     case invalidOption(String)
 
+    /// The message, naming the file or option at fault.
     public var description: String {
         switch self {
         case let .malformed(file, detail): "\(file): \(detail)"

@@ -3,11 +3,15 @@ import Foundation
 /// The IDX format of the MNIST files: a 4-byte magic `00 00 type rank`, `rank` big-endian
 /// UInt32 dimensions, then the data. We read unsigned-byte tensors (type 0x08), gzipped or not.
 public struct IDXTensor: Sendable, Equatable {
+    /// The sizes, outermost first (`[60000, 28, 28]` for MNIST's training images).
     public var dimensions: [Int]
+    /// The elements in file order (row-major: the last dimension varies fastest).
     public var bytes: [UInt8]
 
+    /// A tensor whose `bytes` hold the product of `dimensions` elements.
     public init(dimensions: [Int], bytes: [UInt8]) { self.dimensions = dimensions; self.bytes = bytes }
 
+    /// Reads and parses the file at `path` (gzipped or not); throws ``DataError`` naming it.
     public static func read(_ path: String) throws -> IDXTensor {
         try parse(try readPossiblyCompressedFile(path), file: path)
     }
@@ -58,6 +62,8 @@ public struct IDXTensor: Sendable, Equatable {
     }
 }
 
+/// Loader for the MNIST digits (28×28 grey images of handwritten 0–9: 60 000 to train, 10 000 to
+/// test), or any folder of IDX files under the same four names.
 public enum MNIST {
     /// The four standard file names, gzipped; plain names (without `.gz`) are accepted too.
     static let files = (trainImages: "train-images-idx3-ubyte", trainLabels: "train-labels-idx1-ubyte",

@@ -28,15 +28,15 @@ enum Zlib {
         return .success(Symbols(open: open, read: read, close: close, error: error))
     }()
 
-    /// The inflated contents of the gzip file at `path`.
-    static func inflateFile(_ path: String, limit: Int) throws -> [UInt8] {
+    /// Inflates the gzip file at `path` through `body`, one chunk at a time.
+    static func forEachChunk(of path: String, chunkSize: Int = 1 << 20,
+                             _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let z = try symbols.get()
         guard let file = z.open(path, "rb") else {
             throw DataError.unreadable(file: path, reason: String(cString: strerror(errno)))
         }
         defer { _ = z.close(file) }
-        var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
         while true {
             let n = chunk.withUnsafeMutableBytes { z.read(file, $0.baseAddress, UInt32($0.count)) }
             if n < 0 {
@@ -45,11 +45,7 @@ enum Zlib {
                 throw DataError.malformed(file: path, detail: "corrupt or truncated data (\(message))")
             }
             if n == 0 { break }
-            bytes += chunk[0..<Int(n)]
-            if bytes.count > limit {
-                throw DataError.malformed(file: path, detail: "larger than \(limit) bytes")
-            }
+            try chunk.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<Int(n)])) }
         }
-        return bytes
     }
 }

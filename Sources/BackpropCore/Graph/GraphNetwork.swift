@@ -13,11 +13,15 @@
 /// Shapes as everywhere: weights `out × in` column-major (element `(i, j)` at `i + j·out`),
 /// inputs `features × n` and targets `outputs × n` column-major, one column per sample.
 public final class GraphNetwork {
+    /// Layer sizes, activations and loss.
     public let architecture: Architecture
     /// Per layer `l`, the leaves `Wˡ` (`out × in`, column-major) and `bˡ`.
     public let weights: [[Value]]
+    /// Per layer `l`, the leaves `bˡ` (`out`).
     public let biases: [[Value]]
 
+    /// One leaf per parameter, labelled `W¹[i,j]`, `b¹[i]`; throws ``ArchitectureError`` when the
+    /// architecture is invalid or a layer's parameter counts do not match its sizes.
     public init(architecture: Architecture, parameters: [DoubleLayerParameters]) throws {
         try architecture.validate()
         let s = architecture.sizes
@@ -40,6 +44,7 @@ public final class GraphNetwork {
         }
     }
 
+    /// The graph of Float parameters (a backend's), widened exactly to Double.
     public convenience init(architecture: Architecture, parameters: [LayerParameters]) throws {
         try self.init(architecture: architecture, parameters: parameters.map(DoubleLayerParameters.init))
     }
@@ -48,7 +53,10 @@ public final class GraphNetwork {
     public struct Pass {
         /// `z[l][x][i]`, `a[l][x][i]`: unit `i` of layer `l + 1` for sample `x`.
         public let z: [[[Value]]]
+        /// `a[l][x][i]`: the activations, indexed as `z`; the last layer's are the softmax for
+        /// cross-entropy.
         public let a: [[[Value]]]
+        /// `C`, the mean of the samples' costs: the node `backward()` starts from.
         public let cost: Value
     }
 
@@ -113,6 +121,7 @@ public final class GraphNetwork {
         return GraphGradients(loss: pass.cost.data, output: output, gradients: gradients)
     }
 
+    /// The same for Float inputs and targets, widened exactly to Double.
     public func lossAndGradients(inputs: [Float], targets: [Float], count n: Int) throws -> GraphGradients {
         try lossAndGradients(inputs: inputs.map(Double.init), targets: targets.map(Double.init), count: n)
     }
@@ -120,6 +129,7 @@ public final class GraphNetwork {
 
 /// What the graph oracle returns for a batch.
 public struct GraphGradients: Sendable {
+    /// The cost `C` of the batch (mean over its samples).
     public var loss: Double
     /// Output activations, `outputs × n` column-major.
     public var output: [Double]

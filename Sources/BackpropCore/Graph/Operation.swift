@@ -3,11 +3,14 @@
 public enum Operation: Equatable, Sendable, CustomStringConvertible {
     /// An input, a parameter or a constant: no operation.
     case leaf
+    /// Arithmetic on two operands, `a + b`, `a − b`, `a·b`, `a / b`, or one, `−a`.
     case add, subtract, multiply, divide, negate
     /// `aᵏ` for a constant exponent `k`.
     case power(Double)
     /// `Σᵢ aᵢ` over any number of operands, as one node.
     case sum
+    /// A function of one operand: `eᵃ`, `ln a`, `σ(a) = 1/(1 + e⁻ᵃ)`, `max(a, 0)`, `tanh a`,
+    /// `softplus(a) = ln(1 + eᵃ)`.
     case exp, log, sigmoid, relu, tanh, softplus
 
     /// How the operation is written: `+`, `·`, `σ`, `^2`, …; empty for a leaf.
@@ -30,5 +33,6 @@ public enum Operation: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The ``symbol``.
     public var description: String { symbol }
 }

@@ -46,10 +46,14 @@ extension Value {
 
 /// Why a graph could not be exported.
 public enum GraphExportError: Error, CustomStringConvertible, Equatable {
+    /// The `.dot` or `.svg` file at `path` could not be written.
     case cannotWrite(path: String, reason: String)
+    /// Graphviz's `dot` is not on `PATH`, so no SVG was made (the `.dot` file was).
     case graphvizMissing
+    /// `dot -Tsvg` exited with `status`; `message` is its standard error.
     case graphvizFailed(status: Int32, message: String)
 
+    /// The message, with what to do about it.
     public var description: String {
         switch self {
         case let .cannotWrite(path, reason): "cannot write \(path): \(reason)"

@@ -37,17 +37,28 @@ extension Value {
         Value(-a.data, op: .negate, parents: [a]) { _ in [-1] }
     }
 
+    /// `a + b` with a constant `b`.
     public static func + (a: Value, b: Double) -> Value { a + constant(b) }
+    /// `a + b` with a constant `a`.
     public static func + (a: Double, b: Value) -> Value { constant(a) + b }
+    /// `a − b` with a constant `b`.
     public static func - (a: Value, b: Double) -> Value { a - constant(b) }
+    /// `a − b` with a constant `a`.
     public static func - (a: Double, b: Value) -> Value { constant(a) - b }
+    /// `a·b` with a constant `b`.
     public static func * (a: Value, b: Double) -> Value { a * constant(b) }
+    /// `a·b` with a constant `a`.
     public static func * (a: Double, b: Value) -> Value { constant(a) * b }
+    /// `a / b` with a constant `b`.
     public static func / (a: Value, b: Double) -> Value { a / constant(b) }
+    /// `a / b` with a constant `a`.
     public static func / (a: Double, b: Value) -> Value { constant(a) / b }
 
+    /// `a ← a + b`: a new node; the old `a` stays in the graph as its parent.
     public static func += (a: inout Value, b: Value) { a = a + b }
+    /// `a ← a − b`: a new node; the old `a` stays in the graph as its parent.
     public static func -= (a: inout Value, b: Value) { a = a - b }
+    /// `a ← a·b`: a new node; the old `a` stays in the graph as its parent.
     public static func *= (a: inout Value, b: Value) { a = a * b }
 
     /// `aᵏ` for a constant exponent: ∂/∂a = k·aᵏ⁻¹.

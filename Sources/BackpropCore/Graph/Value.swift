@@ -111,6 +111,7 @@ public final class Value {
 }
 
 extension Value: CustomStringConvertible {
+    /// `label(data: …, grad: …)`, or `Value(…)` for a node without a label.
     public var description: String {
         let name = label.isEmpty ? "Value" : label
         return "\(name)(data: \(data), grad: \(grad))"

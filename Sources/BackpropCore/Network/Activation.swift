@@ -1,5 +1,6 @@
 /// An elementwise nonlinearity `a = σ(z)`, or softmax over each column for the output layer.
 public enum Activation: String, CaseIterable, Sendable, Codable {
+    /// g(z) = z; g'(z) = 1 (a linear layer).
     case identity
     /// σ(z) = 1 / (1 + e⁻ᶻ); σ'(z) = σ(z)(1 − σ(z)).
     case sigmoid

@@ -1,12 +1,19 @@
 /// A fully connected layer `zˡ = Wˡ·aˡ⁻¹ + bˡ`, `aˡ = σ(zˡ)`, with its gradients.
 /// Shapes: `W` is `out × in`, `b` and `∂C/∂b` are `out × 1`, `∂C/∂W` is `out × in`.
 public final class Dense {
+    /// Units of the layer below (`in`).
     public let inputs: Int
+    /// Units of this layer (`out`).
     public let outputs: Int
+    /// `σ` of this layer.
     public let activation: Activation
+    /// `Wˡ`, `out × in`.
     public let weight: Matrix
+    /// `bˡ`, `out × 1`.
     public let bias: Matrix
+    /// `∂C/∂Wˡ`, `out × in`, written by each backward pass.
     public let weightGradient: Matrix
+    /// `∂C/∂bˡ`, `out × 1`, written by each backward pass.
     public let biasGradient: Matrix
 
     init(backend: any Backend, inputs: Int, outputs: Int, activation: Activation) throws {
@@ -30,7 +37,10 @@ public final class Dense {
 
 /// Host copies of one layer's weight (`out × in`, column-major) and bias.
 public struct LayerParameters: Equatable, Sendable {
+    /// `W`, `out × in` floats, column-major (element `(i, j)` at `i + j·out`).
     public var weight: [Float]
+    /// `b`, `out` floats.
     public var bias: [Float]
+    /// Parameters of one layer; the shapes are checked where they are used.
     public init(weight: [Float], bias: [Float]) { self.weight = weight; self.bias = bias }
 }

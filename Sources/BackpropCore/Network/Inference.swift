@@ -2,11 +2,14 @@
 /// dataset. It needs no trainer and no optimizer, and keeps one workspace, made for the first
 /// batch size it sees and reused by every later batch that fits.
 public final class Inference {
+    /// The network evaluated, with its parameters as they are at each call.
     public let network: Network
     /// The most samples one forward pass takes.
     public let batchSize: Int
     private var workspace: Workspace?
 
+    /// Inference on `network` in batches of at most `batchSize` samples; throws
+    /// ``TrainingError/invalidOption(_:)`` when `batchSize < 1`. Allocates nothing yet.
     public init(network: Network, batchSize: Int = 1024) throws {
         guard batchSize > 0 else { throw TrainingError.invalidOption("batch size must be at least 1, got \(batchSize)") }
         self.network = network

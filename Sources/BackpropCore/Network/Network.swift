@@ -2,13 +2,19 @@ import Foundation
 
 /// A fully connected network trained by backpropagation. It talks to its backend through the
 /// `Backend` protocol only, so the same code runs on the CPU and on any OpenCL device.
+///
+/// A network, its matrices and its backend are used from one thread at a time (see ``Backend``).
 public final class Network {
+    /// Where the parameters live and every operation runs.
     public let backend: any Backend
+    /// Sizes, activations and loss.
     public let architecture: Architecture
+    /// The weight layers `1…L`, input side first.
     public let layers: [Dense]
 
     /// A network with freshly initialized weights (He for ReLU layers, Xavier otherwise),
-    /// reproducible from `seed`.
+    /// reproducible from `seed`. Throws ``ArchitectureError`` for an invalid architecture or
+    /// one whose weights, gradients and optimizer state would not fit the backend's memory.
     public init(backend: any Backend, architecture: Architecture, seed: UInt64 = 0) throws {
         try architecture.validate()
         // Weights, gradients and up to two optimizer states, in Float; refuse before allocating.

@@ -1,9 +1,12 @@
 /// One layer's weight (`out × in`, column-major) and bias in Double: the parameters and
 /// gradients of the oracles, where ``LayerParameters`` holds the backends' `Float`s.
 public struct DoubleLayerParameters: Equatable, Sendable, Codable {
+    /// `W`, `out × in` values, column-major (element `(i, j)` at `i + j·out`).
     public var weight: [Double]
+    /// `b`, `out` values.
     public var bias: [Double]
 
+    /// Parameters of one layer; the shapes are checked where they are used.
     public init(weight: [Double], bias: [Double]) {
         self.weight = weight
         self.bias = bias
@@ -20,6 +23,7 @@ public struct DoubleLayerParameters: Equatable, Sendable, Codable {
     }
 }
 
+/// A network's Double parameters (or gradients) as one flat vector and back.
 extension Array where Element == DoubleLayerParameters {
     /// Every weight then every bias of each layer in turn, as one vector (for finite
     /// differences and norm-wise comparisons).
@@ -39,6 +43,7 @@ extension Array where Element == DoubleLayerParameters {
     }
 }
 
+/// A network's Float parameters (or gradients) as one flat Double vector.
 extension Array where Element == LayerParameters {
     /// The backend's parameters or gradients as one Double vector, in the order of
     /// ``Swift/Array/flattened``.

@@ -80,9 +80,16 @@ extension EquivalenceSuite {
         }
     }
 
+    /// The relative difference allowed between the two loss curves at every step of
+    /// ``trainingChecks(steps:)``: 1e-4.
     public static let trainingTolerance = 1e-4
 
-    public enum CheckOptimizer: String, CaseIterable, Sendable { case sgd, momentum, adam }
+    /// The update rule of a training curve, with the check's fixed hyperparameters.
+    public enum CheckOptimizer: String, CaseIterable, Sendable {
+        /// SGD (`η = 0.1`), momentum (`η = 0.05`, `μ = 0.9`), Adam (`η = 0.01`, `β = 0.9, 0.999`);
+        /// all with `λ = 1e-4`.
+        case sgd, momentum, adam
+    }
 
     /// The loss of each of `steps` minibatch steps on a seeded synthetic classification set that
     /// lives on the device: gather, forward, loss, backward, update — only the Backend protocol.

@@ -3,11 +3,16 @@ import Foundation
 /// One comparison of a backend against the reference: the norm-wise relative error
 /// `‖x − x_ref‖ / ‖x_ref‖` (max over the outputs compared) and the tolerance it must meet.
 public struct EquivalenceCheck: Sendable, CustomStringConvertible {
+    /// What was compared: the operation or network and its shape.
     public let name: String
+    /// The relative error found (`.infinity` when the results differ in length).
     public let error: Double
+    /// The largest relative error allowed.
     public let tolerance: Double
+    /// Whether `error ≤ tolerance`.
     public var passed: Bool { error <= tolerance }
 
+    /// `name: error (tolerance t) PASS|FAIL`.
     public var description: String {
         "\(name): \(error) (tolerance \(tolerance)) \(passed ? "PASS" : "FAIL")"
     }
@@ -23,16 +28,26 @@ public struct EquivalenceCheck: Sendable, CustomStringConvertible {
 /// 1e-5 norm-wise; reorder-free elementwise kernels (Hadamard, fill, optimizers compiled
 /// without contraction) to 1e-6; gathers and correct counts must be exact.
 public struct EquivalenceSuite {
+    /// The backend under test.
     public let backend: any Backend
+    /// The backend it is compared with (the CPU backend).
     public let reference: any Backend
+    /// The matrix dimensions the operation checks combine.
     public var sizes: [Int]
     var rng: SeededGenerator
 
+    /// 1, 7, one past 32 and 128, and 785 (MNIST's 784 inputs plus one): sizes that are no
+    /// multiple of a tile or work-group width, so edge tiles and partial groups are exercised.
     public static let standardSizes = [1, 7, 33, 129, 785]
+    /// Operations whose results depend on the order of summation (GEMM, reductions, losses).
     public static let operationTolerance = 1e-5
+    /// Reorder-free elementwise kernels and the optimizer steps.
     public static let exactTolerance = 1e-6
+    /// Whole networks: loss, outputs and every gradient.
     public static let networkTolerance = 1e-5
 
+    /// A suite comparing `backend` with `reference`; `seed` fixes the random inputs, so two runs
+    /// compare the same numbers.
     public init(backend: any Backend, reference: any Backend, sizes: [Int] = standardSizes,
                 seed: UInt64 = 1) {
         self.backend = backend

@@ -1,9 +1,13 @@
 /// The gradients of one sample's cost by every oracle, in the order of `parameters.flattened`:
 /// the scalar expression graph (Double), the CPU backend (Float, from Float copies of the
-/// parameters and the sample) and central finite differences of ``referenceCost``.
+/// parameters and the sample) and central finite differences of
+/// ``referenceCost(architecture:parameters:inputs:targets:count:)``.
 public struct OracleGradients: Sendable {
+    /// `∂C/∂θ` by `Value.backward()` on ``GraphNetwork``.
     public var graph: [Double]
+    /// `∂C/∂θ` by the backend's backward pass, widened from Float.
     public var backend: [Double]
+    /// `∂C/∂θ` by central differences of the plain Double cost.
     public var finiteDifference: [Double]
     /// A ReLU unit at or within the finite-difference step of its kink, where the finite
     /// differences are not a derivative; nil when they are valid.
@@ -29,11 +33,14 @@ public func oracleGradients(architecture: Architecture, parameters: [DoubleLayer
 /// A ReLU pre-activation `zˡᵢ` (1-based layer and unit) that makes finite differences invalid:
 /// it is within `threshold` of 0, or a step of a parameter moves it across 0.
 public struct ReLUKink: Codable, Sendable, Equatable {
+    /// `l`, from 1 for the first weight layer.
     public var layer: Int
+    /// `i`, from 1.
     public var unit: Int
     /// `zˡᵢ` at the parameters themselves.
     public var z: Double
 
+    /// A kink at unit `unit` of layer `layer` (both 1-based), where `zˡᵢ = z`.
     public init(layer: Int, unit: Int, z: Double) {
         self.layer = layer
         self.unit = unit
@@ -41,9 +48,10 @@ public struct ReLUKink: Codable, Sendable, Equatable {
     }
 }
 
-/// The pre-activations `z¹, …, zᴸ` of one sample in plain Double, as in ``referenceCost``.
-public func preActivations(architecture: Architecture, parameters: [DoubleLayerParameters],
-                           input: [Double]) -> [[Double]] {
+/// The pre-activations `z¹, …, zᴸ` of one sample in plain Double, as in
+/// ``referenceCost(architecture:parameters:inputs:targets:count:)``.
+func preActivations(architecture: Architecture, parameters: [DoubleLayerParameters],
+                    input: [Double]) -> [[Double]] {
     let s = architecture.sizes
     var a = input, result: [[Double]] = []
     for (l, p) in parameters.enumerated() {
@@ -56,10 +64,11 @@ public func preActivations(architecture: Architecture, parameters: [DoubleLayerP
     return result
 }
 
-/// The first ReLU unit where central differences with step `h` (as in ``centralDifferences``)
-/// are not valid: its `z` is within `threshold` (10·h by default) of the kink at 0, or moving
-/// any one parameter by ±h puts `z` on the other side of 0, so the difference quotient mixes
-/// the two slopes. Nil when no ReLU is near its kink, or the network has no ReLU.
+/// The first ReLU unit where central differences with step `h` (as in
+/// ``centralDifferences(of:at:step:)``) are not valid: its `z` is within `threshold` (10·h by
+/// default) of the kink at 0, or moving any one parameter by ±h puts `z` on the other side of
+/// 0, so the difference quotient mixes the two slopes. Nil when no ReLU is near its kink, or
+/// the network has no ReLU.
 public func reluKink(architecture: Architecture, parameters: [DoubleLayerParameters], input: [Double],
                      step h: Double = 1e-5, threshold: Double? = nil) -> ReLUKink? {
     let relus = architecture.activations.indices.filter { architecture.activations[$0] == .relu }

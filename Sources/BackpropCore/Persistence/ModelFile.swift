@@ -4,21 +4,29 @@ import Foundation
 public struct TrainingInfo: Sendable, Equatable, Codable {
     /// Epochs trained in all, across resumed runs.
     public var epochs: Int
+    /// The seed of the first run: initial weights and the shuffling.
     public var seed: UInt64
+    /// The update rule trained with.
     public var optimizer: OptimizerKind
     /// The learning rate the next epoch would use (after the per-epoch decay).
     public var learningRate: Float
+    /// Loss and accuracy of the last epoch on the training split.
     public var train: Metrics
+    /// Loss and accuracy after the last epoch on the test split, when there was one.
     public var test: Metrics?
+    /// Regression: the test errors in the targets' units.
+    public var testRegression: RegressionMetrics?
 
     enum CodingKeys: String, CodingKey {
-        case epochs, seed, optimizer, learningRate = "learning_rate", train, test
+        case epochs, seed, optimizer, learningRate = "learning_rate", train, test, testRegression = "test_regression"
     }
 
+    /// A training record.
     public init(epochs: Int, seed: UInt64, optimizer: OptimizerKind, learningRate: Float,
-                train: Metrics, test: Metrics?) {
+                train: Metrics, test: Metrics?, testRegression: RegressionMetrics? = nil) {
         self.epochs = epochs; self.seed = seed; self.optimizer = optimizer
         self.learningRate = learningRate; self.train = train; self.test = test
+        self.testRegression = testRegression
     }
 }
 
@@ -29,29 +37,46 @@ public struct TrainingInfo: Sendable, Equatable, Codable {
 /// | key               | value                                                    |
 /// |-------------------|----------------------------------------------------------|
 /// | `format`          | `backprop`                                               |
-/// | `format_version`  | `1`                                                      |
+/// | `format_version`  | `2` (version 1 files, without `table` and `split`, are read too) |
 /// | `architecture`    | `{"sizes": […], "activations": […], "loss": "…"}`        |
 /// | `standardization` | `{"mean": […], "std": […]}` (inputs: `x' = (x − mean)/std`) |
 /// | `class_names`     | `["0", "1", …]`                                          |
 /// | `feature_names`   | the CSV columns the inputs came from                     |
 /// | `training`        | epochs, seed, optimizer, learning rate, final metrics    |
+/// | `table`           | task, label columns, feature columns and their categories, classes, target statistics |
+/// | `split`           | the CSV's hash and row count, split seed and test fraction |
 public struct ModelFile: Sendable, Equatable {
-    public static let formatVersion = 1
+    /// The `format_version` written.
+    public static let formatVersion = 2
+    /// The versions read: 1 (before `table` and `split`) and 2.
+    public static let readableVersions = 1...2
 
+    /// Sizes, activations and loss of the network.
     public var architecture: Architecture
     /// Per layer, the weight `out × in` column-major (as ``Network`` holds it) and the bias.
     public var parameters: [LayerParameters]
+    /// The input transform predictions must apply (CSV data), or nil.
     public var standardization: Standardization?
+    /// One name per output class, when the data had them.
     public var classNames: [String]?
+    /// The CSV feature columns, in input order, when the data came from a CSV.
     public var featureNames: [String]?
+    /// How the model was trained, or nil for a model saved without training.
     public var training: TrainingInfo?
+    /// How CSV columns become inputs and targets (nil for IDX data and version 1 files).
+    public var table: TableEncoding?
+    /// The rows held out for testing (nil for IDX data and version 1 files).
+    public var split: SplitRecord?
 
+    /// A model; it is checked (finite parameters of the right shapes) when serialized.
     public init(architecture: Architecture, parameters: [LayerParameters],
                 standardization: Standardization? = nil, classNames: [String]? = nil,
-                featureNames: [String]? = nil, training: TrainingInfo? = nil) {
+                featureNames: [String]? = nil, training: TrainingInfo? = nil,
+                table: TableEncoding? = nil, split: SplitRecord? = nil) {
         self.architecture = architecture; self.parameters = parameters
         self.standardization = standardization; self.classNames = classNames
         self.featureNames = featureNames; self.training = training
+        self.table = table; self.split = split
     }
 
     // MARK: Saving
@@ -74,10 +99,12 @@ public struct ModelFile: Sendable, Equatable {
         if let classNames { metadata["class_names"] = try json(classNames) }
         if let featureNames { metadata["feature_names"] = try json(featureNames) }
         if let training { metadata["training"] = try json(training) }
+        if let table { metadata["table"] = try json(table) }
+        if let split { metadata["split"] = try json(split) }
         return try Safetensors(tensors: tensors, metadata: metadata).serialized()
     }
 
-    /// Writes the model to `path` atomically (see ``AtomicFile``): the previous file stays
+    /// Writes the model to `path` atomically (see ``writeFileAtomically(_:to:)``): the previous file stays
     /// intact unless the new one is complete and on disk.
     public func save(to path: String) throws {
         try save(to: path, beforeRename: {})
@@ -89,6 +116,8 @@ public struct ModelFile: Sendable, Equatable {
 
     // MARK: Loading
 
+    /// Reads and checks the model file at `path`; throws ``ModelFileError`` naming the file and
+    /// what is wrong (a missing tensor, a shape that does not fit the architecture, …).
     public static func load(_ path: String) throws -> ModelFile {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -114,8 +143,8 @@ public struct ModelFile: Sendable, Equatable {
         guard let version = meta["format_version"].flatMap({ Int($0) }) else {
             throw fail("metadata \"format_version\" is missing or not an integer: expected \(formatVersion)")
         }
-        guard version == formatVersion else {
-            throw fail("metadata \"format_version\" is \(version): this build reads version \(formatVersion)")
+        guard readableVersions.contains(version) else {
+            throw fail("metadata \"format_version\" is \(version): this build reads versions \(readableVersions.lowerBound) to \(readableVersions.upperBound)")
         }
         let architectureShape = "{\"sizes\": [...], \"activations\": [...], \"loss\": \"...\"}"
         guard let architecture: Architecture = try decode("architecture", meta, file: file, expected: architectureShape) else {
@@ -145,7 +174,9 @@ public struct ModelFile: Sendable, Equatable {
             standardization: try decode("standardization", meta, file: file, expected: "{\"mean\": [...], \"std\": [...]}"),
             classNames: try decode("class_names", meta, file: file, expected: "a list of strings"),
             featureNames: try decode("feature_names", meta, file: file, expected: "a list of strings"),
-            training: try decode("training", meta, file: file, expected: "{\"epochs\", \"seed\", \"optimizer\", \"learning_rate\", \"train\", \"test\"}"))
+            training: try decode("training", meta, file: file, expected: "{\"epochs\", \"seed\", \"optimizer\", \"learning_rate\", \"train\", \"test\"}"),
+            table: try decode("table", meta, file: file, expected: "{\"task\", \"labels\", \"columns\", \"missing\", …}"),
+            split: try decode("split", meta, file: file, expected: "{\"file_hash\", \"rows\", \"seed\", \"test_fraction\", \"stratified\"}"))
         try model.check(file: file)
         return model
     }
@@ -190,6 +221,11 @@ public struct ModelFile: Sendable, Equatable {
         }
         if let names = featureNames, names.count != sizes[0] {
             throw fail("metadata \"feature_names\": \(names.count) names, expected \(sizes[0]) (one per input)")
+        }
+        if let table {
+            guard table.inputNames.count == sizes[0], table.outputCount == sizes[sizes.count - 1] else {
+                throw fail("metadata \"table\": \(table.inputNames.count) inputs and \(table.outputCount) outputs, expected \(sizes[0]) and \(sizes[sizes.count - 1])")
+            }
         }
         if let t = training, t.epochs < 0 {
             throw fail("metadata \"training\": epochs \(t.epochs), expected zero or more")

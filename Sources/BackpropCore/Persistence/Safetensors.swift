@@ -10,12 +10,17 @@ import Foundation
 /// row-major), plus an optional `"__metadata__"` object of string → string. The tensors must
 /// tile the data exactly: no gap, no overlap, nothing left over.
 public struct Safetensors: Sendable, Equatable {
+    /// One tensor: its element type, shape and raw data.
     public struct Tensor: Sendable, Equatable {
+        /// The element type as the format names it: `F32`, `F16`, `I64`, … (see ``elementSizes``).
         public var dtype: String
+        /// Sizes, outermost first (row-major); `[]` is a scalar.
         public var shape: [Int]
         /// Raw little-endian bytes, `shape.product · size(dtype)` of them.
         public var bytes: [UInt8]
 
+        /// A tensor as given: ``Safetensors/serialized()`` writes it unchecked, and
+        /// ``Safetensors/parse(_:file:)`` refuses bytes that do not match the shape and dtype.
         public init(dtype: String, shape: [Int], bytes: [UInt8]) {
             self.dtype = dtype; self.shape = shape; self.bytes = bytes
         }
@@ -40,14 +45,18 @@ public struct Safetensors: Sendable, Equatable {
 
     /// Tensors in file order (the order of their data).
     public var tensors: [(name: String, tensor: Tensor)]
+    /// The `__metadata__` object: free-form string pairs.
     public var metadata: [String: String]
 
+    /// A container; the names should be unique, as the header is a JSON object keyed by them.
     public init(tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) {
         self.tensors = tensors; self.metadata = metadata
     }
 
+    /// The tensor called `name`, or nil.
     public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
 
+    /// Same metadata, and the same tensors in the same order.
     public static func == (a: Safetensors, b: Safetensors) -> Bool {
         a.metadata == b.metadata && a.tensors.map(\.name) == b.tensors.map(\.name)
             && a.tensors.map(\.tensor) == b.tensors.map(\.tensor)
@@ -246,9 +255,12 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
     /// The content is not what the format requires; names the file, the tensor or field, and
     /// what was expected.
     case malformed(file: String, detail: String)
+    /// The file could not be opened or read (missing, a folder, not permitted).
     case unreadable(file: String, reason: String)
+    /// The file could not be written; the previous file, if any, is intact.
     case unwritable(file: String, reason: String)
 
+    /// The message, naming the file.
     public var description: String {
         switch self {
         case let .malformed(file, detail): "\(file): \(detail)"

@@ -2,16 +2,20 @@
 /// `classes × count`. Minibatches are gathered from it on the device by index, so a training
 /// step moves nothing between host and device but the epoch's shuffled order.
 public final class DeviceDataset {
+    /// Number of samples.
     public let count: Int
+    /// `features × count`, as ``Dataset/inputs``.
     public let inputs: Matrix
+    /// `classes × count`, one-hot: column `j` has a 1 in row `labels[j]`.
     public let targets: Matrix
     /// `0, 1, …, count − 1`: the order used for evaluation.
     let sequentialOrder: IndexBuffer
 
+    /// Uploads `data` to `backend`; throws the backend's error when memory runs out.
     public init(_ data: Dataset, on backend: any Backend) throws {
         count = data.count
         inputs = try backend.makeMatrix(rows: data.featureCount, cols: data.count, values: data.inputs)
-        targets = try backend.makeMatrix(rows: data.classCount, cols: data.count, values: data.oneHotTargets())
+        targets = try backend.makeMatrix(rows: data.classCount, cols: data.count, values: data.targets())
         sequentialOrder = try backend.makeIndexBuffer(count: data.count)
         let order = (0..<Int32(data.count)).map { $0 }
         try order.withUnsafeBufferPointer { try backend.upload($0, to: sequentialOrder) }

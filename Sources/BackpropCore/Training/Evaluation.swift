@@ -1,8 +1,10 @@
 /// Loss, accuracy and confusion matrix of a network over a labelled dataset.
 public struct Evaluation: Sendable, Equatable {
+    /// Mean loss and accuracy over the dataset.
     public var metrics: Metrics
     /// `confusion[true class][predicted class]` = number of samples.
     public var confusion: [[Int]]
+    /// Samples in the confusion matrix: the dataset's, less those whose output held a NaN.
     public var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
 
     /// Evaluates `network` on `data` (whose `classCount` must equal the network's outputs).

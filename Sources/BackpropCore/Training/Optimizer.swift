@@ -17,21 +17,33 @@ public enum OptimizerKind: String, CaseIterable, Sendable, Codable {
     }
 }
 
+/// An update rule and its hyperparameters.
 public struct OptimizerConfiguration: Sendable, Equatable, Codable {
+    /// The update rule.
     public var kind: OptimizerKind
+    /// Step size `η`.
     public var learningRate: Float
+    /// `μ` of ``OptimizerKind/momentum``: the fraction of the velocity kept each step.
     public var momentum: Float = 0.9
+    /// Adam's `β₁`: decay of the first-moment (mean) estimate.
     public var beta1: Float = 0.9
+    /// Adam's `β₂`: decay of the second-moment (uncentred variance) estimate.
     public var beta2: Float = 0.999
+    /// Adam's `ε`, added to `√v̂` so the step stays finite.
     public var epsilon: Float = 1e-8
+    /// L2 coefficient `λ`: `λθ` is added to each weight's gradient (not to biases).
     public var weightDecay: Float = 0
 
+    /// A rule with its default hyperparameters; `learningRate` defaults to the rule's
+    /// ``OptimizerKind/defaultLearningRate``.
     public init(kind: OptimizerKind, learningRate: Float? = nil, weightDecay: Float = 0) {
         self.kind = kind
         self.learningRate = learningRate ?? kind.defaultLearningRate
         self.weightDecay = weightDecay
     }
 
+    /// Throws ``TrainingError/invalidOption(_:)`` unless `η > 0`, `λ ≥ 0` (both finite) and
+    /// `0 ≤ μ < 1`.
     public func validate() throws {
         guard learningRate > 0, learningRate.isFinite else {
             throw TrainingError.invalidOption("learning rate must be a positive number, got \(learningRate)")
@@ -48,7 +60,9 @@ public struct OptimizerConfiguration: Sendable, Equatable, Codable {
 /// Applies one update to every parameter of a network, keeping its state (velocities, moments)
 /// on the network's backend.
 public final class Optimizer {
+    /// The rule and hyperparameters; only the learning rate changes after creation.
     public private(set) var configuration: OptimizerConfiguration
+    /// Updates applied so far: Adam's `t` of the last update (its bias corrections use it).
     public private(set) var step = 0
 
     /// The step size η used by the next updates (a schedule lowers it between epochs).
@@ -64,6 +78,8 @@ public final class Optimizer {
     private let first: [Matrix]
     private let second: [Matrix]
 
+    /// An optimizer for `network`'s parameters, with zeroed state on its backend (a velocity
+    /// per parameter for momentum, two moments for Adam); throws when `configuration` is invalid.
     public init(_ configuration: OptimizerConfiguration, for network: Network) throws {
         try configuration.validate()
         self.configuration = configuration

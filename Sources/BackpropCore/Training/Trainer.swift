@@ -10,19 +10,31 @@ public struct Metrics: Sendable, Equatable, Codable {
 
 /// What one epoch did.
 public struct EpochReport: Sendable, Codable {
+    /// The epoch's number in this trainer, from 1.
     public var epoch: Int
+    /// Loss and accuracy accumulated while training, each batch measured before its update.
     public var train: Metrics
+    /// Loss and accuracy on the test split after the epoch, when there is one.
     public var test: Metrics?
+    /// Wall-clock seconds of the training pass (the test evaluation not counted).
     public var seconds: Double
+    /// Training samples per second over the epoch.
     public var samplesPerSecond: Double
+    /// Regression: the test errors in the targets' units (measured by the caller).
+    public var regression: RegressionMetrics? = nil
 }
 
 /// Where the trainer is inside an epoch, for progress displays.
 public struct BatchProgress {
+    /// The epoch's number, from 1.
     public var epoch: Int
+    /// Batches done in this epoch, this one included (from 1).
     public var batch: Int
+    /// Batches in the epoch.
     public var batches: Int
+    /// Samples done in this epoch.
     public var samples: Int
+    /// Seconds since the epoch began.
     public var elapsed: Double
     /// Reads the running mean training loss of this epoch (on OpenCL this waits for the queue,
     /// so a progress display calls it a few times a second, not every batch).
@@ -31,9 +43,14 @@ public struct BatchProgress {
 
 /// Minibatch gradient descent: shuffle each epoch, gather each batch on the device, forward,
 /// backward, update; evaluate on the test split after each epoch.
+///
+/// A trainer is used from one thread at a time, like its network and backend.
 public final class Trainer {
+    /// The network trained in place.
     public let network: Network
+    /// The update applied after each batch's backward pass.
     public let optimizer: Optimizer
+    /// Samples per step; an epoch's last batch may be smaller.
     public let batchSize: Int
     private var rng: SeededGenerator
     /// Buffers for `min(batchSize, samples)` columns, made on first use and kept.
@@ -41,9 +58,11 @@ public final class Trainer {
     private var order: IndexBuffer?
     /// Evaluation, with buffers of its own (no δ or optimizer state is touched).
     private let inference: Inference
+    /// Epochs completed by ``trainEpoch(_:progress:)``, so the next is `epochsDone + 1`.
     public private(set) var epochsDone = 0
 
-    /// `seed` drives the shuffling; the network's own seed drives its initial weights.
+    /// `seed` drives the shuffling; the network's own seed drives its initial weights. Throws
+    /// ``TrainingError/invalidOption(_:)`` when `batchSize < 1`.
     public init(network: Network, optimizer: Optimizer, batchSize: Int, seed: UInt64) throws {
         guard batchSize > 0 else { throw TrainingError.invalidOption("batch size must be at least 1, got \(batchSize)") }
         self.network = network
@@ -127,10 +146,16 @@ public final class Trainer {
     }
 }
 
+/// Why training could not start or stopped; ``description`` is the one-line message users see.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// A setting or the data does not suit training (a batch size of 0, a learning rate ≤ 0,
+    /// features that do not match the inputs); the message says which.
     case invalidOption(String)
+    /// The loss became NaN or infinite in `epoch` by batch `step` (0: in the test evaluation
+    /// after the epoch).
     case diverged(epoch: Int, step: Int, loss: Double)
 
+    /// The message, suggesting a smaller learning rate on divergence.
     public var description: String {
         switch self {
         case let .invalidOption(message): message

@@ -1,0 +1,100 @@
+/// One column of a CSV table as read: numbers while every value parses as one, and categories
+/// (strings) from the first value that does not. Memory is a Float or an Int32 per row plus the
+/// distinct categories, never the text.
+public struct TableColumn: Sendable {
+    public let name: String
+    /// The column's position in the header (0-based).
+    public let position: Int
+    /// While the column is numeric: each row's number, NaN where the value is missing.
+    public private(set) var numbers: [Float]? = []
+    /// Once it is categorical: each row's category index, −1 where the value is missing.
+    public private(set) var codes: [Int32] = []
+    /// The categories in order of first appearance.
+    public private(set) var categories: [String] = []
+    private var lookup: [String: Int32] = [:]
+
+    /// The cells that mean "no value".
+    public static let missingMarkers: Set<String> = ["", "NA", "N/A", "NaN", "nan", "?", "NULL", "null"]
+
+    /// `asText` keeps every value as written (an id column to copy into predictions).
+    public init(name: String, position: Int, asText: Bool = false) {
+        self.name = name
+        self.position = position
+        if asText { numbers = nil }
+    }
+
+    public var isNumeric: Bool { numbers != nil }
+    public var count: Int { numbers?.count ?? codes.count }
+
+    /// Adds one cell. Throws a message (without the place) for a number that is not finite.
+    mutating func append(_ cell: String) throws(CellError) {
+        if Self.missingMarkers.contains(cell) {
+            if numbers != nil { numbers!.append(.nan) } else { codes.append(-1) }
+            return
+        }
+        if numbers != nil, let value = Float(cell) {
+            guard value.isFinite else { throw CellError("\"\(cell)\" is not a finite number (Inf is not allowed; write a missing value as empty, NA or ?)") }
+            if numbers != nil { numbers!.append(value) } else { codes.append(code(of: Self.canonical(value))) }
+            return
+        }
+        if let earlier = numbers {
+            numbers = nil
+            codes.reserveCapacity(earlier.count + 1)
+            for v in earlier { codes.append(v.isNaN ? -1 : code(of: Self.canonical(v))) }
+        }
+        codes.append(code(of: cell))
+    }
+
+    private mutating func code(of text: String) -> Int32 {
+        if let c = lookup[text] { return c }
+        let c = Int32(categories.count)
+        categories.append(text)
+        lookup[text] = c
+        return c
+    }
+
+    public func isMissing(_ row: Int) -> Bool {
+        if let numbers { return numbers[row].isNaN }
+        return codes[row] < 0
+    }
+
+    /// The value of `row` as text (numbers in canonical form), or nil when missing.
+    public func text(_ row: Int) -> String? {
+        if let numbers { return numbers[row].isNaN ? nil : Self.canonical(numbers[row]) }
+        return codes[row] < 0 ? nil : categories[Int(codes[row])]
+    }
+
+    /// One spelling per number, so that `2`, `2.0` and `2e0` name the same class or category.
+    public static func canonical(_ v: Float) -> String {
+        if v == v.rounded(), abs(v) < 1e9 { return String(Int(v)) }
+        return "\(v)"
+    }
+}
+
+/// A problem with one cell; the reader adds the file, line and column.
+struct CellError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// Natural order: numbers by value; other text with runs of digits compared as numbers
+/// (`class2` before `class10`), then by the plain text.
+public func naturalOrder(_ a: String, _ b: String) -> Bool {
+    if let x = Double(a), let y = Double(b), x != y { return x < y }
+    var i = a.unicodeScalars[...], j = b.unicodeScalars[...]
+    func isDigit(_ s: Unicode.Scalar) -> Bool { ("0"..."9").contains(s) }
+    while let p = i.first, let q = j.first {
+        if isDigit(p), isDigit(q) {
+            let m = i.prefix(while: isDigit), n = j.prefix(while: isDigit)
+            let u = m.drop { $0 == "0" }, v = n.drop { $0 == "0" }
+            if u.count != v.count { return u.count < v.count }
+            if let k = zip(u, v).first(where: { $0 != $1 }) { return k.0 < k.1 }
+            i = i.dropFirst(m.count); j = j.dropFirst(n.count)
+        } else {
+            if p != q { return p < q }
+            i = i.dropFirst(); j = j.dropFirst()
+        }
+    }
+    if i.isEmpty != j.isEmpty { return i.isEmpty }
+    return a < b
+}

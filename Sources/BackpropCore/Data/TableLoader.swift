@@ -1,0 +1,124 @@
+/// What `train` reads from a CSV file besides its path.
+public struct TableOptions: Sendable {
+    /// The label column, or the target columns of a regression.
+    public var labels = ["label"]
+    /// Nil infers the task from the label column.
+    public var task: Task?
+    /// Only these feature columns (nil: every column but the labels and `ignore`).
+    public var features: [String]?
+    public var ignore: [String] = []
+    public var missing = MissingPolicy.error
+    public var dialect = CSVDialect()
+    /// Nil: the split recorded in a resumed model, else 0.2.
+    public var testFraction: Double?
+    public var seed: UInt64 = 1
+
+    public init() {}
+}
+
+extension DataSource {
+    /// Reads a CSV file for training: classes or targets, encoded and standardized features,
+    /// and a seeded split (stratified by class). With `resumed`, the model's encoding is
+    /// reused, and so is its recorded split when `path` is the file it was trained on.
+    public static func loadTable(_ path: String, options: TableOptions = TableOptions(),
+                                 resumed: (model: ModelFile, file: String)? = nil) throws -> LoadedData {
+        var notes = [String](), warnings = [String]()
+        let table: RawTable, encoding: TableEncoding, split: SplitRecord
+        if let (model, modelFile) = resumed {
+            let labels = options.labels == ["label"] ? nil : options.labels
+            table = try RawTable.read(path, dialect: options.dialect) {
+                try model.tableEncoding(header: $0, labels: labels, data: path, modelFile: modelFile).columnsRead
+            }
+            encoding = try model.tableEncoding(header: table.header, labels: labels, data: path, modelFile: modelFile)
+            if let recorded = model.split, recorded.matches(table) {
+                if let asked = options.testFraction, asked != recorded.testFraction {
+                    throw DataError.invalidOption("--test-split \(asked) differs from the split recorded in \(modelFile) (\(recorded.testFraction)) for this file; leave it out to keep the same test rows")
+                }
+                split = recorded
+                notes.append("split     the split recorded in \(modelFile): seed \(recorded.seed), \(Int((recorded.testFraction * 100).rounded())) % test (--seed changes only the shuffling)")
+            } else {
+                split = SplitRecord(fileHash: table.contentHash, rows: table.rowCount, seed: options.seed,
+                                    testFraction: options.testFraction ?? 0.2, stratified: encoding.task == .classification)
+                warnings.append("warning: \(path) is not the file \(modelFile) was trained on\(model.split == nil ? " (the model records no split)" : ""); its rows are split anew with seed \(options.seed), so some test rows may have been trained on")
+            }
+        } else {
+            var features = [String]()
+            table = try RawTable.read(path, dialect: options.dialect) { header in
+                features = try TableEncoding.featureColumns(header: header, labels: options.labels, selected: options.features,
+                                                            ignored: options.ignore, file: path)
+                return options.labels + features
+            }
+            if options.missing == .error { try TableEncoding.checkNoneMissing(table, columns: options.labels + features) }
+            let (task, classes) = try TableEncoding.target(of: table, labels: options.labels, task: options.task)
+            split = SplitRecord(fileHash: table.contentHash, rows: table.rowCount, seed: options.seed,
+                                testFraction: options.testFraction ?? 0.2, stratified: task == .classification)
+            let trainRows = try split.split(strata: strata(table, labels: options.labels, classes: classes)).train
+            encoding = try TableEncoding.fit(table, labels: options.labels, task: task, classes: classes, features: features,
+                                             missing: options.missing, trainRows: trainRows)
+            // A string column with a category for most rows is an id or a name, not a feature.
+            for c in encoding.columns {
+                if let n = c.categories?.count, n > 20, 2 * n > trainRows.count {
+                    notes.append("note      column \"\(c.name)\" holds \(n) distinct strings in \(trainRows.count) training rows: an id? --ignore \(c.name) drops it")
+                }
+            }
+        }
+        let classes = encoding.classes
+        let (_, testRows) = try split.split(strata: strata(table, labels: encoding.labels, classes: classes))
+        let encoded = try encoding.encode(table)
+        warnings += encoded.warnings
+        if encoded.rows.count < table.rowCount {
+            notes.append("missing   dropped \(table.rowCount - encoded.rows.count) of \(table.rowCount) rows with a missing value (--missing \(encoding.missing.rawValue))")
+        }
+        var isTest = [Bool](repeating: false, count: table.rowCount)
+        for r in testRows { isTest[r] = true }
+        let positions = encoded.rows.indices
+        var train = encoded.data.subset(positions.filter { !isTest[encoded.rows[$0]] })
+        var test = encoded.data.subset(positions.filter { isTest[encoded.rows[$0]] })
+        guard train.count > 0, test.count > 0 else {
+            throw DataError.malformed(file: path, detail: "\(train.count) training and \(test.count) test rows are left after dropping rows with missing values")
+        }
+
+        // A resumed model keeps its statistics; a new one takes them from its training rows.
+        let standardization = resumed?.model.standardization ?? encoding.standardization(fitting: train)
+        var targets = encoding.targets
+        if encoding.task == .regression, targets == nil {
+            targets = Standardization(fitting: train.targetValues ?? [], width: train.classCount)
+        }
+        standardization.apply(to: &train)
+        standardization.apply(to: &test)
+        if let targets {
+            targets.apply(toColumns: &train.targetValues!)
+            targets.apply(toColumns: &test.targetValues!)
+        }
+        var final = encoding
+        final.targets = targets
+        return LoadedData(name: path, train: train, test: test, standardization: standardization,
+                          featureNames: final.inputNames, encoding: final, split: split,
+                          trainRows: encoded.rows.filter { !isTest[$0] }, testRows: encoded.rows.filter { isTest[$0] },
+                          notes: notes, warnings: warnings)
+    }
+
+    /// Each row's class (−1 when missing) for a stratified split; nil for regression.
+    static func strata(_ table: RawTable, labels: [String], classes: [String]?) -> [Int32]? {
+        guard let classes, let c = table.column(labels[0]) else { return nil }
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
+        return (0..<table.rowCount).map { c.text($0).flatMap { index[$0] } ?? -1 }
+    }
+}
+
+extension TableEncoding {
+    /// The columns a reader must keep to encode (and score) rows.
+    var columnsRead: [String] { labels + columns.map(\.name) }
+
+    /// Standardization of the encoded inputs fitted on `data`; one-hot inputs stay 0/1.
+    func standardization(fitting data: Dataset) -> Standardization {
+        var s = Standardization(fitting: data)
+        var k = 0
+        for c in columns {
+            let width = c.categories?.count ?? 1
+            if c.categories != nil { for i in k..<(k + width) { s.mean[i] = 0; s.std[i] = 1 } }
+            k += width
+        }
+        return s
+    }
+}

@@ -1,0 +1,78 @@
+/// Which rows of a CSV `evaluate` scores.
+public enum RowChoice: String, Sendable, CaseIterable {
+    /// Every row.
+    case all
+    /// The rows the model held out (only on the file it was trained on).
+    case test
+    /// The rows it was trained on (only on that file).
+    case train
+}
+
+/// Rows of a CSV ready for a saved model: inputs standardized as in training; for evaluation
+/// the labels, or the regression targets standardized as in training.
+public struct ScoredRows: Sendable {
+    public var data: Dataset
+    /// The table row of each sample.
+    public var rows: [Int]
+    /// Which rows these are, in words (`the 30 test rows of the split recorded in m`).
+    public var description: String
+    public var warnings: [String]
+    /// The file's values of the `keep` columns, one list per sample (prediction only).
+    public var kept: [[String]] = []
+}
+
+extension DataSource {
+    /// Labelled rows of a CSV file to evaluate `model` on. On the file the model was trained
+    /// on, `rows` nil means its held-out test rows; on another file, every row.
+    public static func loadTableForEvaluation(_ path: String, model: ModelFile, modelFile: String, labels: [String]? = nil,
+                                              rows choice: RowChoice? = nil, dialect: CSVDialect = CSVDialect()) throws -> ScoredRows {
+        let table = try RawTable.read(path, dialect: dialect) {
+            try model.tableEncoding(header: $0, labels: labels, data: path, modelFile: modelFile).columnsRead
+        }
+        let encoding = try model.tableEncoding(header: table.header, labels: labels, data: path, modelFile: modelFile)
+        let recorded = model.split.flatMap { $0.matches(table) ? $0 : nil }
+        let choice = choice ?? (recorded == nil ? .all : .test)
+        var selected: Set<Int>?
+        var description = "all \(table.rowCount) rows"
+        if choice != .all {
+            guard let recorded else {
+                throw DataError.invalidOption("--rows \(choice.rawValue) needs the file \(modelFile) was trained on; \(path) is not that file\(model.split == nil ? " (the model records no split)" : ""): use --rows all")
+            }
+            let split = try recorded.split(strata: strata(table, labels: encoding.labels, classes: encoding.classes))
+            let part = choice == .test ? split.test : split.train
+            selected = Set(part)
+            description = "the \(part.count) \(choice.rawValue) rows of the split recorded in \(modelFile)"
+                + (choice == .test ? " (--rows all scores every row)" : "")
+        } else if recorded != nil {
+            description += ", training rows included (--rows test scores only the held-out ones)"
+        }
+        let encoded = try encoding.encode(table)
+        let positions = encoded.rows.indices.filter { selected?.contains(encoded.rows[$0]) ?? true }
+        var data = encoded.data.subset(positions)
+        guard data.count > 0 else { throw DataError.malformed(file: path, detail: "no rows left to evaluate") }
+        model.standardization?.apply(to: &data)
+        if let targets = encoding.targets, data.targetValues != nil { targets.apply(toColumns: &data.targetValues!) }
+        return ScoredRows(data: data, rows: positions.map { encoded.rows[$0] }, description: description,
+                          warnings: encoded.warnings)
+    }
+
+    /// Every row of a CSV file as inputs for `model` (a label column, if present, is not read),
+    /// with the values of the `keep` columns to copy into the output.
+    public static func loadTableForPrediction(_ path: String, model: ModelFile, modelFile: String, keep: [String] = [],
+                                              labels: [String]? = nil, dialect: CSVDialect = CSVDialect()) throws -> ScoredRows {
+        let table = try RawTable.read(path, dialect: dialect, text: Set(keep)) { header in
+            let encoding = try model.tableEncoding(header: header, labels: labels, data: path, modelFile: modelFile)
+            if let missing = keep.first(where: { !header.contains($0) }) {
+                throw DataError.malformed(file: path, detail: "line 1: no column \"\(missing)\" to keep (columns: \(header.joined(separator: ", ")))")
+            }
+            return encoding.columns.map(\.name) + keep
+        }
+        let encoding = try model.tableEncoding(header: table.header, labels: labels, data: path, modelFile: modelFile)
+        let encoded = try encoding.encode(table, labelled: false)
+        var data = encoded.data
+        model.standardization?.apply(to: &data)
+        let keptColumns = keep.compactMap { table.column($0) }
+        return ScoredRows(data: data, rows: encoded.rows, description: "all \(table.rowCount) rows", warnings: encoded.warnings,
+                          kept: encoded.rows.map { row in keptColumns.map { $0.text(row) ?? "" } })
+    }
+}

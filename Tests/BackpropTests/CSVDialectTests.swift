@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+
+/// The cells of every kept column of a parsed table, as text (missing → "∅").
+private func cells(_ table: RawTable) -> [[String]] {
+    (0..<table.rowCount).map { row in table.columns.map { $0.text(row) ?? "∅" } }
+}
+
+@Suite("CSV dialects: RFC 4180 quoting, BOM, line endings, blank and comment lines, delimiters")
+struct CSVDialectTests {
+    @Test("quoted fields keep delimiters, doubled quotes and line breaks; line numbers follow the file")
+    func rfc4180() throws {
+        let text = "name,note,label\n\"Smith, John\",\"said \"\"hi\"\"\",a\n\"two\nlines\",x,b\nplain,\"\",a\n"
+        let table = try RawTable.parse(text, file: "q.csv")
+        #expect(table.header == ["name", "note", "label"])
+        #expect(cells(table) == [["Smith, John", "said \"hi\"", "a"], ["two\nlines", "x", "b"], ["plain", "∅", "a"]])
+        #expect(table.lines == [2, 3, 5], "the row after a two-line field starts on line 5")
+    }
+
+    @Test("a UTF-8 BOM is dropped, CRLF ends lines, blank lines and --comment lines are skipped")
+    func bomCRLFBlankComments() throws {
+        let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("a,label\r\n\r\n# a note, with a comma\r\n1,x\r\n   \r\n2,y\r\n".utf8)
+        let table = try RawTable.parse(bytes, file: "b.csv", dialect: CSVDialect(comment: UInt8(ascii: "#")))
+        #expect(table.header == ["a", "label"], "no BOM in the first column's name")
+        #expect(cells(table) == [["1", "x"], ["2", "y"]])
+        #expect(table.lines == [4, 6])
+        // Without --comment the comment line is a row like any other.
+        let plain = try RawTable.parse(bytes, file: "b.csv")
+        #expect(cells(plain).first == ["# a note", "with a comma"])
+    }
+
+    @Test("the delimiter is sniffed from the header among , ; tab |, or given",
+          arguments: [(";", "1,5"), ("\t", "1.5"), ("|", "1.5"), (",", "1.5")])
+    func sniffed(delimiter: String, first: String) throws {
+        let value = delimiter == ";" ? "\"1,5\"" : "1.5"
+        let text = ["a", "b c", "label"].joined(separator: delimiter) + "\n" + [value, "2", "x"].joined(separator: delimiter) + "\n"
+        let table = try RawTable.parse(text, file: "d.csv")
+        #expect(table.header == ["a", "b c", "label"])
+        #expect(table.dialect.delimiter == delimiter.utf8.first)
+        #expect(cells(table).first?.first == first)
+        let given = try RawTable.parse(text, file: "d.csv", dialect: CSVDialect(delimiter: try CSVDialect.delimiter(named: delimiter == "\t" ? "tab" : delimiter)))
+        #expect(given.header == table.header)
+    }
+
+    @Test("a quote inside a quoted header does not count toward the sniffed delimiter")
+    func sniffIgnoresQuoted() throws {
+        let table = try RawTable.parse("\"a;b;c\",d,label\n1,2,x\n", file: "s.csv")
+        #expect(table.header == ["a;b;c", "d", "label"])
+    }
+
+    @Test("the content hash tells files apart and is stable")
+    func contentHash() throws {
+        let a = try RawTable.parse("a,label\n1,x\n", file: "a.csv"), b = try RawTable.parse("a,label\n2,x\n", file: "b.csv")
+        #expect(a.contentHash != b.contentHash)
+        #expect(a.contentHash == (try RawTable.parse("a,label\n1,x\n", file: "c.csv")).contentHash)
+    }
+
+    @Test("a file read in small chunks gives the same table as one read whole")
+    func chunked() throws {
+        let dir = try temporaryDirectory()
+        let path = dir.appendingPathComponent("c.csv").path
+        let text = "\u{FEFF}x;\"y\";label\n" + (0..<300).map { "\($0);\"v \($0)\n\";\($0 % 3)" }.joined(separator: "\n")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var parser = CSVParser(file: path, dialect: CSVDialect())
+        var records = [CSVRecord]()
+        let bytes = Array(text.utf8)
+        for start in stride(from: 0, to: bytes.count, by: 7) {
+            try bytes[start..<min(start + 7, bytes.count)].withUnsafeBufferPointer { chunk in
+                try parser.feed(chunk) { records.append($0) }
+            }
+        }
+        try parser.finish { records.append($0) }
+        let whole = try RawTable.read(path)
+        #expect(records.count == whole.rowCount + 1)
+        #expect(records.dropFirst().map { $0.fields[1] } == (0..<whole.rowCount).map { whole.columns[1].text($0) ?? "" })
+        #expect(records.dropFirst().map { Int32($0.line) } == whole.lines)
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+@testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+
+/// Writes `text` to `name` in `dir`; returns the path.
+private func write(_ text: String, _ name: String, in dir: URL) throws -> String {
+    let path = dir.appendingPathComponent(name).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// Three flowers told apart by two measurements, with string labels and a string column.
+private func flowersCSV(rows: Int = 60) -> String {
+    var rng = SeededGenerator(seed: 5)
+    let species = ["setosa", "versicolor", "virginica"]
+    return "length,width,soil,species\n" + (0..<rows).map { j in
+        let k = j % 3
+        return "\(Double(k) + 0.2 * rng.nextNormal()),\(Double(2 - k) + 0.2 * rng.nextNormal()),\(["clay", "sand"][j % 2]),\(species[k])"
+    }.joined(separator: "\n") + "\n"
+}
+
+private func jsonLines(_ text: String) throws -> [[String: Any]] {
+    try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+}
+
+@Suite("The commands on tables: class names, regression, dialects, one-hot inputs, honest splits")
+struct TableCommandTests {
+    @Test("string labels: predict prints class names and a p_<class> column each; evaluate scores the held-out rows by default")
+    func classNames() throws {
+        let dir = try temporaryDirectory()
+        let data = try write(flowersCSV(), "flowers.csv", in: dir)
+        let trained = try backprop(["train", "--data", data, "--label", "species", "--hidden", "8", "--epochs", "3",
+                                    "--lr", "0.05", "--save", "m.safetensors"], in: dir)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.contains("3 classes (setosa, versicolor, virginica)"), "\(trained.stdout)")
+        let model = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
+        #expect(model.classNames == ["setosa", "versicolor", "virginica"])
+        #expect(model.table?.labels == ["species"] && model.table?.columns[2].categories == ["clay", "sand"])
+
+        let predicted = try backprop(["predict", "--model", "m.safetensors", "--input", data], in: dir)
+        try #require(predicted.status == 0, "\(predicted.stderr)")
+        let lines = predicted.stdout.split(separator: "\n")
+        #expect(lines.first == "class,p_setosa,p_versicolor,p_virginica")
+        #expect(lines.count == 61)
+        #expect(lines.dropFirst().allSatisfy { ["setosa", "versicolor", "virginica"].contains(String($0.split(separator: ",")[0])) })
+
+        let held = try backprop(["evaluate", "--model", "m.safetensors", "--data", data], in: dir)
+        #expect(held.stdout.contains("the 12 test rows of the split recorded in m.safetensors"), "\(held.stdout)")
+        let all = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--rows", "all"], in: dir)
+        #expect(all.stdout.contains("all 60 rows, training rows included"), "\(all.stdout)")
+        let train = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--rows", "train", "--json"], in: dir)
+        #expect(try jsonLines(train.stdout).first?["samples"] as? Int == 48)
+        let test = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--json"], in: dir)
+        let trainRows = try jsonLines(train.stdout).first?["rows"] as? [Int] ?? []
+        let testRows = try jsonLines(test.stdout).first?["rows"] as? [Int] ?? []
+        #expect(testRows.count == 12 && Set(trainRows).isDisjoint(with: testRows) && Set(trainRows + testRows) == Set(0..<60))
+        let other = try write(flowersCSV(rows: 30), "other.csv", in: dir)
+        let elsewhere = try backprop(["evaluate", "--model", "m.safetensors", "--data", other, "--json"], in: dir)
+        let json = try #require(try jsonLines(elsewhere.stdout).first)
+        #expect(json["samples"] as? Int == 30 && (json["data"] as? String)?.contains("all 30 rows") == true, "\(elsewhere.stdout)")
+    }
+
+    @Test("regression: --json reports test_mse, test_mae and test_r2; predict and evaluate work in the target's units")
+    func regression() throws {
+        let dir = try temporaryDirectory()
+        let data = try write(linearCSV(rows: 200), "linear.csv", in: dir)
+        let trained = try backprop(["train", "--data", data, "--label", "y", "--hidden", "8", "--epochs", "4", "--lr", "0.01",
+                                    "--json", "--save", "m.safetensors"], in: dir)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        for object in try jsonLines(trained.stdout) {
+            #expect(object["test_mse"] is Double && object["test_mae"] is Double && object["test_r2"] is Double, "\(object)")
+            #expect(object["test_accuracy"] == nil && object["train_accuracy"] == nil)
+        }
+        let model = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
+        #expect(model.task == .regression && model.architecture.outputActivation == .identity)
+        let targets = try #require(model.table?.targets)
+
+        let predicted = try backprop(["predict", "--model", "m.safetensors", "--input", data], in: dir)
+        try #require(predicted.status == 0, "\(predicted.stderr)")
+        let lines = predicted.stdout.split(separator: "\n")
+        #expect(lines.first == "y")
+        let rows = try DataSource.loadTableForPrediction(data, model: model, modelFile: "m")
+        let expected = try Network(backend: CPUBackend(), model: model).regress(inputs: rows.data.inputs, count: 200, targets: targets)
+        #expect(lines.dropFirst().map { Float(String($0)) } == expected)
+
+        let evaluated = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--json"], in: dir)
+        let json = try #require(try jsonLines(evaluated.stdout).first)
+        let scored = try DataSource.loadTableForEvaluation(data, model: model, modelFile: "m")
+        var actual = try #require(scored.data.targetValues)
+        targets.invert(columns: &actual)
+        let metrics = RegressionMetrics(
+            predicted: try Network(backend: CPUBackend(), model: model).regress(inputs: scored.data.inputs, count: scored.data.count, targets: targets),
+            actual: actual, outputs: 1)
+        #expect(json["samples"] as? Int == 40)
+        #expect(abs((json["r2"] as? Double ?? .nan) - metrics.r2) < 1e-12 && abs((json["mse"] as? Double ?? .nan) - metrics.mse) < 1e-12)
+    }
+
+    @Test("a semicolon file with a BOM, CRLF, quotes and a blank line trains; --keep copies a quoted column into predictions")
+    func dialectFile() throws {
+        let dir = try temporaryDirectory()
+        var text = "\u{FEFF}\"name\";\"size\";\"ok\"\r\n"
+        for j in 0..<40 { text += "\"Smith, \"\"J\"\" \(j)\";\(j % 2 == 0 ? j : j + 50);\(j % 2 == 0 ? "no" : "yes")\r\n" + (j == 5 ? "\r\n" : "") }
+        let data = try write(text, "semi.csv", in: dir)
+        let trained = try backprop(["train", "--data", data, "--label", "ok", "--ignore", "name", "--hidden", "4", "--epochs", "2",
+                                    "--save", "m.safetensors"], in: dir)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let model = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
+        #expect(model.featureNames == ["size"] && model.classNames == ["no", "yes"])
+        let predicted = try backprop(["predict", "--model", "m.safetensors", "--input", data, "--keep", "name"], in: dir)
+        try #require(predicted.status == 0, "\(predicted.stderr)")
+        let lines = predicted.stdout.split(separator: "\n")
+        #expect(lines.first == "name,class,p_no,p_yes")
+        #expect(lines.dropFirst().first?.hasPrefix("\"Smith, \"\"J\"\" 0\",") == true, "\(lines.dropFirst().first ?? "")")
+        #expect(lines.count == 41)
+    }
+
+    @Test("one-hot columns round-trip through save, load and predict; an unseen category warns once and predicts")
+    func unseenCategory() throws {
+        let dir = try temporaryDirectory()
+        let data = try write(flowersCSV(), "flowers.csv", in: dir)
+        let trained = try backprop(["train", "--data", data, "--label", "species", "--hidden", "4", "--epochs", "1", "--save", "m.safetensors"], in: dir)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let input = try write("soil,width,length\nclay,1,1\npeat,2,0\npeat,0,2\n", "new.csv", in: dir)
+        let predicted = try backprop(["predict", "--model", "m.safetensors", "--input", input], in: dir)
+        try #require(predicted.status == 0, "\(predicted.stderr)")
+        let warnings = predicted.stderr.split(separator: "\n")
+        #expect(warnings.count == 1 && warnings[0].contains("column \"soil\": \"peat\" (line 3 and 1 more rows)"), "\(predicted.stderr)")
+        // The same numbers as the library's network on inputs encoded by hand: clay = (1, 0), peat = (0, 0).
+        let model = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
+        var x: [Float] = [1, 1, 1, 0, 0, 2, 0, 0, 2, 0, 0, 0]
+        model.standardization?.apply(toColumns: &x)
+        let p = try Network(backend: CPUBackend(), model: model).predict(inputs: x, count: 3)
+        let cells = predicted.stdout.split(separator: "\n").dropFirst().flatMap { $0.split(separator: ",").dropFirst().map { Float(String($0)) } }
+        #expect(cells == p.map { Optional($0) })
+    }
+
+    @Test("--resume on the training file keeps its split whatever --seed says; on another file it warns")
+    func resume() throws {
+        let dir = try temporaryDirectory()
+        let data = try write(flowersCSV(), "flowers.csv", in: dir)
+        let first = try backprop(["train", "--data", data, "--label", "species", "--hidden", "4", "--epochs", "1", "--save", "m.safetensors"], in: dir)
+        try #require(first.status == 0, "\(first.stderr)")
+        let again = try backprop(["train", "--data", data, "--resume", "m.safetensors", "--seed", "7", "--epochs", "1"], in: dir)
+        try #require(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("split     the split recorded in m.safetensors: seed 1, 20 % test"), "\(again.stdout)")
+        #expect(again.stderr.isEmpty)
+        let other = try write(flowersCSV(rows: 45), "other.csv", in: dir)
+        let elsewhere = try backprop(["train", "--data", other, "--resume", "m.safetensors", "--epochs", "1"], in: dir)
+        try #require(elsewhere.status == 0, "\(elsewhere.stderr)")
+        #expect(elsewhere.stderr.contains("warning: \(other) is not the file m.safetensors was trained on"), "\(elsewhere.stderr)")
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+@testable import Backprop
+@testable import BackpropCore
+@testable import BackpropCPU
+
+/// Loads CSV `text` for training through a file, as `train --data` does.
+func loadCSV(_ text: String, labels: [String] = ["label"], task: Task? = nil, missing: MissingPolicy = .error,
+             features: [String]? = nil, ignore: [String] = [], testFraction: Double? = nil, seed: UInt64 = 1) throws -> LoadedData {
+    let path = try temporaryDirectory().appendingPathComponent("t.csv").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    var options = TableOptions()
+    options.labels = labels; options.task = task; options.missing = missing
+    options.features = features; options.ignore = ignore
+    options.testFraction = testFraction; options.seed = seed
+    return try DataSource.loadTable(path, options: options)
+}
+
+/// A CSV with one feature `x` and the given labels, one row each.
+private func labelled(_ labels: [String]) -> String {
+    "x,label\n" + labels.enumerated().map { "\($0.offset),\($0.element)" }.joined(separator: "\n") + "\n"
+}
+
+@Suite("Tables: labels, tasks, categorical features, missing values")
+struct TableTests {
+    @Test("classes are the distinct labels in natural order, whatever they are written as",
+          arguments: [
+            (["setosa", "virginica", "versicolor", "setosa"], ["setosa", "versicolor", "virginica"]),
+            (["true", "false", "true", "false"], ["false", "true"]),
+            (["2.0", "0.0", "1.0", "2.0"], ["0", "1", "2"]),
+            (["class10", "class2", "class1", "class2"], ["class1", "class2", "class10"]),
+            (["yes", "no", "no", "yes"], ["no", "yes"]),
+          ])
+    func classNames(labels: [String], classes: [String]) throws {
+        let loaded = try loadCSV(labelled(labels + labels), testFraction: 0.25)
+        #expect(loaded.task == .classification)
+        #expect(loaded.encoding?.classes == classes)
+        #expect(loaded.train.classNames == classes)
+    }
+
+    @Test("integer labels 1, 2, 3 make exactly three classes named for themselves")
+    func noPhantomClass() throws {
+        let loaded = try loadCSV(labelled(["3", "1", "2", "3", "1", "2", "1", "2", "3"]), testFraction: 0.34)
+        #expect(loaded.encoding?.classes == ["1", "2", "3"])
+        #expect(loaded.train.classCount == 3)
+        // Row 0 (label 3) is class index 2, wherever it went.
+        let all = loaded.trainRows.count + loaded.testRows.count
+        #expect(all == 9)
+        if let position = loaded.trainRows.firstIndex(of: 0) { #expect(loaded.train.labels[position] == 2) }
+        if let position = loaded.testRows.firstIndex(of: 0) { #expect(loaded.test.labels[position] == 2) }
+    }
+
+    @Test("the task is inferred: fractions are regression, many distinct integers ask for --task")
+    func taskInference() throws {
+        let fractions = try loadCSV(labelled(["0.5", "1.25", "2", "3.75", "1"]), testFraction: 0.4)
+        #expect(fractions.task == .regression && fractions.encoding?.classes == nil)
+        let ids = labelled((0..<60).map(String.init))
+        let error = errorText { _ = try loadCSV(ids) }
+        #expect(error?.contains("holds 60 distinct integers in 60 rows") == true, "got \(error ?? "no error")")
+        #expect(try loadCSV(ids, task: .regression).task == .regression)
+        #expect(try loadCSV(ids, task: .classification).encoding?.classes?.count == 60)
+    }
+
+    @Test("string columns are one-hot encoded with the training rows' categories; numbers standardized")
+    func oneHot() throws {
+        let rows = (0..<40).map { "\($0),\(["red", "green", "blue"][$0 % 3]),\($0 % 2)" }
+        let loaded = try loadCSV("size,color,label\n" + rows.joined(separator: "\n"), testFraction: 0.25)
+        let encoding = try #require(loaded.encoding)
+        #expect(encoding.columns.map(\.name) == ["size", "color"])
+        #expect(encoding.columns[1].categories == ["blue", "green", "red"])
+        #expect(loaded.featureNames == ["size", "color=blue", "color=green", "color=red"])
+        // Each sample: one standardized number, then exactly one 1 among the color inputs.
+        let x = loaded.train.inputs
+        for j in 0..<loaded.train.count {
+            let colors = x[(j * 4 + 1)..<(j * 4 + 4)]
+            #expect(colors.sorted() == [0, 0, 1])
+            let row = loaded.trainRows[j]
+            #expect(colors[colors.startIndex + ["blue", "green", "red"].firstIndex(of: ["red", "green", "blue"][row % 3])!] == 1)
+        }
+        #expect(loaded.standardization?.mean[1...] == [0, 0, 0] && loaded.standardization?.std[1...] == [1, 1, 1])
+    }
+
+    @Test("a category unseen in training encodes as zeros, with one warning naming the column and value")
+    func unseenCategory() throws {
+        let loaded = try loadCSV("color,label\n" + (0..<20).map { "\($0 % 2 == 0 ? "red" : "blue"),\($0 % 2)" }.joined(separator: "\n"))
+        let encoding = try #require(loaded.encoding)
+        let table = try RawTable.parse("color,label\nred,0\npurple,1\npurple,0\n", file: "new.csv")
+        let encoded = try encoding.encode(table, labelled: false)
+        #expect(encoded.data.inputs == [0, 1, 0, 0, 0, 0])
+        #expect(encoded.warnings == ["warning: new.csv: column \"color\": \"purple\" (line 3 and 1 more rows) is a category not seen in training; encoded as all zeros"])
+    }
+
+    @Test("--features keeps only the named columns, --ignore drops them")
+    func selectColumns() throws {
+        let text = "id,a,b,label\n" + (0..<10).map { "\($0),\($0 * 2),\($0 % 3),\($0 % 2)" }.joined(separator: "\n")
+        #expect(try loadCSV(text, ignore: ["id"]).featureNames == ["a", "b"])
+        #expect(try loadCSV(text, features: ["b"]).featureNames == ["b"])
+        #expect(try loadCSV(text, features: ["b", "a"], ignore: ["a"]).featureNames == ["b"])
+    }
+
+    @Test("missing values: an error by default, rows dropped, or filled with the training mean / most frequent category")
+    func missingValues() throws {
+        let text = "a,c,label\n1,x,0\nNA,y,1\n3,?,0\n5,x,1\n,x,0\n7,y,1\n9,x,0\n11,y,1\n"
+        let error = errorText { _ = try loadCSV(text) }
+        #expect(error?.contains("line 3, column 1 (\"a\"): missing value") == true, "got \(error ?? "no error")")
+
+        let dropped = try loadCSV(text, missing: .drop, testFraction: 0.5)
+        #expect(dropped.train.count + dropped.test.count == 5)
+        #expect(Set(dropped.trainRows + dropped.testRows) == [0, 3, 5, 6, 7])
+
+        let filled = try loadCSV(text, missing: .mean, testFraction: 0.25)
+        #expect(filled.train.count + filled.test.count == 8)
+        let encoding = try #require(filled.encoding)
+        let trainA = filled.trainRows.compactMap { [1, nil, 3, 5, nil, 7, 9, 11][$0] }.map(Float.init)
+        #expect(encoding.columns[0].fill == "\(trainA.reduce(0, +) / Float(trainA.count))")
+        let trainC = filled.trainRows.compactMap { ["x", "y", nil, "x", "x", "y", "x", "y"][$0] }
+        let common = ["x", "y"].max { a, b in trainC.filter { $0 == a }.count < trainC.filter { $0 == b }.count }
+        #expect(encoding.columns[1].fill == common)
+        // A filled number is the mean, so it standardizes to 0.
+        if let j = filled.trainRows.firstIndex(of: 1) { #expect(abs(filled.train.inputs[j * 3]) < 1e-5) }
+    }
+
+    @Test("the split is stratified by class and seeded")
+    func stratified() throws {
+        let labels = (0..<100).map { $0 < 80 ? "common" : "rare" }
+        let loaded = try loadCSV(labelled(labels), testFraction: 0.2, seed: 4)
+        #expect(loaded.testRows.filter { $0 >= 80 }.count == 4, "20 % of the 20 rare rows")
+        #expect(loaded.testRows.count == 20)
+        #expect(Set(loaded.trainRows).isDisjoint(with: loaded.testRows))
+        #expect(try loadCSV(labelled(labels), testFraction: 0.2, seed: 4).testRows == loaded.testRows)
+        #expect(try loadCSV(labelled(labels), testFraction: 0.2, seed: 5).testRows != loaded.testRows)
+        #expect(loaded.split == SplitRecord(fileHash: loaded.split!.fileHash, rows: 100, seed: 4, testFraction: 0.2, stratified: true))
+    }
+}
