@@ -4,7 +4,7 @@ import PackageDescription
 // The target graph (each arrow is an import):
 //
 //   backprop (CLI) ──▶ Backprop (umbrella: re-exports, registers the backends)
-//                        ├──▶ BackpropCPU ────▶ BackpropCore, CPUKernels, CBLAS
+//                        ├──▶ BackpropCPU ────▶ BackpropCore, CPUKernels, CDNNL, CBLAS
 //                        ├──▶ BackpropOpenCL ─▶ BackpropCore, COpenCL (+ EmbedKernels plugin)
 //                        ├──▶ BackpropExplain ▶ BackpropCore, BackpropCPU (the reference)
 //                        └──▶ BackpropCore (the Backend contract and all code written against it;
@@ -33,9 +33,12 @@ let package = Package(
         // network, training, data, model files, oracles, the expression graph.
         .target(name: "BackpropCore"),
 
-        // CPU backend: OpenBLAS for products, C loops vectorized per machine for the rest.
-        .target(name: "BackpropCPU", dependencies: ["BackpropCore", "CBLAS", "CPUKernels"]),
+        // CPU backend: products by oneDNN (kernels chosen by instruction set) or OpenBLAS,
+        // C loops vectorized per machine for the rest.
+        .target(name: "BackpropCPU", dependencies: ["BackpropCore", "CDNNL", "CBLAS", "CPUKernels"]),
         .target(name: "CPUKernels"),
+        // oneDNN ships no pkg-config file: the module map links it by name.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
 

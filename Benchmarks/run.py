@@ -272,13 +272,39 @@ def environment(args, tools):
     cpu = re.search(r"model name\s*:\s*(.+)", open("/proc/cpuinfo").read()) if os.path.exists("/proc/cpuinfo") else None
     dpkg = {name: sh(["dpkg-query", "-W", "-f=${Version}", pkg]) or None for name, pkg in
             [("OpenBLAS", "libopenblas0-pthread"), ("CLBlast", "libclblast1"), ("PoCL", "pocl-opencl-icd"),
-             ("python3-torch", "python3-torch")]}
+             ("python3-torch", "python3-torch"), ("oneDNN", "libdnnl2")]}
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "cpu": cpu.group(1).strip() if cpu else platform.processor(), "cores": os.cpu_count(),
             "kernel": platform.release(), "threads": args.threads, "load_average": os.getloadavg(),
             "opencl_device": opencl_device(), "system_packages": dpkg,
             "git_commit": sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) or None,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "quick": args.quick, "rounds": args.rounds}
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "quick": args.quick, "rounds": args.rounds,
+            "cpu_flags": cpu_flags(), "fma_peak": fma_peak(args.threads), "cpu_gemm": cpu_gemm(args)}
+
+
+def cpu_flags():
+    """The vector instruction sets the CPU reports (what oneDNN picks its kernels by)."""
+    text = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    m = re.search(r"^flags\s*:\s*(.+)$", text, re.M)
+    have = set(m.group(1).split()) if m else set()
+    return [f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if f in have]
+
+
+def fma_peak(threads):
+    """FP32 FMA peak in GFLOP/s (Benchmarks/bin/fma_peak, built by setup.sh), OPENBLAS vars irrelevant."""
+    exe = os.path.join(HERE, "bin", "fma_peak")
+    out = sh([exe, str(threads)]) if os.access(exe, os.X_OK) else None
+    try:
+        return json.loads(out) if out else None
+    except ValueError:
+        return None
+
+
+def cpu_gemm(args):
+    """Our CPU backend's GEMM library, version and instruction set, as `backprop devices` prints them."""
+    exe = os.path.abspath(args.backprop)
+    out = sh([exe, "devices"]) if os.access(exe, os.X_OK) else None
+    return [line.strip() for line in (out or "").splitlines() if line.strip().startswith("GEMM ")] or None
 
 
 def targets(tools, train98):

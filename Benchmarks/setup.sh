@@ -9,7 +9,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 
-apt_pkgs=(python3-torch libclblast-dev libopenblas-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo gcc time python3-venv)
+apt_pkgs=(python3-torch libclblast-dev libopenblas-dev libdnnl-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo gcc time python3-venv)
 if [ "${BENCH_SKIP_APT:-0}" != 1 ]; then
     missing=()
     for p in "${apt_pkgs[@]}"; do
@@ -42,6 +42,7 @@ fi
 echo "== compiling the C peers into $here/bin"
 mkdir -p "$here/bin"
 gcc -O2 -o "$here/bin/openblas_sgemm" "$here/openblas_sgemm.c" -lopenblas -lm
+gcc -O2 -pthread -o "$here/bin/fma_peak" "$here/fma_peak.c"   # the FMA peak every GFLOP/s is a share of
 if [ -e /usr/include/clblast_c.h ]; then
     gcc -O2 -o "$here/bin/clblast_sgemm" "$here/clblast_sgemm.c" -lclblast -lOpenCL -lm
 fi

@@ -4,28 +4,42 @@ import Foundation
 /// The CPU backend's entry in the registry.
 extension BackendRegistration {
     /// `cpu`: this machine's cores. It has one device; `--device` accepts `0` or `cpu`.
+    /// `BACKPROP_GEMM=onednn|openblas` forces a GEMM library, `BACKPROP_GEMM_THREADING=library|panels`
+    /// how oneDNN uses the threads; a value naming no choice is refused.
     public static let cpu = BackendRegistration(
         name: "cpu",
-        summary: "CPU: OpenBLAS products and loops vectorized for this machine",
+        summary: "CPU: GEMM by oneDNN (kernels chosen by instruction set) or OpenBLAS, loops vectorized for this machine",
         devices: { [CPUBackend.device] },
         make: { request in
             if let spec = request.device?.trimmingCharacters(in: .whitespaces), !spec.isEmpty,
                spec != "0", spec.lowercased() != "cpu" {
                 throw BackendError.invalidChoice(variable: request.deviceLabel, value: spec, valid: "0 (\(CPUBackend.device.name))")
             }
-            return CPUBackend()
+            return CPUBackend(threads: CPUThreads.count(request.environment),
+                              gemm: try GEMMChoice.fromEnvironment(request.environment),
+                              threading: try GEMMThreading.fromEnvironment(request.environment))
         })
 }
 
 extension CPUBackend {
-    /// The one device: this machine's processor, as `/proc/cpuinfo` names it.
+    /// The one device: this machine's processor, as `/proc/cpuinfo` names it, with the GEMM
+    /// libraries and the instruction set each one's kernels use.
     static var device: DeviceDescription {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .flatMap { $0.split(separator: ":", maxSplits: 1).last }
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "this machine's processor"
-        return DeviceDescription(index: 0, name: model, details: [
-            "\(ProcessInfo.processInfo.activeProcessorCount) cores; GEMM threads: \(ParallelGEMM.defaultThreads)",
-        ])
+        let forced = try? GEMMChoice.fromEnvironment()
+        let inUse = (forced ?? nil) ?? .automatic
+        var details = ["\(ProcessInfo.processInfo.activeProcessorCount) cores; GEMM threads: \(CPUThreads.count()) "
+                       + "(\(CPUThreads.variables.joined(separator: ", ")), else every core)"]
+        for choice in GEMMChoice.allCases {
+            let info = choice.info
+            let role = choice == inUse ? (forced ?? nil == nil ? "in use (chosen by instruction set)" : "in use (\(GEMMChoice.variable))")
+                                       : "BACKPROP_GEMM=\(choice.rawValue)"
+            details.append("GEMM \(info.summary) — \(role)")
+            if let warning = info.warning { details.append("  warning: \(warning)") }
+        }
+        return DeviceDescription(index: 0, name: model, details: details)
     }
 }

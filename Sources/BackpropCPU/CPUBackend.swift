@@ -1,27 +1,37 @@
 import BackpropCore
-import CBLAS
 import CPUKernels
 import Foundation
 
-/// The reference backend: every matrix product is OpenBLAS `cblas_sgemm`; everything else is a
-/// tight loop over unsafe pointers. Simple, exact, and the yardstick for the OpenCL backend.
+/// The reference backend: every matrix product goes to a GEMM provider chosen by instruction set
+/// (oneDNN, or OpenBLAS; see ``GEMMChoice``); everything else is a tight loop over unsafe
+/// pointers. Simple, exact, and the yardstick for the OpenCL backend.
 ///
-/// Threading: as every `Backend`, used from one thread at a time; only its GEMM panels run on
-/// several threads, inside one call.
+/// Threading: as every `Backend`, used from one thread at a time; only its GEMMs run on several
+/// threads (the library's own or our panels), inside one call.
 public final class CPUBackend: Backend {
     /// Host memory, 64-byte aligned.
     public typealias Storage = CPUStorage
 
-    private let parallel: ParallelGEMM
+    private let tuner: GEMMTuner
 
-    /// `threads` GEMM panels run at once (default: `OPENBLAS_NUM_THREADS`, else every core).
-    /// Sets OpenBLAS's own thread count to 1 for the process: the panels are the parallelism.
-    public init(threads: Int? = nil) {
-        parallel = ParallelGEMM(threads: threads ?? ParallelGEMM.defaultThreads)
+    /// `threads` at most for each product (default ``CPUThreads/count(_:)``); `gemm` forces a
+    /// provider (default `BACKPROP_GEMM`, else chosen by instruction set); `threading` how
+    /// oneDNN uses them (default `BACKPROP_GEMM_THREADING`, else its own threads). A variable
+    /// that names no choice is refused by the `cpu` registration, which the command line goes
+    /// through; made directly, this backend then takes the default.
+    public init(threads: Int? = nil, gemm: GEMMChoice? = nil, threading: GEMMThreading? = nil) {
+        let choice = gemm ?? (try? GEMMChoice.fromEnvironment()).flatMap { $0 } ?? .automatic
+        let threading = threading ?? (try? GEMMThreading.fromEnvironment()).flatMap { $0 } ?? .library
+        tuner = GEMMTuner(ParallelGEMM(provider: choice.makeProvider(), threads: threads ?? CPUThreads.count(),
+                                       libraryThreads: threading == .library))
     }
 
-    /// `CPU (OpenBLAS, n threads)`, `n` being the GEMM panel threads.
-    public var name: String { "CPU (OpenBLAS, \(parallel.threads) threads)" }
+    /// The GEMM library in use: name, version and the instruction set of its kernels.
+    public var gemmProvider: GEMMProviderInfo { tuner.gemm.provider.info }
+
+    /// `CPU (oneDNN 2.6.3, avx512_core_bf16; n threads)`: the GEMM library, its ISA, and the most
+    /// threads a product uses.
+    public var name: String { "CPU (\(gemmProvider.summary); \(tuner.gemm.threads) threads)" }
 
     /// Host memory: the machine's RAM, and no limit per buffer beyond it.
     public var memory: DeviceMemory {
@@ -67,9 +77,9 @@ public final class CPUBackend: Backend {
     public func gemm(transposeA: Bool, transposeB: Bool, alpha: Float, _ a: Operand<CPUStorage>,
                      _ b: Operand<CPUStorage>, beta: Float, _ c: Operand<CPUStorage>) throws {
         let (m, k) = transposeA ? (a.cols, a.rows) : (a.rows, a.cols)
-        parallel.run(transposeA: transposeA, transposeB: transposeB, m: m, n: c.cols, k: k, alpha: alpha,
-                     a: a.floats, lda: max(1, a.rows), b: b.floats, ldb: max(1, b.rows),
-                     beta: beta, c: c.floats, ldc: max(1, c.rows))
+        try tuner.run(GEMMCall(transposeA: transposeA, transposeB: transposeB, m: m, n: c.cols, k: k, alpha: alpha,
+                               a: a.floats, lda: max(1, a.rows), b: b.floats, ldb: max(1, b.rows),
+                               beta: beta, c: c.floats, ldc: max(1, c.rows)))
     }
 
     /// `Z ← Z + b·1ᵀ`, a vectorized C loop over the columns.

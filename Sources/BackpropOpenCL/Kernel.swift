@@ -18,6 +18,5 @@ enum Kernel: String, CaseIterable {
     case sgdStep = "sgd_step", momentumStep = "momentum_step", adamStep = "adam_step"
     // data.cl
     case gatherColumns = "gather_columns"
-    // gemm.cl
-    case gemm
+    // gemm.cl is built once per tiling: see `OpenCLBackend.tilings`.
 }

@@ -12,9 +12,10 @@ extension OpenCLBackend {
     /// tile of C (tile sizes from `GemmTiling`).
     public func gemm(transposeA: Bool, transposeB: Bool, alpha: Float, _ a: CL, _ b: CL, beta: Float, _ c: CL) throws {
         let (m, n, k) = (c.rows, c.cols, transposeA ? a.rows : a.cols)
+        let index = GemmTiling.choose(tilings, m: m, n: n, computeUnits: device.computeUnits)
+        let tiling = tilings[index], local = tiling.groupSize
         let groups = [(m + tiling.tm - 1) / tiling.tm, (n + tiling.tn - 1) / tiling.tn]
-        let local = tiling.groupSize
-        try run(.gemm, global: [groups[0] * local[0], groups[1] * local[1]], local: local, [
+        try runGemm(tiling: index, global: [groups[0] * local[0], groups[1] * local[1]], local: local, [
             .int(Int32(m)), .int(Int32(n)), .int(Int32(k)), .float(alpha),
             .buffer(a.buffer), .int(Int32(max(1, a.rows))), .int(transposeA ? 1 : 0),
             .buffer(b.buffer), .int(Int32(max(1, b.rows))), .int(transposeB ? 1 : 0),

@@ -19,7 +19,9 @@ public final class OpenCLBackend: Backend {
     let program: CLProgram
     /// Whether `program` came from the on-disk cache rather than a compile.
     let programWasCached: Bool
-    let tiling: GemmTiling
+    /// The GEMM tilings compiled into `program`, largest first; each product picks one by shape.
+    let tilings: [GemmTiling]
+    private let gemmKernels: [CLKernel]
     /// Work-items per group of the elementwise kernels and of the single-group reductions.
     let groupSize: Int
     let reduceGroup: Int
@@ -43,43 +45,48 @@ public final class OpenCLBackend: Backend {
         try self.init(info: info, device: device, cache: .fromEnvironment())
     }
 
-    init(info: OpenCLDeviceInfo, device: CLDevice, cache: ProgramCache, tiling: GemmTiling? = nil) throws {
+    init(info: OpenCLDeviceInfo, device: CLDevice, cache: ProgramCache, tilings: [GemmTiling]? = nil) throws {
         self.device = info
         context = try CLContext(device: device)
         queue = try CLQueue(context: context)
         let maxGroup = Int(try device.value(cl_device_info(CL_DEVICE_MAX_WORK_GROUP_SIZE),
                                             "CL_DEVICE_MAX_WORK_GROUP_SIZE", as: Int.self))
-        self.tiling = tiling ?? GemmTiling.forDevice(isGPU: info.isGPU, maxWorkGroupSize: maxGroup,
-                                                     localMemoryBytes: Int(info.localMemoryBytes))
+        self.tilings = tilings ?? GemmTiling.family(isGPU: info.isGPU, maxWorkGroupSize: maxGroup,
+                                                    localMemoryBytes: Int(info.localMemoryBytes))
         groupSize = min(256, maxGroup)
         reduceGroup = Self.powerOfTwo(atMost: min(info.isGPU ? 256 : 64, maxGroup))
 
-        var options = "-cl-std=CL1.2 \(self.tiling.buildOptions) -DREDUCE_GROUP=\(reduceGroup)"
+        var options = "-cl-std=CL1.2 -DREDUCE_GROUP=\(reduceGroup)"
         let fp = try device.value(cl_device_info(CL_DEVICE_SINGLE_FP_CONFIG), "CL_DEVICE_SINGLE_FP_CONFIG",
                                   as: cl_device_fp_config.self)
         if fp & cl_device_fp_config(CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0 {
             // Division and square root rounded as on the CPU (Adam divides by √v).
             options += " -cl-fp32-correctly-rounded-divide-sqrt"
         }
-        (program, programWasCached) = try Self.buildProgram(context: context, info: info, source: Self.kernelSource,
+        (program, programWasCached) = try Self.buildProgram(context: context, info: info, source: Self.kernelSource(tilings: self.tilings),
                                                             options: options, cache: cache)
         var table: [Kernel: CLKernel] = [:]
         for kernel in Kernel.allCases { table[kernel] = try CLKernel(program: program, name: kernel.rawValue) }
         kernels = table
+        let program = program
+        gemmKernels = try self.tilings.indices.map { try CLKernel(program: program, name: "gemm_t\($0)") }
         maxAllocation = try device.value(cl_device_info(CL_DEVICE_MAX_MEM_ALLOC_SIZE), "CL_DEVICE_MAX_MEM_ALLOC_SIZE",
                                          as: cl_ulong.self)
     }
 
     // MARK: Program
 
-    /// Every `Kernels/*.cl` file as one program (one compile), in dependency order:
-    /// `loss.cl` uses the work-group sum of `reduce.cl`.
-    static var kernelSource: String {
-        let order = ["elementwise.cl", "activations.cl", "reduce.cl", "loss.cl", "optimizers.cl", "data.cl", "gemm.cl"]
-        let rest = KernelSources.files.keys.filter { !order.contains($0) }.sorted()
-        return (order + rest).compactMap { name in
+    /// Every `Kernels/*.cl` file as one program (one compile), in dependency order (`loss.cl`
+    /// uses the work-group sum of `reduce.cl`), and `gemm.cl` once per tiling.
+    static func kernelSource(tilings: [GemmTiling]) -> String {
+        let order = ["elementwise.cl", "activations.cl", "reduce.cl", "loss.cl", "optimizers.cl", "data.cl"]
+        let rest = KernelSources.files.keys.filter { !order.contains($0) && $0 != "gemm.cl" }.sorted()
+        let files = (order + rest).compactMap { name in
             KernelSources.files[name].map { "// ---- Kernels/\(name)\n\($0)\n" }
-        }.joined()
+        }
+        let gemm = KernelSources.files["gemm.cl"] ?? ""
+        return (files + tilings.enumerated().map { i, t in "// ---- Kernels/gemm.cl, \(t)\n\(t.defines(index: i))\(gemm)\n" })
+            .joined()
     }
 
 
@@ -123,6 +130,12 @@ public final class OpenCLBackend: Backend {
         try k.set(arguments)
         if whole > 0 { try k.enqueue(on: queue, global: [whole], local: [groupSize]) }
         if whole < n { try k.enqueue(on: queue, global: [n - whole], local: [1], offset: [whole]) }
+    }
+
+    /// The GEMM kernel of `tilings[index]` over `global` work-items (no wait).
+    func runGemm(tiling index: Int, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
+        try gemmKernels[index].set(arguments)
+        try gemmKernels[index].enqueue(on: queue, global: global, local: local)
     }
 
     /// One work-group of `reduceGroup` work-items.

@@ -87,3 +87,12 @@ VECTORIZED void bp_sum_columns(const float *m, size_t rows, size_t cols, float a
     for (size_t j = 0; j < cols; j++)
         for (size_t i = 0; i < rows; i++) out[i] += alpha * m[j * rows + i];
 }
+
+int bp_cpu_has_avx512f(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}

@@ -20,13 +20,28 @@ struct OpenCLDeviceTests {
     }
 
     @Test func tilingFollowsTheDeviceType() {
-        #expect(GemmTiling.forDevice(isGPU: false, maxWorkGroupSize: 4096, localMemoryBytes: 1 << 20) == .cpu)
-        #expect(GemmTiling.forDevice(isGPU: true, maxWorkGroupSize: 1024, localMemoryBytes: 48 << 10) == .gpu)
-        #expect(GemmTiling.forDevice(isGPU: true, maxWorkGroupSize: 128, localMemoryBytes: 48 << 10) == .small)
-        for t in [GemmTiling.cpu, .gpu, .small] {
+        #expect(GemmTiling.family(isGPU: false, maxWorkGroupSize: 4096, localMemoryBytes: 1 << 20) == [.cpu, .cpuSmall])
+        #expect(GemmTiling.family(isGPU: true, maxWorkGroupSize: 1024, localMemoryBytes: 48 << 10)
+                == [.gpu, .gpuMedium, .gpuSmall])
+        #expect(GemmTiling.family(isGPU: true, maxWorkGroupSize: 128, localMemoryBytes: 48 << 10) == [.gpuSmall])
+        #expect(GemmTiling.family(isGPU: true, maxWorkGroupSize: 64, localMemoryBytes: 48 << 10) == [.small])
+        for t in [GemmTiling.cpu, .cpuSmall, .gpu, .gpuMedium, .gpuSmall, .small] {
             #expect(t.tm % t.wm == 0 && t.tn % t.wn == 0 && t.wm % t.vw == 0)
             #expect(t.tk % t.vw == 0 && t.tm % t.vw == 0 && t.tn % t.vw == 0)
         }
+    }
+
+    /// At least two work-groups per compute unit where a tiling gives them, the largest such
+    /// tile; else the most work-groups: an MLP step at batch 128 on 132 compute units (an H100).
+    @Test func tilingFollowsTheShape() {
+        let gpus = GemmTiling.family(isGPU: true, maxWorkGroupSize: 1024, localMemoryBytes: 48 << 10)
+        #expect(GemmTiling.choose(gpus, m: 4096, n: 4096, computeUnits: 132) == 0)   // 1024 groups of 128²
+        #expect(GemmTiling.choose(gpus, m: 2048, n: 2048, computeUnits: 132) == 1)   // 1024 of 64²
+        #expect(GemmTiling.choose(gpus, m: 512, n: 128, computeUnits: 132) == 2)     // 64 of 32², the most
+        #expect(GemmTiling.choose(gpus, m: 1, n: 1, computeUnits: 132) == 0)         // one group whatever the tile
+        let cpus = GemmTiling.family(isGPU: false, maxWorkGroupSize: 4096, localMemoryBytes: 1 << 20)
+        #expect(GemmTiling.choose(cpus, m: 512, n: 128, computeUnits: 2) == 0)
+        #expect(GemmTiling.choose(cpus, m: 10, n: 128, computeUnits: 2) == 1)        // 3 groups of 64×48, 6 of 32×24
     }
 
     @Test func benchmarkMeasuresOpenCL() throws {

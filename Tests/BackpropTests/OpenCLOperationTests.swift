@@ -30,13 +30,13 @@ struct OpenCLOperationTests {
         expectAllPass(try suite.operationChecks(rows: other, cols: size))
     }
 
-    @Test("The GPU and small GEMM tilings are correct too (run here on the CPU device)",
-          arguments: [GemmTiling.gpu, GemmTiling.small])
+    @Test("Every GPU tiling, the small CPU one and the fallback are correct too (run here on the CPU device)",
+          arguments: [GemmTiling.gpu, .gpuMedium, .gpuSmall, .cpuSmall, .small])
     func otherTilings(tiling: GemmTiling) throws {
         let shared = try OpenCLTestDevice.backend()
         let (info, device) = try selectOpenCLDevice(String(shared.device.index))
-        let backend = try OpenCLBackend(info: info, device: device, cache: ProgramCache(directory: nil), tiling: tiling)
-        #expect(backend.tiling == tiling)
+        let backend = try OpenCLBackend(info: info, device: device, cache: ProgramCache(directory: nil), tilings: [tiling])
+        #expect(backend.tilings == [tiling])
         var suite = EquivalenceSuite(backend: backend, reference: CPUBackend(), sizes: [1, 7, 129, 33, 200])
         expectAllPass(try suite.gemmChecks())
     }

@@ -32,7 +32,7 @@ enum OpenCLTestDevice {
     }
 }
 
-/// Records every failed check, each with its error and tolerance.
+/// Records every failed check, each with its measured difference and bound.
 func expectAllPass(_ checks: [EquivalenceCheck], sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(!checks.isEmpty, sourceLocation: sourceLocation)
     for check in checks where !check.passed {

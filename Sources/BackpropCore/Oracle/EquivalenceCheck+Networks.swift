@@ -46,98 +46,38 @@ extension EquivalenceSuite {
         }
         let t = try test.lossAndGradients(inputs: inputs, targets: targets, count: n)
         let r = try ref.lossAndGradients(inputs: inputs, targets: targets, count: n)
-        var worst = max(relativeDifference([Float(t.loss)], [Float(r.loss)]), relativeDifference(t.output, r.output))
-        for (gt, gr) in zip(t.gradients, r.gradients) {
-            worst = max(worst, relativeDifference(gt.weight, gr.weight), relativeDifference(gt.bias, gr.bias))
-        }
         let exact = DoubleOracle.lossAndGradients(architecture, parameters, inputs: inputs, targets: targets, count: n)
-        var oracleError = max(relativeDifference([Float(t.loss)], [exact.loss]),
-                              relativeDifference(t.output, exact.output))
-        for (l, g) in t.gradients.enumerated() {
-            oracleError = max(oracleError, relativeDifference(g.weight, exact.weightGradients[l]),
-                              relativeDifference(g.bias, exact.biasGradients[l]))
-        }
         let name = "network \(architecture), batch \(n)"
-        return [EquivalenceCheck(name: name, error: worst, tolerance: Self.networkTolerance),
-                EquivalenceCheck(name: name + " vs Double", error: oracleError, tolerance: Self.oracleTolerance)]
+        let expected = Self.flatten(loss: exact.loss, output: exact.output, weights: exact.weightGradients,
+                                    biases: exact.biasGradients)
+        let values = Self.flatten(loss: t.loss, output: t.output.map(Double.init),
+                                  weights: t.gradients.map { $0.weight.map(Double.init) },
+                                  biases: t.gradients.map { $0.bias.map(Double.init) })
+        let refValues = Self.flatten(loss: r.loss, output: r.output.map(Double.init),
+                                     weights: r.gradients.map { $0.weight.map(Double.init) },
+                                     biases: r.gradients.map { $0.bias.map(Double.init) })
+        return [EquivalenceCheck(name: name, values: values, reference: refValues, bounds: expected.map { 2 * $0.error }),
+                EquivalenceCheck(name: name + " vs Double", values: values, reference: expected.map(\.value),
+                                 bounds: expected.map(\.error))]
     }
 
-    /// Float32 against exact (Double) arithmetic: each result carries its own rounding, not only
-    /// the difference of two orders of summation, and a bias gradient Σ δ over a batch may cancel
-    /// to a small sum whose relative error is larger: 1e-4.
-    public static let oracleTolerance = 1e-4
-
-    /// 50 training steps with each optimizer on both backends; the loss curves must agree to
-    /// 1e-4 relative at every step (rounding differences grow slowly as parameters diverge).
-    public func trainingChecks(steps: Int = 50) throws -> [EquivalenceCheck] {
-        let architecture = try Architecture(inputs: 20, hidden: [33, 16], outputs: 4, activation: .tanh)
-        return try CheckOptimizer.allCases.map { optimizer in
-            let t = try Self.trainingCurve(backend: backend, architecture: architecture, optimizer: optimizer, steps: steps)
-            let r = try Self.trainingCurve(backend: reference, architecture: architecture, optimizer: optimizer, steps: steps)
-            let worst = zip(t, r).map { abs($0 - $1) / max(abs($1), 1e-30) }.max() ?? .infinity
-            return EquivalenceCheck(name: "\(steps) training steps, \(optimizer), \(architecture)",
-                                    error: t.count == r.count ? worst : .infinity, tolerance: Self.trainingTolerance)
-        }
+    /// Loss, outputs, then every layer's weight and bias gradients, as one vector.
+    static func flatten<T>(loss: T, output: [T], weights: [[T]], biases: [[T]]) -> [T] {
+        [loss] + output + zip(weights, biases).flatMap { $0 + $1 }
     }
+}
 
-    /// The relative difference allowed between the two loss curves at every step of
-    /// ``trainingChecks(steps:)``: 1e-4.
-    public static let trainingTolerance = 1e-4
-
-    /// The update rule of a training curve, with the check's fixed hyperparameters.
-    public enum CheckOptimizer: String, CaseIterable, Sendable {
-        /// SGD (`η = 0.1`), momentum (`η = 0.05`, `μ = 0.9`), Adam (`η = 0.01`, `β = 0.9, 0.999`);
-        /// all with `λ = 1e-4`.
-        case sgd, momentum, adam
-    }
-
-    /// The loss of each of `steps` minibatch steps on a seeded synthetic classification set that
-    /// lives on the device: gather, forward, loss, backward, update — only the Backend protocol.
-    public static func trainingCurve(backend: any Backend, architecture: Architecture, optimizer: CheckOptimizer,
-                                     steps: Int, batchSize: Int = 32, samples: Int = 200, seed: UInt64 = 7) throws -> [Double] {
-        var rng = SeededGenerator(seed: seed)
-        let inputs = architecture.sizes[0], classes = architecture.sizes[architecture.sizes.count - 1]
-        let teacher = (0..<(inputs * classes)).map { _ in rng.nextNormal() }
-        var x = [Float](), y = [Float](repeating: 0, count: classes * samples)
-        for j in 0..<samples {
-            let sample = (0..<inputs).map { _ in rng.nextNormal() }
-            x += sample.map(Float.init)
-            let scores = (0..<classes).map { c in (0..<inputs).reduce(0.0) { $0 + teacher[c * inputs + $1] * sample[$1] } }
-            y[j * classes + (scores.indices.max { scores[$0] < scores[$1] } ?? 0)] = 1
-        }
-        let dataX = try backend.makeMatrix(rows: inputs, cols: samples, values: x)
-        let dataY = try backend.makeMatrix(rows: classes, cols: samples, values: y)
-        var order: [Int32] = []
-        while order.count < steps * batchSize { order += rng.permutation(samples) }
-        let indices = try backend.makeIndexBuffer(count: order.count)
-        try order.withUnsafeBufferPointer { try backend.upload($0, to: indices) }
-
-        let network = try Network(backend: backend, architecture: architecture, seed: seed)
-        let ws = try Workspace(backend: backend, architecture: architecture, batchSize: batchSize)
-        let parameters = network.layers.flatMap { [($0.weight, $0.weightGradient), ($0.bias, $0.biasGradient)] }
-        let state = try parameters.map { p, _ in
-            (try backend.makeMatrix(rows: p.rows, cols: p.cols), try backend.makeMatrix(rows: p.rows, cols: p.cols))
-        }
-        var curve: [Double] = []
-        for step in 0..<steps {
-            try backend.gatherColumns(dataX, indices: indices, offset: step * batchSize, into: ws.input)
-            try backend.gatherColumns(dataY, indices: indices, offset: step * batchSize, into: ws.target)
-            try network.forward(ws, count: batchSize)
-            try backend.fill(ws.lossSum, with: 0)
-            try network.backward(ws, count: batchSize)
-            for ((p, g), (s1, s2)) in zip(parameters, state) {
-                switch optimizer {
-                case .sgd: try backend.sgdStep(parameters: p, gradient: g, learningRate: 0.1, weightDecay: 1e-4)
-                case .momentum:
-                    try backend.momentumStep(parameters: p, gradient: g, velocity: s1, learningRate: 0.05,
-                                             momentum: 0.9, weightDecay: 1e-4)
-                case .adam:
-                    try backend.adamStep(parameters: p, gradient: g, m: s1, v: s2, learningRate: 0.01, beta1: 0.9,
-                                         beta2: 0.999, epsilon: 1e-8, step: step + 1, weightDecay: 1e-4)
-                }
-            }
-            curve.append(Double(try backend.scalar(ws.lossSum)) / Double(batchSize))
-        }
-        return curve
+extension EquivalenceSuite {
+    /// A short run for slow devices and simulators (Oclgrind): every operation at sizes 1, 7, 33
+    /// and 130 (edge tiles and, for 128-wide tiles, a full one), two small networks and three
+    /// training steps per optimizer.
+    public mutating func quickChecks() throws -> [EquivalenceCheck] {
+        sizes = [1, 7, 33, 130]
+        var checks = try allOperationChecks()
+        checks += try networkCheck(Architecture(sizes: [33, 16, 10], activations: [.relu, .softmax], loss: .softmaxCrossEntropy),
+                                   batch: 13, seed: 1)
+        checks += try networkCheck(Architecture(sizes: [7, 33, 1], activations: [.tanh, .sigmoid], loss: .binaryCrossEntropy),
+                                   batch: 5, seed: 2)
+        return checks + (try trainingChecks(steps: 3))
     }
 }

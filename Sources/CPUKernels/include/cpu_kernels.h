@@ -20,3 +20,6 @@ void bp_axpy(float alpha, const float *x, float *y, size_t n);
 void bp_scale(float *x, float alpha, size_t n);
 void bp_add_bias(float *z, const float *b, size_t rows, size_t cols);
 void bp_sum_columns(const float *m, size_t rows, size_t cols, float alpha, float beta, float *out);
+
+// Whether this CPU and the OS run AVX-512F instructions (CPUID and XCR0, as GCC and clang read them).
+int bp_cpu_has_avx512f(void);

@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+@testable import BackpropCore
+@testable import BackpropCPU
+
+/// Each GEMM provider, by each way of using the threads, against a Double GEMM at sizes that are
+/// multiples of no vector width or panel (1, 7, 33, 129, 785), every transpose, α and β.
+///
+/// Tolerance: a float32 sum of k products is within γₖ·Σ|aᵢbᵢ| of the exact sum whatever the
+/// order (γₖ ≈ k·u, u = 2⁻²⁴), plus a rounding each for α· and +β·c. The test allows twice that,
+/// (k + 3)·2⁻²³ · (|α|·Σ|a||b| + |β|·|c|) per element: any wrong element, panel edge or transpose
+/// is off by the size of a term, far above it.
+@Suite("GEMM providers against Double")
+struct GEMMProviderTests {
+    static let shapes = [(1, 7, 33), (7, 33, 129), (33, 129, 785), (129, 785, 1), (785, 1, 7),
+                         (785, 33, 7), (1, 785, 129), (129, 1, 1), (33, 7, 785)]
+
+    @Test("every provider and plan agrees with Double", arguments: GEMMChoice.allCases, shapes)
+    func agrees(choice: GEMMChoice, shape: (Int, Int, Int)) throws {
+        let (m, n, k) = shape
+        let gemm = ParallelGEMM(provider: choice.makeProvider(), threads: 2)
+        var data = TestData(seed: UInt64(m * 7 + n * 131 + k))
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = data.floats(m * k), b = data.floats(k * n), c0 = data.floats(m * n)
+            let (alpha, beta): (Float, Float) = (0.7, -1.3)
+            let (expected, scale) = Self.reference(ta, tb, m, n, k, alpha, a, b, beta, c0)
+            let pa = HostBuffer(a), pb = HostBuffer(b), pc = HostBuffer(c0)
+            let call = GEMMCall(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: alpha,
+                                a: pa.pointer, lda: max(1, ta ? k : m), b: pb.pointer, ldb: max(1, tb ? n : k),
+                                beta: beta, c: pc.pointer, ldc: m)
+            let plans = gemm.candidates(for: call)
+            #expect(plans.contains(.single))
+            for plan in plans {
+                pc.set(c0)
+                try gemm.run(call, plan: plan)
+                let c = pc.values
+                let bound = Double(k + 3) * 0x1p-23
+                let worst = zip(c, zip(expected, scale)).map { abs(Double($0) - $1.0) / max($1.1, .leastNormalMagnitude) }.max()!
+                #expect(worst <= bound, "\(choice) \(plan) transposes \(ta) \(tb): error \(worst) × scale > \(bound)")
+            }
+        }
+    }
+
+    @Test("β = 0 overwrites C, NaN included (the BLAS rule the tuner's scratch C relies on)",
+          arguments: GEMMChoice.allCases)
+    func betaZeroClears(choice: GEMMChoice) throws {
+        let gemm = ParallelGEMM(provider: choice.makeProvider(), threads: 2)
+        let (m, n, k) = (33, 40, 7)
+        let a = HostBuffer([Float](repeating: 1, count: m * k)), b = HostBuffer([Float](repeating: 2, count: k * n))
+        let c = HostBuffer([Float](repeating: .nan, count: m * n))
+        let call = GEMMCall(transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: a.pointer, lda: m,
+                            b: b.pointer, ldb: k, beta: 0, c: c.pointer, ldc: m)
+        for plan in gemm.candidates(for: call) {
+            c.set([Float](repeating: .nan, count: m * n))
+            try gemm.run(call, plan: plan)
+            #expect(c.values.allSatisfy { $0 == 14 }, "\(choice) \(plan)")
+        }
+    }
+
+    @Test("the tuner keeps one of the candidate plans per shape, and its product is the right one",
+          arguments: GEMMChoice.allCases)
+    func tunerKeepsAPlan(choice: GEMMChoice) throws {
+        let gemm = ParallelGEMM(provider: choice.makeProvider(), threads: 2)
+        let tuner = GEMMTuner(gemm)
+        let (m, n, k) = (129, 65, 33)
+        var data = TestData(seed: 11)
+        let a = data.floats(m * k), b = data.floats(k * n), c0 = data.floats(m * n)
+        let (expected, scale) = Self.reference(false, true, m, n, k, 1.5, a, b, 0.5, c0)
+        let pa = HostBuffer(a), pb = HostBuffer(b), pc = HostBuffer(c0)
+        let call = GEMMCall(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1.5, a: pa.pointer, lda: m,
+                            b: pb.pointer, ldb: n, beta: 0.5, c: pc.pointer, ldc: m)
+        // Twice: timed the first time, by the kept plan the second; β = 0.5 shows C was updated once.
+        for _ in 0..<2 {
+            pc.set(c0)
+            try tuner.run(call)
+            let worst = zip(pc.values, zip(expected, scale)).map { abs(Double($0) - $1.0) / $1.1 }.max()!
+            #expect(worst <= Double(k + 3) * 0x1p-23)
+        }
+        let shape = GEMMTuner.Shape(transposeA: false, transposeB: true, m: m, n: n, k: k)
+        #expect(tuner.plans.count == 1)
+        #expect(tuner.plans[shape].map { gemm.candidates(for: call).contains($0) } == true)
+    }
+
+    @Test("BACKPROP_GEMM: a provider by name, nil when unset, the valid choices when wrong")
+    func choiceFromEnvironment() throws {
+        #expect(try GEMMChoice.fromEnvironment(["BACKPROP_GEMM": "oneDNN"]) == .onednn)
+        #expect(try GEMMChoice.fromEnvironment(["BACKPROP_GEMM": " openblas "]) == .openblas)
+        #expect(try GEMMChoice.fromEnvironment([:]) == nil)
+        #expect(throws: BackendError.invalidChoice(variable: "BACKPROP_GEMM", value: "mkl", valid: "onednn, openblas")) {
+            try GEMMChoice.fromEnvironment(["BACKPROP_GEMM": "mkl"])
+        }
+        #expect(try GEMMThreading.fromEnvironment(["BACKPROP_GEMM_THREADING": "Panels"]) == .panels)
+        #expect(throws: BackendError.invalidChoice(variable: "BACKPROP_GEMM_THREADING", value: "omp", valid: "library, panels")) {
+            try GEMMThreading.fromEnvironment(["BACKPROP_GEMM_THREADING": "omp"])
+        }
+        #expect(CPUBackend(gemm: .openblas).gemmProvider.library == "OpenBLAS")
+        #expect(CPUBackend(gemm: .onednn).gemmProvider.library == "oneDNN")
+    }
+
+    @Test("thread count: BACKPROP_THREADS, then OMP_NUM_THREADS, then OPENBLAS_NUM_THREADS")
+    func threadCount() {
+        #expect(CPUThreads.count(["BACKPROP_THREADS": "3", "OMP_NUM_THREADS": "5"]) == 3)
+        #expect(CPUThreads.count(["OMP_NUM_THREADS": "4,2", "OPENBLAS_NUM_THREADS": "5"]) == 4)
+        #expect(CPUThreads.count(["OPENBLAS_NUM_THREADS": "5"]) == 5)
+        #expect(CPUThreads.count(["BACKPROP_THREADS": "0"]) == ProcessInfo.processInfo.activeProcessorCount)
+        let x = HostBuffer([Float](repeating: 0, count: 512 * 512))
+        let call = GEMMCall(transposeA: false, transposeB: false, m: 512, n: 512, k: 512, alpha: 1,
+                            a: x.pointer, lda: 512, b: x.pointer, ldb: 512, beta: 0, c: x.pointer, ldc: 512)
+        #expect(ParallelGEMM(provider: OneDNNGEMM.shared, threads: 1).candidates(for: call) == [.single])
+        #expect(ParallelGEMM(provider: OneDNNGEMM.shared, threads: 2).candidates(for: call)
+                == [.single, .library(threads: 2)])
+        #expect(ParallelGEMM(provider: OpenBLASGEMM.shared, threads: 2).candidates(for: call) == [.single, .panels(2)])
+        #expect(ParallelGEMM(provider: OneDNNGEMM.shared, threads: 2, libraryThreads: false).candidates(for: call)
+                == [.single, .panels(2)])
+    }
+
+    /// α·op(A)·op(B) + β·C in Double, and per element |α|·Σ|a||b| + |β|·|c| (the error's scale).
+    static func reference(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: [Float],
+                          _ b: [Float], _ beta: Float, _ c: [Float]) -> ([Double], [Double]) {
+        var out = [Double](repeating: 0, count: m * n), scale = out
+        for j in 0..<n {
+            for i in 0..<m {
+                var s = 0.0, s1 = 0.0
+                for p in 0..<k {
+                    let x = Double(ta ? a[p + i * k] : a[i + p * m]), y = Double(tb ? b[j + p * n] : b[p + j * k])
+                    s += x * y
+                    s1 += abs(x * y)
+                }
+                out[i + j * m] = Double(alpha) * s + Double(beta) * Double(c[i + j * m])
+                scale[i + j * m] = abs(Double(alpha)) * s1 + abs(Double(beta) * Double(c[i + j * m]))
+            }
+        }
+        return (out, scale)
+    }
+}
+
+/// Floats at a stable address for the length of a test.
+final class HostBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+    init(_ values: [Float]) {
+        count = values.count
+        pointer = .allocate(capacity: max(1, count))
+        set(values)
+    }
+    deinit { pointer.deallocate() }
+    func set(_ values: [Float]) { values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) } }
+    var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+}
