@@ -5,7 +5,7 @@ import Foundation
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a multilayer perceptron (default: MNIST, reaching about 98 % test accuracy).",
-        discussion: "Left out, --hidden, --batch-size and --epochs are chosen from the data: \(AutomaticSettings.rule).")
+        discussion: "Left out, --hidden, --batch-size, --epochs and --weight-decay are chosen from the data: \(AutomaticSettings.rule).")
 
     @Option(help: "mnist, a folder of MNIST IDX files, or a CSV file with a header row.")
     var data = "mnist"
