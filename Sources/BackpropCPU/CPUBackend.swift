@@ -31,7 +31,9 @@ public final class CPUBackend: Backend {
 
     /// `CPU (oneDNN 2.6.3, avx512_core_bf16; n threads)`: the GEMM library, its ISA, and the most
     /// threads a product uses.
-    public var name: String { "CPU (\(gemmProvider.summary); \(tuner.gemm.threads) threads)" }
+    public var name: String {
+        "CPU (\(gemmProvider.summary); \(tuner.gemm.threads) thread\(tuner.gemm.threads == 1 ? "" : "s"))"
+    }
 
     /// Host memory: the machine's RAM, and no limit per buffer beyond it.
     public var memory: DeviceMemory {

@@ -43,7 +43,7 @@ struct Bench: ParsableCommand {
             }
         }
         if json {
-            let threads = Int(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+            let threads = CPUThreads.count()
             let object: [String: Any] = [
                 "tool": "backprop", "backend": backend.name, "threads": threads,
                 "results": results.map { ["key": $0.key, "unit": $0.unit, "median": $0.median, "min": $0.min,

@@ -76,8 +76,8 @@ struct TrainingCommandTests {
         let dir = try temporaryDirectory()
         let data = try blobsCSV(in: dir)
         let out = dir.appendingPathComponent("out.txt"), err = dir.appendingPathComponent("err.txt")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
         process.executableURL = try backpropExecutable()
         process.arguments = ["train", "--data", data, "--hidden", "8", "--epochs", "1000000", "--save", "m.safetensors",

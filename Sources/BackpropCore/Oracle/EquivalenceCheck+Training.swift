@@ -5,27 +5,26 @@ extension EquivalenceSuite {
     public enum CheckOptimizer: String, CaseIterable, Sendable {
         case sgd, momentum, adam
 
-        /// One update of `p` on `backend` (step `t` is 1-based).
-        func step(_ backend: any Backend, _ p: Matrix, _ g: Matrix, _ s1: Matrix, _ s2: Matrix, t: Int) throws {
+        /// The rule as the library's ``Optimizer`` runs it in these checks.
+        var configuration: OptimizerConfiguration {
             switch self {
-            case .sgd: try backend.sgdStep(parameters: p, gradient: g, learningRate: 0.1, weightDecay: 1e-4)
-            case .momentum:
-                try backend.momentumStep(parameters: p, gradient: g, velocity: s1, learningRate: 0.05,
-                                         momentum: 0.9, weightDecay: 1e-4)
-            case .adam:
-                try backend.adamStep(parameters: p, gradient: g, m: s1, v: s2, learningRate: 0.01, beta1: 0.9,
-                                     beta2: 0.999, epsilon: 1e-8, step: t, weightDecay: 1e-4)
+            case .sgd: OptimizerConfiguration(kind: .sgd, learningRate: 0.1, weightDecay: 1e-4)
+            case .momentum: OptimizerConfiguration(kind: .momentum, learningRate: 0.05, weightDecay: 1e-4)
+            case .adam: OptimizerConfiguration(kind: .adam, learningRate: 0.01, weightDecay: 1e-4)
             }
         }
 
-        /// The same update by the kernels' formula, with its float32 bound.
-        func step(_ state: inout OptimizerState, gradient g: Bounded, t: Int) {
+        /// The same update by the kernels' formula, with its float32 bound; `decays` is false for
+        /// a bias (the library decays weights only).
+        func step(_ state: inout OptimizerState, gradient g: Bounded, t: Int, decays: Bool) {
+            let c = configuration, decay = decays ? c.weightDecay : 0
             switch self {
-            case .sgd: state.sgd(gradient: g, learningRate: 0.1, weightDecay: 1e-4)
-            case .momentum: state.momentum(gradient: g, learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4)
+            case .sgd: state.sgd(gradient: g, learningRate: c.learningRate, weightDecay: decay)
+            case .momentum:
+                state.momentum(gradient: g, learningRate: c.learningRate, momentum: c.momentum, weightDecay: decay)
             case .adam:
-                state.adam(gradient: g, learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: t,
-                           weightDecay: 1e-4)
+                state.adam(gradient: g, learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2,
+                           epsilon: c.epsilon, step: t, weightDecay: decay)
             }
         }
     }
@@ -40,32 +39,32 @@ extension EquivalenceSuite {
         let architecture = try Architecture(inputs: 20, hidden: [33, 16], outputs: 4, activation: .tanh)
         let task = SyntheticTask(architecture: architecture)
         return try CheckOptimizer.allCases.map { optimizer in
-            let test = try TrainingRun(backend: backend, task: task, steps: steps)
-            let ref = try TrainingRun(backend: reference, task: task, steps: steps)
+            let test = try TrainingRun(backend: backend, task: task, optimizer: optimizer, steps: steps)
+            let ref = try TrainingRun(backend: reference, task: task, optimizer: optimizer, steps: steps)
             let name = "\(steps) training steps, \(optimizer), \(architecture), each from the same state"
             var worst = EquivalenceCheck(name: name, difference: 0, bound: 0, slack: 0)
             for t in 0..<steps {
                 let start = try ref.state()
-                try test.setState(start)
+                try test.setState(start, step: t)
                 let parameters = try ref.network.parameters()
                 let batch = task.batch(t, size: ref.batchSize)
                 let exact = DoubleOracle.lossAndGradients(architecture, parameters, inputs: batch.x, targets: batch.y,
                                                           count: ref.batchSize)
                 let gradients = zip(exact.weightGradients, exact.biasGradients).flatMap { [$0, $1] }
                 var parameterBounds: [Bounded] = [], firstBounds: [Bounded] = [], secondBounds: [Bounded] = []
-                for (values, g) in zip(start, gradients) {
+                for (k, (values, g)) in zip(start, gradients).enumerated() {
                     let states = values.parameter.indices.map { i in
                         var s = OptimizerState(parameter: Bounded(values.parameter[i]), first: Bounded(values.first[i]),
                                                second: Bounded(values.second[i]))
-                        optimizer.step(&s, gradient: g[i], t: t + 1)
+                        optimizer.step(&s, gradient: g[i], t: t + 1, decays: k % 2 == 0)  // weight, bias, weight, …
                         return s
                     }
                     parameterBounds += states.map(\.parameter)
                     firstBounds += states.map(\.first)
                     secondBounds += states.map(\.second)
                 }
-                let values = try [test.step(optimizer, t: t)] + test.flatState()
-                let refValues = try [ref.step(optimizer, t: t)] + ref.flatState()
+                let values = try [test.step(t)] + test.flatState()
+                let refValues = try [ref.step(t)] + ref.flatState()
                 let check = EquivalenceCheck(name: name, values: values, reference: refValues,
                                              bounds: ([exact.loss] + parameterBounds + firstBounds + secondBounds).map { 2 * $0.error })
                 if !(check.slack <= worst.slack) { worst = check }
@@ -78,7 +77,8 @@ extension EquivalenceSuite {
     /// lives on the device: gather, forward, loss, backward, update — only the Backend protocol.
     public static func trainingCurve(backend: any Backend, architecture: Architecture, optimizer: CheckOptimizer,
                                      steps: Int) throws -> [Double] {
-        let run = try TrainingRun(backend: backend, task: SyntheticTask(architecture: architecture), steps: steps)
-        return try (0..<steps).map { try run.step(optimizer, t: $0) }
+        let run = try TrainingRun(backend: backend, task: SyntheticTask(architecture: architecture),
+                                  optimizer: optimizer, steps: steps)
+        return try (0..<steps).map { try run.step($0) }
     }
 }

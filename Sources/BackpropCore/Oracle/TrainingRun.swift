@@ -31,16 +31,17 @@ struct SyntheticTask {
     }
 }
 
-/// The task on one backend: data, network, workspace and optimizer state, all on the device.
+/// The task on one backend: data and network on the device, trained by the library's own
+/// ``Optimizer`` (the checks compare what training really runs).
 final class TrainingRun {
     let backend: any Backend
     let network: Network
     let batchSize: Int
+    let optimizer: Optimizer
     private let dataX: Matrix, dataY: Matrix, indices: IndexBuffer, workspace: Workspace
-    /// Every parameter tensor (weights and biases, layer by layer) with its gradient and two state tensors.
-    private let tensors: [(parameter: Matrix, gradient: Matrix, first: Matrix, second: Matrix)]
 
-    init(backend: any Backend, task: SyntheticTask, steps: Int, batchSize: Int = 32, seed: UInt64 = 7) throws {
+    init(backend: any Backend, task: SyntheticTask, optimizer rule: EquivalenceSuite.CheckOptimizer, steps: Int,
+         batchSize: Int = 32, seed: UInt64 = 7) throws {
         precondition(steps * batchSize <= task.order.count, "the task holds \(task.order.count) visits")
         let a = task.architecture
         self.backend = backend
@@ -53,34 +54,41 @@ final class TrainingRun {
         let network = try Network(backend: backend, architecture: a, seed: seed)
         self.network = network
         workspace = try Workspace(backend: backend, architecture: a, batchSize: batchSize)
-        tensors = try network.layers.flatMap { [($0.weight, $0.weightGradient), ($0.bias, $0.biasGradient)] }.map { p, g in
-            (p, g, try backend.makeMatrix(rows: p.rows, cols: p.cols), try backend.makeMatrix(rows: p.rows, cols: p.cols))
-        }
+        optimizer = try Optimizer(rule.configuration, for: network)
     }
 
     /// Minibatch `t` (0-based): gather, forward, loss, backward, update. Returns the batch's mean loss.
-    func step(_ optimizer: EquivalenceSuite.CheckOptimizer, t: Int) throws -> Double {
+    func step(_ t: Int) throws -> Double {
         let ws = workspace
         try backend.gatherColumns(dataX, indices: indices, offset: t * batchSize, into: ws.input)
         try backend.gatherColumns(dataY, indices: indices, offset: t * batchSize, into: ws.target)
         try network.forward(ws, count: batchSize)
         try backend.fill(ws.lossSum, with: 0)
         try network.backward(ws, count: batchSize)
-        for x in tensors { try optimizer.step(backend, x.parameter, x.gradient, x.first, x.second, t: t + 1) }
+        try optimizer.update()
         return Double(try backend.scalar(ws.lossSum)) / Double(batchSize)
     }
 
-    /// Parameters and optimizer state, tensor by tensor.
+    /// Parameters and optimizer state, tensor by tensor (each layer's weight, then its bias);
+    /// a state the rule does not keep reads as zeros.
     func state() throws -> [(parameter: [Float], first: [Float], second: [Float])] {
-        try tensors.map { (try backend.download($0.parameter), try backend.download($0.first), try backend.download($0.second)) }
+        let parameters = try network.parameters().flatMap { [$0.weight, $0.bias] }
+        let (first, second) = try optimizer.moments()
+        return parameters.indices.map { k in
+            let zeros = [Float](repeating: 0, count: parameters[k].count)
+            return (parameters[k], first.isEmpty ? zeros : first[k], second.isEmpty ? zeros : second[k])
+        }
     }
 
-    func setState(_ state: [(parameter: [Float], first: [Float], second: [Float])]) throws {
-        for (x, s) in zip(tensors, state) {
-            try backend.upload(s.parameter, to: x.parameter)
-            try backend.upload(s.first, to: x.first)
-            try backend.upload(s.second, to: x.second)
+    /// Puts back a ``state()`` taken after `step` updates.
+    func setState(_ state: [(parameter: [Float], first: [Float], second: [Float])], step: Int) throws {
+        let layers = stride(from: 0, to: state.count, by: 2).map {
+            LayerParameters(weight: state[$0].parameter, bias: state[$0 + 1].parameter)
         }
+        try network.setParameters(layers)
+        let (first, second) = try optimizer.moments()
+        try optimizer.restore(step: step, first: first.isEmpty ? [] : state.map(\.first),
+                              second: second.isEmpty ? [] : state.map(\.second))
     }
 
     /// Every parameter, then every first-state value, then every second-state value.

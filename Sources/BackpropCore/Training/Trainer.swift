@@ -178,7 +178,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .invalidOption(message): message
         case let .diverged(epoch, step, loss):
             step == 0
-                ? "training diverged: the test loss became \(loss) after epoch \(epoch); try a smaller learning rate (--lr)"
+                ? "training diverged: the held-out loss became \(loss) after epoch \(epoch); try a smaller learning rate (--lr)"
                 : "training diverged: the loss became \(loss) in epoch \(epoch) by step \(step); try a smaller learning rate (--lr)"
         }
     }
