@@ -12,15 +12,22 @@ public enum Prediction {
     public static let threshold: Float = 0.5
 
     /// The class `column` predicts, or nil when it holds a NaN (or is empty).
+    /// `@inlinable` so each backend's `countCorrect` gets it specialized for its buffers: a
+    /// generic call per column costs more than the column's comparisons.
+    @inlinable
     public static func predictedClass<C: Collection<Float>>(_ column: C) -> Int? {
-        guard let first = column.first, !column.contains(where: \.isNaN) else { return nil }
-        if column.count == 1 { return first >= threshold ? 1 : 0 }
-        var best = 0, bestValue = first
-        for (k, x) in column.enumerated() where x > bestValue { (best, bestValue) = (k, x) }
-        return best
+        var best = -1, bestValue = -Float.infinity, k = 0
+        for x in column {
+            if x.isNaN { return nil }
+            if best < 0 || x > bestValue { (best, bestValue) = (k, x) }
+            k += 1
+        }
+        if k == 1 { return bestValue >= threshold ? 1 : 0 }
+        return best < 0 ? nil : best
     }
 
     /// Whether `output` predicts the class of `target`: both have a class and it is the same.
+    @inlinable
     public static func isCorrect<C: Collection<Float>>(output: C, target: C) -> Bool {
         guard let predicted = predictedClass(output) else { return false }
         return predicted == predictedClass(target)
