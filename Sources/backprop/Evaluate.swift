@@ -11,7 +11,7 @@ struct Evaluate: ParsableCommand {
     var model: String
     @Option(help: "mnist or an IDX folder (their test split), or a CSV file with the model's label column.")
     var data = "mnist"
-    @Option(help: "CSV rows to score: test or train (of the split recorded in the model; only on the file it was trained on), or all (default: test on that file, all on any other).")
+    @Option(help: "CSV rows to score: test, train or validation (of the split recorded in the model; only on the file it was trained on), or all (default: test on that file, all on any other).")
     var rows: RowChoice?
     @Option(help: "The label column of a model that does not record it (written before format version 2).")
     var label: String?

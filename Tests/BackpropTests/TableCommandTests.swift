@@ -50,12 +50,23 @@ struct TableCommandTests {
         #expect(held.stdout.contains("the 12 test rows of the split recorded in m.safetensors"), "\(held.stdout)")
         let all = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--rows", "all"], in: dir)
         #expect(all.stdout.contains("all 60 rows, training rows included"), "\(all.stdout)")
+        // --rows train and --rows validation split the 48 training rows as training did: the
+        // validation rows are the recorded ones (their loss is the one the model file records).
         let train = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--rows", "train", "--json"], in: dir)
-        #expect(try jsonLines(train.stdout).first?["samples"] as? Int == 48)
+        let validation = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--rows", "validation", "--json"], in: dir)
+        let recorded = try #require(model.training?.validationSplit)
+        let validationSummary = try #require(try jsonLines(validation.stdout).first, "\(validation.stderr)")
+        #expect(validationSummary["samples"] as? Int == recorded.count && recorded.count > 0)
+        #expect(try jsonLines(train.stdout).first?["samples"] as? Int == 48 - recorded.count)
+        let recordedLoss = try #require(model.training?.validation?.loss)
+        let validationLoss = try #require(validationSummary["loss"] as? Double)
+        #expect(abs(validationLoss - recordedLoss) <= 1e-5 * max(1, abs(recordedLoss)), "\(validationLoss) vs \(recordedLoss)")
         let test = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--json"], in: dir)
         let trainRows = try jsonLines(train.stdout).first?["rows"] as? [Int] ?? []
+        let validationRows = validationSummary["rows"] as? [Int] ?? []
         let testRows = try jsonLines(test.stdout).first?["rows"] as? [Int] ?? []
-        #expect(testRows.count == 12 && Set(trainRows).isDisjoint(with: testRows) && Set(trainRows + testRows) == Set(0..<60))
+        #expect(testRows.count == 12 && Set(trainRows).isDisjoint(with: testRows) && Set(validationRows).isDisjoint(with: trainRows + testRows))
+        #expect(Set(trainRows + validationRows + testRows) == Set(0..<60))
         let other = try write(flowersCSV(rows: 30), "other.csv", in: dir)
         let elsewhere = try backprop(["evaluate", "--model", "m.safetensors", "--data", other, "--json"], in: dir)
         let json = try #require(try jsonLines(elsewhere.stdout).first)

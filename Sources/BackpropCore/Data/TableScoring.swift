@@ -4,8 +4,10 @@ public enum RowChoice: String, Sendable, CaseIterable {
     case all
     /// The rows the model held out (only on the file it was trained on).
     case test
-    /// The rows it was trained on (only on that file).
+    /// The rows it was trained on, without its validation rows (only on that file).
     case train
+    /// The rows it held out of training for validation and early stopping (only on that file).
+    case validation
 }
 
 /// Rows of a CSV ready for a saved model: inputs standardized as in training; for evaluation
@@ -39,7 +41,7 @@ extension DataSource {
                 throw DataError.invalidOption("--rows \(choice.rawValue) needs the file \(modelFile) was trained on; \(path) is not that file\(model.split == nil ? " (the model records no split)" : ""): use --rows all")
             }
             let split = try recorded.split(strata: strata(table, labels: encoding.labels, classes: encoding.classes))
-            let part = choice == .test ? split.test : split.train
+            let part = choice == .test ? split.test : split.train  // narrowed below for train/validation
             selected = Set(part)
             description = "the \(part.count) \(choice.rawValue) rows of the split recorded in \(modelFile)"
                 + (choice == .test ? " (--rows all scores every row)" : "")
@@ -47,6 +49,19 @@ extension DataSource {
             description += ", training rows included (--rows test scores only the held-out ones)"
         }
         let encoded = try encoding.encode(table)
+        if choice == .train || choice == .validation, let selectedRows = selected,
+           let record = model.checkpoint?.state.validation ?? model.training?.validationSplit {
+            // The validation rows were drawn from the training samples in file order, after rows
+            // with missing values were dropped: draw them again the same way.
+            let trainPositions = encoded.rows.indices.filter { selectedRows.contains(encoded.rows[$0]) }
+            let (kept, held) = try encoded.data.subset(trainPositions)
+                .holdOutPositions(record, stratified: model.task == .classification)
+            let part = (choice == .train ? kept : held).map { encoded.rows[trainPositions[$0]] }
+            selected = Set(part)
+            description = "the \(part.count) \(choice.rawValue) rows of the split recorded in \(modelFile)"
+        } else if choice == .validation {
+            throw DataError.invalidOption("--rows validation: \(modelFile) records no validation split (it was trained with --validation-split 0)")
+        }
         let positions = encoded.rows.indices.filter { selected?.contains(encoded.rows[$0]) ?? true }
         var data = encoded.data.subset(positions)
         guard data.count > 0 else { throw DataError.malformed(file: path, detail: "no rows left to evaluate") }

@@ -22,6 +22,14 @@ extension Dataset {
     /// record with its count.
     public func holdOut(_ record: ValidationRecord, stratified: Bool) throws
         -> (train: Dataset, validation: Dataset, record: ValidationRecord) {
+        let (train, held) = try holdOutPositions(record, stratified: stratified)
+        var done = record
+        done.count = held.count
+        return (subset(train), subset(held), done)
+    }
+
+    /// The positions ``holdOut(_:stratified:)`` keeps for training and holds out for validation.
+    public func holdOutPositions(_ record: ValidationRecord, stratified: Bool) throws -> (train: [Int], held: [Int]) {
         guard count >= 2 else {
             throw DataError.invalidOption("--validation-split needs at least 2 training samples, got \(count)")
         }
@@ -31,8 +39,6 @@ extension Dataset {
               let (train, held) = try? rule.split(strata: stratified ? labels : nil) else {
             throw DataError.invalidOption("--validation-split \(record.fraction) of \(count) training samples leaves an empty split (use a larger fraction, or 0 for none)")
         }
-        var done = record
-        done.count = held.count
-        return (subset(train), subset(held), done)
+        return (train, held)
     }
 }
