@@ -115,7 +115,7 @@ public final class OpenCLBackend: Backend {
 
     /// Sets the arguments and enqueues `kernel` over `global` work-items (no wait).
     func run(_ kernel: Kernel, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
-        let k = kernels[kernel]!  // every case was built in init
+        let k = try built(kernel)
         try k.set(arguments)
         try k.enqueue(on: queue, global: global, local: local)
     }
@@ -126,7 +126,7 @@ public final class OpenCLBackend: Backend {
     func runElementwise(_ kernel: Kernel, count n: Int, _ arguments: [KernelArgument]) throws {
         let whole = n / groupSize * groupSize
         guard n > 0 else { return }
-        let k = kernels[kernel]!
+        let k = try built(kernel)
         try k.set(arguments)
         if whole > 0 { try k.enqueue(on: queue, global: [whole], local: [groupSize]) }
         if whole < n { try k.enqueue(on: queue, global: [n - whole], local: [1], offset: [whole]) }
@@ -136,6 +136,14 @@ public final class OpenCLBackend: Backend {
     func runGemm(tiling index: Int, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
         try gemmKernels[index].set(arguments)
         try gemmKernels[index].enqueue(on: queue, global: global, local: local)
+    }
+
+    /// The compiled `kernel` (init builds every case; a missing one is an error, not a trap).
+    private func built(_ kernel: Kernel) throws -> CLKernel {
+        guard let k = kernels[kernel] else {
+            throw BackendError.unsupported(operation: kernel.rawValue, detail: "no such kernel in Kernels/*.cl")
+        }
+        return k
     }
 
     /// One work-group of `reduceGroup` work-items.

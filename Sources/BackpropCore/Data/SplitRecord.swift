@@ -41,8 +41,7 @@ public struct SplitRecord: Sendable, Equatable, Codable {
         }
         var rng = SeededGenerator(seed: seed ^ 0x5EED_5EED)
         var isTest = [Bool](repeating: false, count: rows)
-        for key in groups.keys.sorted() {
-            let members = groups[key]!
+        for (_, members) in groups.sorted(by: { $0.key < $1.key }) {
             let order = rng.permutation(members.count)
             let k = min(Int((testFraction * Double(members.count)).rounded()), members.count - 1)
             for i in order.prefix(k) { isTest[members[Int(i)]] = true }
