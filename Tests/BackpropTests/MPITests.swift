@@ -6,7 +6,9 @@ import Testing
 /// `mpirun -np N backprop train` against one process; built and run only with the trait
 /// (`swift test --traits MPI`), which CI does after installing Open MPI.
 /// In CI (`CI=true`) a missing mpirun fails the suite; elsewhere it is skipped.
-@Suite("Training under mpirun",
+/// Serialized: two mpirun launches that start together race to create Open MPI's session
+/// directory (`/tmp/ompi.<host>.<uid>`) and one fails with "File exists".
+@Suite("Training under mpirun", .serialized,
        .enabled(if: MPIRun.path != nil || ProcessInfo.processInfo.environment["CI"] == "true", "mpirun is not installed"))
 struct MPITests {
     /// 52 seeded steps (2 epochs of 26 batches, the last one partial) of global batch 128.
@@ -75,8 +77,13 @@ enum MPIRun {
     }
 
     /// Runs mpirun (allowed as root, more ranks than cores allowed). A job still running after
-    /// two minutes is a hang: it is killed and reported as such.
+    /// two minutes is a hang: it is killed and reported as such. Each job gets its own short
+    /// TMPDIR, so its session directory is never shared with another job on the machine (short:
+    /// Open MPI puts Unix sockets under it, and their paths are limited to 108 bytes).
     static func run(_ arguments: [String], in dir: URL) throws -> ProcessResult {
+        let sessions = URL(fileURLWithPath: "/tmp/bp-mpi-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: sessions, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: sessions) }
         let out = dir.appendingPathComponent("mpirun.out"), err = dir.appendingPathComponent("mpirun.err")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
@@ -87,6 +94,7 @@ enum MPIRun {
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        environment["TMPDIR"] = sessions.path
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
