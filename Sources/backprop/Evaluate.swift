@@ -24,7 +24,7 @@ struct Evaluate: ParsableCommand {
         let name: String, dataset: Dataset
         var scoredRows: [Int]?
         if data == "mnist" || isDirectory(data) {
-            if rows != nil || label != nil || dialect.isSet { throw CommandError("--rows, --label, --delimiter and --comment apply to CSV data, not to \(data)") }
+            if rows != nil || label != nil || dialect.isSet { throw CommandError("--rows, --label, --delimiter, --comment and --decimal apply to CSV data, not to \(data)") }
             (name, dataset) = try DataSource.loadForEvaluation(data, model: saved, modelFile: model)
         } else {
             let scored = try DataSource.loadTableForEvaluation(data, model: saved, modelFile: model, labels: label.map { [$0] },

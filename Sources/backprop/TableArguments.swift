@@ -2,12 +2,14 @@ import ArgumentParser
 import Backprop
 import Foundation
 
-/// `--delimiter` and `--comment`, for every command that reads a CSV file.
+/// `--delimiter`, `--comment` and `--decimal`, for every command that reads a CSV file.
 struct DialectOptions: ParsableArguments {
     @Option(help: "CSV delimiter: , ; | or tab (default: the one the header uses most).")
     var delimiter: String?
     @Option(help: "Skip CSV lines that start with this character (e.g. '#').")
     var comment: String?
+    @Option(help: "CSV decimal mark: . or , (default: a decimal comma is read too unless the delimiter is a comma).")
+    var decimal: String?
 
     func dialect() throws -> CSVDialect {
         var dialect = CSVDialect()
@@ -18,10 +20,16 @@ struct DialectOptions: ParsableArguments {
             }
             dialect.comment = byte
         }
+        switch decimal {
+        case nil: break
+        case ".": dialect.decimalComma = false
+        case ",": dialect.decimalComma = true
+        case let other?: throw CommandError("--decimal takes . or , (the character before a number's fraction), got \"\(other)\"")
+        }
         return dialect
     }
 
-    var isSet: Bool { delimiter != nil || comment != nil }
+    var isSet: Bool { delimiter != nil || comment != nil || decimal != nil }
 }
 
 /// How `train` reads the columns of a CSV file.
@@ -42,7 +50,8 @@ struct TableArguments: ParsableArguments {
     var given: [String] {
         [label.map { _ in "--label" }, task.map { _ in "--task" }, features.map { _ in "--features" },
          ignore.map { _ in "--ignore" }, missing.map { _ in "--missing" },
-         dialect.delimiter.map { _ in "--delimiter" }, dialect.comment.map { _ in "--comment" }].compactMap { $0 }
+         dialect.delimiter.map { _ in "--delimiter" }, dialect.comment.map { _ in "--comment" },
+         dialect.decimal.map { _ in "--decimal" }].compactMap { $0 }
     }
 
     func options(testFraction: Double?, seed: UInt64) throws -> TableOptions {

@@ -33,7 +33,7 @@ struct CSVDialectTests {
     }
 
     @Test("the delimiter is sniffed from the header among , ; tab |, or given",
-          arguments: [(";", "1,5"), ("\t", "1.5"), ("|", "1.5"), (",", "1.5")])
+          arguments: [(";", "1.5"), ("\t", "1.5"), ("|", "1.5"), (",", "1.5")])
     func sniffed(delimiter: String, first: String) throws {
         let value = delimiter == ";" ? "\"1,5\"" : "1.5"
         let text = ["a", "b c", "label"].joined(separator: delimiter) + "\n" + [value, "2", "x"].joined(separator: delimiter) + "\n"
@@ -77,5 +77,43 @@ struct CSVDialectTests {
         #expect(records.count == whole.rowCount + 1)
         #expect(records.dropFirst().map { $0.fields[1] } == (0..<whole.rowCount).map { whole.columns[1].text($0) ?? "" })
         #expect(records.dropFirst().map { Int32($0.line) } == whole.lines)
+    }
+}
+
+@Suite("Decimal commas: read in ;-separated files, or when --decimal , says so")
+struct DecimalCommaTests {
+    @Test("3,5 and 1.234,5 are numbers in a ;-separated file; the column stays numeric")
+    func semicolonFile() throws {
+        let table = try RawTable.parse("x;y;label\n3,5;-1.234,25;a\n\"0,125\";7;b\n", file: "eu.csv")
+        #expect(table.dialect.delimiter == UInt8(ascii: ";"))
+        #expect(table.columns[0].numbers == [3.5, 0.125])
+        #expect(table.columns[1].numbers == [-1234.25, 7])
+    }
+
+    @Test("in a comma-separated file a quoted \"1,234\" stays text unless --decimal , is given")
+    func commaFile() throws {
+        let text = "x,label\n\"1,5\",a\n2,b\n"
+        #expect(try RawTable.parse(text, file: "us.csv").columns[0].numbers == nil)
+        let given = try RawTable.parse(text, file: "us.csv", dialect: CSVDialect(decimalComma: true))
+        #expect(given.columns[0].numbers == [1.5, 2])
+        // And --decimal . turns the rule off in a ;-separated file.
+        let off = try RawTable.parse("x;label\n3,5;a\n", file: "eu.csv", dialect: CSVDialect(decimalComma: false))
+        #expect(off.columns[0].numbers == nil)
+    }
+
+    @Test("only one decimal comma after digits grouped in threes is a number",
+          arguments: [("3,5", Float(3.5)), ("+0,5", 0.5), ("12.345.678,9", 12_345_678.9), ("1,2,3", nil), ("1.23,4", nil),
+                      ("1234.567,8", nil), (",5", nil), ("5,", nil), ("1.5", nil), ("a,5", nil), ("1,5e3", nil)])
+    func rule(cell: String, expected: Float?) {
+        #expect(TableColumn.decimalCommaNumber(cell) == expected)
+    }
+
+    @Test("--decimal takes . or , and says so otherwise")
+    func option() throws {
+        let dir = try temporaryDirectory()
+        try "x;label\n3,5;a\n4,5;b\n".write(to: dir.appendingPathComponent("eu.csv"), atomically: true, encoding: .utf8)
+        let result = try backprop(["train", "--data", "eu.csv", "--decimal", "x"], in: dir)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--decimal takes . or ,"), "\(result.stderr)")
     }
 }

@@ -1,13 +1,22 @@
-/// How a CSV file is written: the delimiter (sniffed from the header when nil) and an optional
-/// character that starts a comment line.
+/// How a CSV file is written: the delimiter (sniffed from the header when nil), an optional
+/// character that starts a comment line, and whether numbers may be written with a decimal comma.
 public struct CSVDialect: Sendable, Equatable {
     public var delimiter: UInt8?
     public var comment: UInt8?
+    /// Whether `3,5` is the number 3.5 (and `1.234,5` is 1234.5). When nil it is decided by the
+    /// delimiter: yes unless the delimiter is a comma (European spreadsheets write `;`-separated
+    /// files with decimal commas; in a comma-separated file a quoted `"1,234"` is more likely a
+    /// thousands separator, so it stays text unless `--decimal ,` says otherwise).
+    public var decimalComma: Bool?
 
-    public init(delimiter: UInt8? = nil, comment: UInt8? = nil) {
+    public init(delimiter: UInt8? = nil, comment: UInt8? = nil, decimalComma: Bool? = nil) {
         self.delimiter = delimiter
         self.comment = comment
+        self.decimalComma = decimalComma
     }
+
+    /// Whether records split on `delimiter` read decimal commas.
+    public func readsDecimalComma(delimiter: UInt8) -> Bool { decimalComma ?? (delimiter != UInt8(ascii: ",")) }
 
     /// The delimiters a header is sniffed for, in order of preference on a tie.
     public static let candidates: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t"), UInt8(ascii: "|")]
@@ -15,17 +24,21 @@ public struct CSVDialect: Sendable, Equatable {
     /// A `--delimiter` value: one of `, ; | tab` (or a literal tab).
     public static func delimiter(named name: String) throws -> UInt8 {
         switch name {
-        case ",", ";", "|": return name.utf8.first!
+        case ",": return UInt8(ascii: ",")
+        case ";": return UInt8(ascii: ";")
+        case "|": return UInt8(ascii: "|")
         case "\t", "tab", "\\t": return UInt8(ascii: "\t")
         default: throw DataError.invalidOption("--delimiter \"\(name)\" is not valid: expected one of , ; | tab")
         }
     }
 }
 
-/// One record of a CSV file: its fields and the line it starts on (1-based).
+/// One record of a CSV file: its fields, the line it starts on (1-based) and the delimiter it was
+/// split on (given or sniffed).
 public struct CSVRecord: Sendable {
     public var fields: [String]
     public var line: Int
+    public var delimiter: UInt8
 }
 
 /// An RFC 4180 reader fed in chunks: quoted fields may hold delimiters, doubled quotes and line
@@ -171,7 +184,7 @@ struct CSVParser {
     private mutating func endRecord(_ emit: (CSVRecord) throws -> Void, quoted: Bool = false) throws {
         try endField(quoted: quoted)
         let blank = !quoted && fields.count == 1 && fields[0].isEmpty
-        if !blank { try emit(CSVRecord(fields: fields, line: recordLine)) }
+        if !blank { try emit(CSVRecord(fields: fields, line: recordLine, delimiter: dialect.delimiter ?? UInt8(ascii: ","))) }
         fields.removeAll(keepingCapacity: true)
         line += 1
         state = .lineStart

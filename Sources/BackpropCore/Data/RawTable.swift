@@ -27,7 +27,7 @@ public struct RawTable: Sendable {
     public static func read(_ path: String, dialect: CSVDialect = CSVDialect(), text: Set<String> = [],
                             keep: (([String]) throws -> [String])? = nil) throws -> RawTable {
         var parser = CSVParser(file: path, dialect: dialect)
-        var sink = Sink(file: path, keep: keep, text: text)
+        var sink = Sink(file: path, keep: keep, text: text, dialect: dialect)
         try forEachChunk(of: path) { chunk in
             sink.hash(chunk)
             try parser.feed(chunk) { try sink.add($0) }
@@ -40,7 +40,7 @@ public struct RawTable: Sendable {
     public static func parse(_ bytes: [UInt8], file: String, dialect: CSVDialect = CSVDialect(),
                              keep: (([String]) throws -> [String])? = nil) throws -> RawTable {
         var parser = CSVParser(file: file, dialect: dialect)
-        var sink = Sink(file: file, keep: keep, text: [])
+        var sink = Sink(file: file, keep: keep, text: [], dialect: dialect)
         try bytes.withUnsafeBufferPointer { chunk in
             sink.hash(chunk)
             try parser.feed(chunk) { try sink.add($0) }
@@ -59,13 +59,16 @@ public struct RawTable: Sendable {
         let file: String
         let keep: (([String]) throws -> [String])?
         let text: Set<String>
+        let dialect: CSVDialect
+        /// Decided at the header, once the delimiter is known.
+        var decimalComma = false
         var header: [String]?
         var columns: [TableColumn] = []
         var lines: [Int32] = []
         var fnv: UInt64 = 0xcbf2_9ce4_8422_2325
 
-        init(file: String, keep: (([String]) throws -> [String])?, text: Set<String>) {
-            self.file = file; self.keep = keep; self.text = text
+        init(file: String, keep: (([String]) throws -> [String])?, text: Set<String>, dialect: CSVDialect) {
+            self.file = file; self.keep = keep; self.text = text; self.dialect = dialect
         }
 
         mutating func hash(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -88,7 +91,7 @@ public struct RawTable: Sendable {
             }
             for k in columns.indices {
                 let c = columns[k].position
-                do { try columns[k].append(record.fields[c]) } catch {
+                do { try columns[k].append(record.fields[c], decimalComma: decimalComma) } catch {
                     throw DataError.malformed(file: file, detail: "line \(record.line), column \(c + 1) (\"\(header[c])\"): \(error.message)")
                 }
             }
@@ -102,6 +105,7 @@ public struct RawTable: Sendable {
                 throw DataError.malformed(file: file, detail: "line \(record.line): column \"\(duplicate)\" appears twice in the header")
             }
             header = names
+            decimalComma = dialect.readsDecimalComma(delimiter: record.delimiter)
             let position = Dictionary(names.enumerated().map { ($1, $0) }) { first, _ in first }
             var seen = Set<String>()
             columns = try (keep?(names) ?? names).compactMap { name in

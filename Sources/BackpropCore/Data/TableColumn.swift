@@ -26,15 +26,16 @@ public struct TableColumn: Sendable {
     public var isNumeric: Bool { numbers != nil }
     public var count: Int { numbers?.count ?? codes.count }
 
-    /// Adds one cell. Throws a message (without the place) for a number that is not finite.
-    mutating func append(_ cell: String) throws(CellError) {
+    /// Adds one cell; with `decimalComma`, `3,5` and `1.234,5` are numbers too. Throws a
+    /// message (without the place) for a number that is not finite.
+    mutating func append(_ cell: String, decimalComma: Bool = false) throws(CellError) {
         if Self.missingMarkers.contains(cell) {
-            if numbers != nil { numbers!.append(.nan) } else { codes.append(-1) }
+            if numbers != nil { numbers?.append(.nan) } else { codes.append(-1) }
             return
         }
-        if numbers != nil, let value = Float(cell) {
+        if numbers != nil, let value = Float(cell) ?? (decimalComma ? Self.decimalCommaNumber(cell) : nil) {
             guard value.isFinite else { throw CellError("\"\(cell)\" is not a finite number (Inf is not allowed; write a missing value as empty, NA or ?)") }
-            if numbers != nil { numbers!.append(value) } else { codes.append(code(of: Self.canonical(value))) }
+            numbers?.append(value)
             return
         }
         if let earlier = numbers {
@@ -43,6 +44,20 @@ public struct TableColumn: Sendable {
             for v in earlier { codes.append(v.isNaN ? -1 : code(of: Self.canonical(v))) }
         }
         codes.append(code(of: cell))
+    }
+
+    /// `3,5` → 3.5, `-1.234.567,25` → −1234567.25: one decimal comma, optionally after digits grouped
+    /// in threes by dots. Anything else (`1,2,3`, `1.23,4`) is not a number.
+    static func decimalCommaNumber(_ cell: String) -> Float? {
+        let parts = cell.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[1].isEmpty, parts[1].allSatisfy(\.isASCIIDigit) else { return nil }
+        var whole = Substring(parts[0])
+        let sign = whole.first == "-" || whole.first == "+" ? String(whole.removeFirst()) : ""
+        let groups = whole.split(separator: ".", omittingEmptySubsequences: false)
+        guard let first = groups.first, !first.isEmpty, first.count <= (groups.count > 1 ? 3 : Int.max),
+              groups.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
+              groups.dropFirst().allSatisfy({ $0.count == 3 }) else { return nil }
+        return Float(sign + groups.joined() + "." + parts[1])
     }
 
     private mutating func code(of text: String) -> Int32 {
@@ -97,4 +112,8 @@ public func naturalOrder(_ a: String, _ b: String) -> Bool {
     }
     if i.isEmpty != j.isEmpty { return i.isEmpty }
     return a < b
+}
+
+private extension Character {
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
