@@ -137,6 +137,10 @@ let commandInputs: [BadInput] = [
     BadInput(name: "predict output into a missing folder", files: fitting,
              arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/classes.csv", "--output", "$DIR/no/p.csv"],
              message: "cannot write $DIR/no/p.csv: cannot create a temporary file in $DIR/no"),
+    // Checked before training; the message names the user's path, not the probe written beside it.
+    BadInput(name: "save into a missing folder", files: csv("a,label\n1,0\n2,1\n"),
+             arguments: trainArgs + ["--data", "$DIR/t.csv", "--save", "$DIR/no/m.safetensors"],
+             message: "--save $DIR/no/m.safetensors: cannot write $DIR/no/m.safetensors: cannot create a temporary file in $DIR/no"),
 ]
 
 /// Every malformed model file, through the command that reads models.

@@ -13,8 +13,12 @@ public func checkOutputPath(_ path: String) throws {
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
         throw ModelFileError.unwritable(file: path, reason: "it is a folder")
     }
-    try AtomicFile.write([], to: AtomicFile.temporaryName(for: path, suffix: "check"), sync: false)
-    unlink(AtomicFile.temporaryName(for: path, suffix: "check"))
+    let probe = AtomicFile.temporaryName(for: path, suffix: "check")
+    do { try AtomicFile.write([], to: probe, sync: false) } catch let ModelFileError.unwritable(_, reason) {
+        // The user named `path`, not the probe beside it.
+        throw ModelFileError.unwritable(file: path, reason: reason)
+    }
+    unlink(probe)
 }
 
 /// Writes that cannot tear: the bytes go to a temporary file in the target's folder, which is
