@@ -7,7 +7,8 @@ extension Train {
     func loadData(resumed: ModelFile?) throws -> LoadedData {
         // MNIST, a folder, or a path that is not there (whose error names both kinds).
         if data == "mnist" || isDirectory(data) || !FileManager.default.fileExists(atPath: data) { return try DataSource.load(data) }
-        let options = try table.options(testFraction: testSplit, seed: seed)
+        var options = try table.options(testFraction: testSplit, seed: seed)
+        options.validation = validationRecord(resumed: resumed)
         return try DataSource.loadTable(data, options: options, resumed: resumed.map { ($0, resume ?? "") })
     }
 

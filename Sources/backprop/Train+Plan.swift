@@ -26,10 +26,7 @@ extension Train {
     /// model, else `--validation-split` (default 0.1) of them drawn with `--seed`. Nil for none.
     func holdOutValidation(_ loaded: inout LoadedData, resumed: ModelFile?) throws
         -> (data: Dataset, record: ValidationRecord)? {
-        let recorded = resumed?.checkpoint?.state.validation ?? resumed?.training?.validationSplit
-        let fraction = loop.validationSplit ?? recorded?.fraction ?? 0.1
-        guard fraction > 0 else { return nil }
-        let record = recorded.flatMap { $0.fraction == fraction ? $0 : nil } ?? ValidationRecord(fraction: fraction, seed: seed)
+        guard let record = validationRecord(resumed: resumed) else { return nil }
         do {
             let (train, validation, done) = try loaded.train.holdOut(record, stratified: loaded.task == .classification)
             loaded.train = train
@@ -38,6 +35,15 @@ extension Train {
             loaded.notes.append("note      no validation split: \(error)")
             return nil
         }
+    }
+
+    /// The validation rows to hold out: those recorded in a resumed model, else
+    /// `--validation-split` (default 0.1) drawn with `--seed`. Nil for none.
+    func validationRecord(resumed: ModelFile?) -> ValidationRecord? {
+        let recorded = resumed?.checkpoint?.state.validation ?? resumed?.training?.validationSplit
+        let fraction = loop.validationSplit ?? recorded?.fraction ?? 0.1
+        guard fraction > 0 else { return nil }
+        return recorded.flatMap { $0.fraction == fraction ? $0 : nil } ?? ValidationRecord(fraction: fraction, seed: seed)
     }
 
     /// The data-driven choices (see ``AutomaticSettings``) for `samples` training samples.

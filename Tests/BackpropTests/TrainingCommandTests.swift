@@ -45,7 +45,8 @@ struct TrainingCommandTests {
         let last = try ModelFile.load(dir.appendingPathComponent("last.safetensors").path)
         #expect(model.training?.epochs == best.0 && last.training?.epochs == epochs.count)
         let record = try #require(model.training?.validationSplit)
-        let loaded = try DataSource.loadTable(data, options: { var o = TableOptions(); o.seed = 1; return o }())
+        // Loaded as train loaded it: statistics fitted without the validation rows.
+        let loaded = try DataSource.loadTable(data, options: { var o = TableOptions(); o.seed = 1; o.validation = record; return o }())
         let validation = try loaded.train.holdOut(record, stratified: true).validation
         var rescaled = validation
         rescaled.classCount = 2

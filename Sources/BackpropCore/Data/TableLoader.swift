@@ -12,6 +12,10 @@ public struct TableOptions: Sendable {
     /// Nil: the split recorded in a resumed model, else 0.2.
     public var testFraction: Double?
     public var seed: UInt64 = 1
+    /// The validation rows training will hold out of the training split (``Dataset/holdOut(_:stratified:)``):
+    /// the statistics that standardize the data are fitted without them, so validation scores
+    /// data the model has not seen in any form. Nil: fitted on the whole training split.
+    public var validation: ValidationRecord?
 
     public init() {}
 }
@@ -78,11 +82,15 @@ extension DataSource {
             throw DataError.malformed(file: path, detail: "\(train.count) training and \(test.count) test rows are left after dropping rows with missing values")
         }
 
-        // A resumed model keeps its statistics; a new one takes them from its training rows.
-        let standardization = resumed?.model.standardization ?? encoding.standardization(fitting: train)
+        // A resumed model keeps its statistics; a new one takes them from its training rows, less
+        // the validation rows (a split that cannot be drawn fails later, with its own message).
+        let fitted = options.validation
+            .flatMap { try? train.holdOutPositions($0, stratified: encoding.task == .classification).train }
+            .map { train.subset($0) } ?? train
+        let standardization = resumed?.model.standardization ?? encoding.standardization(fitting: fitted)
         var targets = encoding.targets
         if encoding.task == .regression, targets == nil {
-            targets = Standardization(fitting: train.targetValues ?? [], width: train.classCount)
+            targets = Standardization(fitting: fitted.targetValues ?? [], width: fitted.classCount)
         }
         standardization.apply(to: &train)
         standardization.apply(to: &test)
