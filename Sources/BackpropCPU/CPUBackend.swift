@@ -45,6 +45,8 @@ public final class CPUBackend: Backend {
 
     /// `count` zeroed floats of host memory; throws `BackendError.outOfMemory` when refused.
     public func makeStorage(count: Int) throws -> CPUStorage { try CPUStorage(capacity: count) }
+    /// Keeps the array's buffer: a dataset handed over is not copied.
+    public func makeStorage(adopting values: consuming [Float]) throws -> CPUStorage { try CPUStorage.adopting(consume values) }
 
     /// `count` zeroed `Int32`s of host memory.
     public func makeIndexStorage(count: Int) throws -> CPUStorage { try CPUStorage(capacity: count, elementSize: 4) }

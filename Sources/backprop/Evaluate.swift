@@ -21,7 +21,8 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let saved = try ModelFile.load(model)
-        let name: String, dataset: Dataset
+        let name: String
+        var dataset: Dataset
         var scoredRows: [Int]?
         if data == "mnist" || isDirectory(data) {
             if rows != nil || label != nil || dialect.isSet { throw CommandError("--rows, --label, --delimiter, --comment and --decimal apply to CSV data, not to \(data)") }
@@ -35,7 +36,8 @@ struct Evaluate: ParsableCommand {
         }
         let network = try Network(backend: try backendOptions.makeBackend(), model: saved)
         if saved.task == .regression { return try regression(saved, network, name, dataset, scoredRows) }
-        let result = try Evaluation(network: network, data: dataset)
+        // Uploaded, the samples are no longer held on the host (dataset keeps its labels).
+        let result = try Evaluation(network: network, taking: &dataset)
         let names = saved.outputNames
         if json {
             return try emit(["model": model, "data": name, "samples": dataset.count,

@@ -22,15 +22,15 @@ struct TrainingPlan {
 }
 
 extension Train {
-    /// Holds out the validation samples from the training split: those recorded in a resumed
-    /// model, else `--validation-split` (default 0.1) of them drawn with `--seed`. Nil for none.
-    func holdOutValidation(_ loaded: inout LoadedData, resumed: ModelFile?) throws
-        -> (data: Dataset, record: ValidationRecord)? {
+    /// Holds out the validation samples from the training split without copying them: they are
+    /// moved to the end of `loaded.train` (the training samples first, each part in order), and
+    /// the run splits the two after the upload. Those recorded in a resumed model, else
+    /// `--validation-split` (default 0.1) of them drawn with `--seed`. Returns the record (its
+    /// count: the held-out samples at the end); nil for none.
+    func holdOutValidation(_ loaded: inout LoadedData, resumed: ModelFile?) throws -> ValidationRecord? {
         guard let record = validationRecord(resumed: resumed) else { return nil }
         do {
-            let (train, validation, done) = try loaded.train.holdOut(record, stratified: loaded.task == .classification)
-            loaded.train = train
-            return (validation, done)
+            return try loaded.train.moveHeldOutToEnd(record, stratified: loaded.task == .classification)
         } catch where loop.validationSplit == nil && loop.earlyStopping != true {
             loaded.notes.append("note      no validation split: \(error)")
             return nil

@@ -78,15 +78,18 @@ struct Train: ParsableCommand {
         let resumed = try resume.map { try ModelFile.load($0) }
         var loaded = try loadData(resumed: resumed)
         for warning in loaded.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
-        let validation = try holdOutValidation(&loaded, resumed: resumed)
-        let automatic = automaticSettings(samples: loaded.train.count, resumed: resumed)
+        let record = try holdOutValidation(&loaded, resumed: resumed)
+        // loaded.train ends with the record.count validation samples until the run splits them off.
+        let trainCount = loaded.train.count - (record?.count ?? 0)
+        let automatic = automaticSettings(samples: trainCount, resumed: resumed)
         let network = try makeNetwork(resumed: resumed, data: &loaded, automatic: automatic, backend: backend)
-        let plan = try makePlan(samples: loaded.train.count, resumed: resumed, automatic: automatic,
-                                validation: validation?.record)
+        let plan = try makePlan(samples: trainCount, resumed: resumed, automatic: automatic,
+                                validation: record)
         try group.requireAgreement(fingerprints(loaded, network, plan),
                                    hint: "give every process the same --data, --seed and options")
-        let session = try TrainingRun(command: self, plan: plan, network: network, data: loaded,
-                                      validation: validation?.data, resumed: resumed, group: group)
+        // The run takes the samples over: uploaded, they are no longer held on the host.
+        let session = try TrainingRun(command: self, plan: plan, network: network, data: &loaded,
+                                      validationCount: record?.count ?? 0, resumed: resumed, group: group)
         try session.execute()
     }
 }

@@ -21,7 +21,12 @@ final class TrainingRun {
     /// The loss of the run's first step, the yardstick for divergence.
     var firstLoss: Double?
 
-    init(command: Train, plan: TrainingPlan, network: Network, data: LoadedData, validation held: Dataset?,
+    /// Uploads the splits, taking their samples: `data`'s inputs are left empty, so that the
+    /// samples are held once (on the CPU, the device keeps the host buffers). The last
+    /// `validationCount` samples of `data.train` are the validation split: uploaded with the
+    /// training samples, then seen through views of the same memory; `data.train` keeps the
+    /// training samples' labels only.
+    init(command: Train, plan: TrainingPlan, network: Network, data: inout LoadedData, validationCount: Int,
          resumed: ModelFile?, group: any DataParallelGroup) throws {
         self.command = command
         self.plan = plan
@@ -43,20 +48,28 @@ final class TrainingRun {
         } else {
             try trainer.restore(epochs: plan.startEpoch, shuffler: trainer.shufflerState)
         }
-        var heldOut = held
-        heldOut?.classCount = data.train.classCount
+        let all = data.train.count, trainCount = all - validationCount
         let targets = data.encoding?.targets
         let regression = data.task == .regression
-        validationCheck = regression ? heldOut.map { RegressionCheck($0, targets: targets, network: network) } : nil
+        validationCheck = regression && validationCount > 0
+            ? RegressionCheck(data.train.subset(Array(trainCount..<all)), targets: targets, network: network) : nil
         testCheck = regression ? RegressionCheck(data.test, targets: targets, network: network) : nil
-        self.train = try DeviceDataset(data.train, on: backend)
-        validation = try heldOut.map { try DeviceDataset($0, on: backend) }
-        test = try DeviceDataset(data.test, on: backend)
+        let uploaded = try DeviceDataset(taking: &data.train, on: backend)
+        if validationCount > 0 {
+            self.train = try uploaded.columns(0..<trainCount, on: backend)
+            validation = try uploaded.columns(trainCount..<all, on: backend)
+            data.train.labels.removeLast(validationCount)
+            data.train.targetValues?.removeLast(validationCount * data.train.classCount)
+        } else {
+            self.train = uploaded
+            validation = nil
+        }
+        test = try DeviceDataset(taking: &data.test, on: backend)
         report = Report(json: command.json, plan: plan, regression: regression, silent: group.rank != 0,
                         live: group.size == 1)
         files = TrainingFiles(command: command, data: data, network: network, firstSeed: resumed?.training?.seed,
                               writes: group.rank == 0)
-        report.start(data: data, validation: heldOut?.count ?? 0, architecture: network.architecture,
+        report.start(data: data, validation: validationCount, architecture: network.architecture,
                      backend: backend.name, seed: command.seed, processes: group.size)
     }
 

@@ -31,6 +31,16 @@ extension Backend {
         return Matrix(rows: rows, cols: cols, storage: try makeStorage(count: count))
     }
 
+    /// A `rows × cols` matrix holding `values` (column-major, exactly `rows · cols` of them),
+    /// taking the array: on the CPU the matrix keeps the array's buffer, with no copy, provided
+    /// the caller held the only reference (`consume` it); otherwise it is copied.
+    public func makeMatrix(rows: Int, cols: Int, adopting values: consuming [Float]) throws -> Matrix {
+        let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
+        try require(rows >= 0 && cols >= 0 && !overflow && count <= Self.maxElements && values.count == count,
+                    "makeMatrix", "\(values.count) values for \(rows)×\(cols)")
+        return Matrix(rows: rows, cols: cols, storage: try makeStorage(adopting: consume values))
+    }
+
     /// A new zero-filled buffer of `count` indices.
     public func makeIndexBuffer(count: Int) throws -> IndexBuffer {
         try require(count >= 0 && count <= Self.maxElements, "makeIndexBuffer", "\(count) indices")

@@ -38,6 +38,10 @@ public protocol Backend: AnyObject {
     func makeStorage(count: Int) throws -> Storage
     /// New zero-filled storage for `count` `Int32` indices.
     func makeIndexStorage(count: Int) throws -> Storage
+    /// Storage holding `values`, taking the array: a host backend may keep the array's own
+    /// buffer instead of copying it (so a dataset handed over is held once, not twice). The
+    /// default makes storage of `values.count` floats and uploads them.
+    func makeStorage(adopting values: consuming [Float]) throws -> Storage
     /// Copies the first `matrix.count` of `values` into `matrix`.
     func upload(_ values: UnsafeBufferPointer<Float>, to matrix: Operand<Storage>) throws
     /// Copies `matrix` into the first `matrix.count` of `values`, after every queued write to it.
@@ -100,6 +104,16 @@ public protocol Backend: AnyObject {
 
 extension Backend {
     public func owns(_ storage: Storage) -> Bool { true }
+
+    public func makeStorage(adopting values: consuming [Float]) throws -> Storage {
+        let count = values.count
+        let storage = try makeStorage(count: count)
+        if count > 0 {
+            let all = Operand<Storage>(Matrix(rows: count, cols: 1, storage: storage), storage)
+            try values.withUnsafeBufferPointer { try upload($0, to: all) }
+        }
+        return storage
+    }
 }
 
 /// A matrix the checked entry points have validated for a backend: its shape is right for the

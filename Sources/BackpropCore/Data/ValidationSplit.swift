@@ -28,6 +28,57 @@ extension Dataset {
         return (subset(train), subset(held), done)
     }
 
+    /// ``holdOut(_:stratified:)`` without a copy: reorders the samples in place so that those
+    /// kept for training come first and the held-out ones last, each in the order `holdOut`
+    /// gives them. The first `count − record.count` samples are then `holdOut`'s training set and
+    /// the rest its validation set, in one buffer (``DeviceDataset/columns(_:on:)`` makes the
+    /// two views after the upload). Returns the record with its count; on error the dataset is
+    /// unchanged.
+    public mutating func moveHeldOutToEnd(_ record: ValidationRecord, stratified: Bool) throws -> ValidationRecord {
+        let (train, held) = try holdOutPositions(record, stratified: stratified)
+        var done = record
+        done.count = held.count
+        reorder(train + held)
+        return done
+    }
+
+    /// Puts sample `order[i]` at position `i`, for a permutation `order` of the samples: in
+    /// place, following each cycle with one sample's worth of scratch.
+    mutating func reorder(_ order: [Int]) {
+        precondition(order.count == count, "reorder needs a permutation of the samples")
+        func permute(_ values: inout [Float], width: Int) {
+            guard width > 0 else { return }
+            var done = [Bool](repeating: false, count: order.count)
+            var scratch = [Float](repeating: 0, count: width)
+            values.withUnsafeMutableBufferPointer { x in
+                scratch.withUnsafeMutableBufferPointer { t in
+                    guard let base = x.baseAddress, let temp = t.baseAddress else { return }
+                    for start in order.indices where !done[start] {
+                        done[start] = true
+                        guard order[start] != start else { continue }
+                        // Walk the cycle: position i takes what stood at order[i].
+                        temp.update(from: base + start * width, count: width)
+                        var i = start
+                        while order[i] != start {
+                            (base + i * width).update(from: base + order[i] * width, count: width)
+                            i = order[i]
+                            done[i] = true
+                        }
+                        (base + i * width).update(from: temp, count: width)
+                    }
+                }
+            }
+        }
+        permute(&inputs, width: featureCount)
+        if targetValues != nil {
+            var values = targetValues ?? []
+            targetValues = nil
+            permute(&values, width: classCount)
+            targetValues = values
+        }
+        labels = order.map { labels[$0] }
+    }
+
     /// The positions ``holdOut(_:stratified:)`` keeps for training and holds out for validation.
     public func holdOutPositions(_ record: ValidationRecord, stratified: Bool) throws -> (train: [Int], held: [Int]) {
         guard count >= 2 else {

@@ -49,6 +49,25 @@ public final class Inference {
         return out
     }
 
+    /// Output activations (`outputs × count`, column-major) for every sample of `data`, in
+    /// order, gathered on the device: the host need not keep the samples.
+    public func outputs(_ data: DeviceDataset) throws -> [Float] {
+        let backend = network.backend
+        try data.check(against: network.architecture)
+        let ws = try workspace(columns: data.count)
+        var out = [Float]()
+        out.reserveCapacity(network.architecture.outputCount * data.count)
+        var offset = 0
+        while offset < data.count {
+            let n = min(ws.batchSize, data.count - offset)
+            try backend.gatherColumns(data.inputs, indices: data.sequentialOrder, offset: offset,
+                                      into: ws.input.prefixColumns(n))
+            out += try backend.download(try network.forward(ws, count: n))
+            offset += n
+        }
+        return out
+    }
+
     /// Mean loss and accuracy over `data` with the current parameters; the same device code
     /// as training reports (``Backend/lossAndGradient(_:z:a:targets:meanOver:gradient:lossSum:)``
     /// and ``Backend/countCorrect(output:targets:into:)``).

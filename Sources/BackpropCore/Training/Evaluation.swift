@@ -12,10 +12,18 @@ public struct Evaluation: Sendable, Equatable {
     /// confusion matrix from the host outputs, by the same ``Prediction`` rule. A sample whose
     /// output holds a NaN has no predicted class and is left out of the matrix (and counted wrong).
     public init(network: Network, data: Dataset, batchSize: Int = 1024) throws {
+        var copy = data
+        try self.init(network: network, taking: &copy, batchSize: batchSize)
+    }
+
+    /// As ``init(network:data:batchSize:)``, taking the samples: `data.inputs` is left empty
+    /// (its labels stay) and, on the CPU, the device keeps its buffer, so they are held once.
+    public init(network: Network, taking data: inout Dataset, batchSize: Int = 1024) throws {
         let inference = try Inference(network: network, batchSize: batchSize)
-        metrics = try inference.evaluate(try DeviceDataset(data, on: network.backend))
+        let device = try DeviceDataset(taking: &data, on: network.backend)
+        metrics = try inference.evaluate(device)
+        let probabilities = try inference.outputs(device)
         let outputs = network.architecture.outputCount
-        let probabilities = try inference.outputs(inputs: data.inputs, count: data.count)
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: data.classCount), count: data.classCount)
         for (j, label) in data.labels.enumerated() {
             if let predicted = Prediction.predictedClass(probabilities[(j * outputs)..<((j + 1) * outputs)]),

@@ -100,7 +100,7 @@ public final class Trainer {
         let workspace = try workspace(for: data)
         let order = try order.flatMap { $0.count == data.count ? $0 : nil } ?? backend.makeIndexBuffer(count: data.count)
         self.order = order
-        try rng.permutation(data.count).withUnsafeBufferPointer { try backend.upload($0, to: order) }
+        try data.columnIndices(rng.permutation(data.count)).withUnsafeBufferPointer { try backend.upload($0, to: order) }
         try backend.fill(workspace.lossSum, with: 0)
         try backend.fill(workspace.correct, with: 0)
 
