@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs the benchmark peers. Idempotent: re-running skips what is already there.
-#   system (apt): python3-torch (PyTorch CPU for Debian's /usr/bin/python3), libclblast-dev, OpenBLAS, PoCL
-#   virtualenv Benchmarks/.venv (python3 on PATH): numpy, jax[cpu], tinygrad
+# Installs the benchmark peers as users install them. Idempotent: re-running skips what is there.
+#   virtualenv Benchmarks/.venv (python3 on PATH): pip's numpy (its bundled OpenBLAS), jax[cpu],
+#     threadpoolctl (to record NumPy's OpenBLAS core), tinygrad (optional), and PyTorch's CPU build
+#     when a CPU wheel can be had: a local torch-*+cpu wheel (PIP_FIND_LINKS, /opt/wheels), else
+#     PyTorch's CPU index; when neither is reachable PyTorch is reported "not installable here"
+#     and run.py falls back to Debian's python3-torch (or shows PyTorch as not available).
+#   system (apt): python3-torch (Debian's PyTorch, the fallback), libclblast-dev, OpenBLAS, oneDNN, PoCL
 # Set BENCH_SKIP_APT=1 or BENCH_SKIP_PIP=1 to skip a half. Needs the package registries; run.py needs none.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -30,12 +34,38 @@ if [ "${BENCH_SKIP_PIP:-0}" != 1 ]; then
         echo "== venv: creating $venv"
         python3 -m venv "$venv"
     fi
-    if "$venv/bin/python" -c "import numpy, jax, tinygrad, threadpoolctl" 2>/dev/null; then
-        echo "== venv: numpy, jax, tinygrad present"
+    py="$venv/bin/python"
+    if "$py" -c "import numpy, jax, threadpoolctl" 2>/dev/null; then
+        echo "== venv: numpy, jax, threadpoolctl present"
     else
-        echo "== venv: installing numpy jax[cpu] tinygrad threadpoolctl"
-        "$venv/bin/python" -m pip install -q --upgrade pip
-        "$venv/bin/python" -m pip install -q numpy "jax[cpu]" tinygrad threadpoolctl
+        echo "== venv: installing numpy jax[cpu] threadpoolctl"
+        "$py" -m pip install -q --upgrade pip || true
+        "$py" -m pip install -q numpy "jax[cpu]" threadpoolctl
+    fi
+    if "$py" -c "import tinygrad" 2>/dev/null; then
+        echo "== venv: tinygrad present"
+    else
+        "$py" -m pip install -q tinygrad || echo "== venv: tinygrad not installable here (optional; its rows will be absent)"
+    fi
+    if "$py" -c "import torch" 2>/dev/null; then
+        echo "== venv: torch $("$py" -c 'import torch; print(torch.__version__)') present"
+    else
+        # PyPI's default torch wheel is the CUDA build (gigabytes); users of a CPU machine install
+        # the +cpu wheel. Look for one locally first, then on PyTorch's CPU index.
+        pyver="$("$py" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
+        wheel=""
+        for dir in ${PIP_FIND_LINKS:-} /opt/wheels; do
+            for w in "$dir"/torch-*+cpu-"$pyver"-*manylinux*_x86_64.whl; do [ -e "$w" ] && wheel="$w"; done
+        done
+        if [ -n "$wheel" ]; then
+            echo "== venv: installing PyTorch's CPU wheel $(basename "$wheel")"
+            "$py" -m pip install -q "$wheel" || wheel=""
+        fi
+        if [ -z "$wheel" ] && ! "$py" -c "import torch" 2>/dev/null; then
+            echo "== venv: trying PyTorch's CPU index"
+            "$py" -m pip install -q --timeout 20 --retries 0 torch --index-url https://download.pytorch.org/whl/cpu \
+                || echo "== venv: PyTorch's CPU wheel is not installable here (no local torch-*+cpu wheel, CPU index unreachable); run.py uses Debian's python3-torch if present"
+        fi
     fi
 fi
 

@@ -74,7 +74,13 @@ def main():
                     opt.step()
             results.append(measure(key, "samples/s", steps * batch, epoch, args))
     blas = re.findall(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
-    emit("torch", "cpu", args, results, {"torch": torch.__version__, "blas": ", ".join(blas)},
+    try:
+        isa = torch.backends.cpu.get_cpu_capability()   # the ATen kernels' instruction set (AVX2, AVX512, …)
+    except AttributeError:
+        isa = None
+    versions = {"torch": torch.__version__, "blas": ", ".join(blas), "isa": isa,
+                "mkldnn": torch.backends.mkldnn.is_available()}
+    emit("torch", "cpu", args, results, versions,
          torch_threads=torch.get_num_threads())
 
 
