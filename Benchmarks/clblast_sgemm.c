@@ -93,7 +93,7 @@ int main(int argc, char **argv) {
     CHECK(err);
     fprintf(stderr, "CLBlast on %s (%s, %u compute units)\n", device_name, platform_name, units);
 
-    struct gemm_case cases[8];
+    struct gemm_case cases[16];
     struct result results[8];
     int count = gemm_cases(&o, cases);
     unsigned seed = 1;

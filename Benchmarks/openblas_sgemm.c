@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
     struct options o = parse_options(argc, argv);
     if (o.threads > 0) openblas_set_num_threads(o.threads);
     int threads = openblas_get_num_threads();
-    struct gemm_case cases[8];
+    struct gemm_case cases[16];
     struct result results[8];
     int count = gemm_cases(&o, cases);
     unsigned seed = 1;

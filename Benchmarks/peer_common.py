@@ -25,6 +25,10 @@ GEMM_SQUARE_QUICK = [128, 256]
 GEMM_MLP = [("NN", 128, 128, 784),   # forward  W·X
             ("NT", 128, 784, 128),   # ∂W = δ·Xᵀ
             ("TN", 784, 128, 128)]   # error Wᵀ·δ
+# A 784-512-512-10 step at batch 128 (full runs only): forward, ∂W, error of each layer.
+GEMM_STEP_LARGE = [("NN", 512, 128, 784), ("NN", 512, 128, 512), ("NN", 10, 128, 512),
+                   ("NT", 512, 784, 128), ("NT", 512, 512, 128), ("NT", 10, 512, 128),
+                   ("TN", 512, 128, 512), ("TN", 512, 128, 10)]
 ELEMENTWISE = [("relu", 8), ("relu_backward", 12), ("hadamard", 12)]  # bytes read + written per element
 ELEMENTWISE_SIZES = [65536, 16777216]
 ELEMENTWISE_SIZES_QUICK = [65536]
@@ -81,7 +85,7 @@ def measure(key, unit, work, body, args, sync=lambda: None, warmup=1):
 def gemm_cases(args):
     """(key, kind, m, n, k) for every GEMM workload."""
     squares = GEMM_SQUARE_QUICK if args.quick else GEMM_SQUARE
-    cases = [("NN", s, s, s) for s in squares] + GEMM_MLP
+    cases = [("NN", s, s, s) for s in squares] + GEMM_MLP + ([] if args.quick else GEMM_STEP_LARGE)
     return [(f"gemm/{kind}/{m}x{n}x{k}", kind, m, n, k) for kind, m, n, k in cases]
 
 

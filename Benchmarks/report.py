@@ -10,6 +10,8 @@ from machine import limit, peak_for
 # The suite's keys in reading order (saved JSON sorts keys alphabetically, so order comes from here).
 CANONICAL = ([f"gemm/NN/{s}x{s}x{s}" for s in (128, 256, 512, 1024, 2048)]
              + ["gemm/NN/128x128x784", "gemm/NT/128x784x128", "gemm/TN/784x128x128"]
+             + ["gemm/NN/512x128x784", "gemm/NN/512x128x512", "gemm/NN/10x128x512", "gemm/NT/512x784x128",
+                "gemm/NT/512x512x128", "gemm/NT/10x512x128", "gemm/TN/512x128x512", "gemm/TN/512x128x10"]
              + [f"elementwise/{op}/{n}" for n in (65536, 16777216) for op in ("relu", "relu_backward", "hadamard")]
              + ["train/784-128-10/b128", "train/784-128-10/b32", "train/784-512-512-10/b128"])
 
@@ -69,7 +71,10 @@ def fmt(x):
     return f"{x:.3g}" if x < 10 else f"{x:.1f}"
 
 
-STEP_SHAPES = ("gemm/NN/128x128x784", "gemm/NT/128x784x128", "gemm/TN/784x128x128")
+STEP_SHAPES = ("gemm/NN/128x128x784", "gemm/NT/128x784x128", "gemm/TN/784x128x128",   # 784-128-10, b128
+               "gemm/NN/512x128x784", "gemm/NN/512x128x512", "gemm/NN/10x128x512",    # 784-512-512-10, b128
+               "gemm/NT/512x784x128", "gemm/NT/512x512x128", "gemm/NT/10x512x128",
+               "gemm/TN/512x128x512", "gemm/TN/512x128x10")
 CPU_LIBRARIES = ("openblas", "numpy", "torch", "torch-1t", "jax", "tinygrad-cpu")
 
 

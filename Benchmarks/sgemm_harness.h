@@ -23,6 +23,11 @@ static const struct gemm_case mlp_shapes[] = {
     {'N', 'N', 128, 128, 784},   /* forward W·X       */
     {'N', 'T', 128, 784, 128},   /* ∂W = δ·Xᵀ         */
     {'T', 'N', 784, 128, 128}};  /* error Wᵀ·δ        */
+/* A 784-512-512-10 step at batch 128 (full runs only): forward, ∂W, error of each layer. */
+static const struct gemm_case large_step_shapes[] = {
+    {'N', 'N', 512, 128, 784}, {'N', 'N', 512, 128, 512}, {'N', 'N', 10, 128, 512},
+    {'N', 'T', 512, 784, 128}, {'N', 'T', 512, 512, 128}, {'N', 'T', 10, 512, 128},
+    {'T', 'N', 512, 128, 512}, {'T', 'N', 512, 128, 10}};
 
 static struct options parse_options(int argc, char **argv) {
     struct options o = {0, 0, 0, 1, 0.2};
@@ -45,6 +50,8 @@ static int gemm_cases(const struct options *o, struct gemm_case *out) {
     if (!o->gemm) return 0;
     for (int i = 0; i < squares_n; i++) out[n++] = squares[i];
     for (int i = 0; i < 3; i++) out[n++] = mlp_shapes[i];
+    if (!o->quick)
+        for (int i = 0; i < 8; i++) out[n++] = large_step_shapes[i];
     return n;
 }
 

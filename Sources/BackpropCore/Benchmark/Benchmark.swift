@@ -63,6 +63,12 @@ public struct BenchmarkSuite {
 
     // MARK: Workloads
 
+    /// A 784-512-512-10 step's products at batch 128, as `(m, n, k, transposeA, transposeB)`.
+    static let largeStepShapes: [(Int, Int, Int, Bool, Bool)] = [
+        (512, 128, 784, false, false), (512, 128, 512, false, false), (10, 128, 512, false, false),
+        (512, 784, 128, false, true), (512, 512, 128, false, true), (10, 512, 128, false, true),
+        (512, 128, 512, true, false), (512, 128, 10, true, false)]
+
     /// `C(m×n) ← op(A)·op(B)` with `op(A)` `m×k`: GFLOP/s counting `2mnk`.
     public func gemm(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false) throws -> BenchmarkResult {
         var data = SeededGenerator(seed: 1)
@@ -128,6 +134,11 @@ public struct BenchmarkSuite {
             report(try gemm(m: 128, n: 128, k: 784))                              // forward W·X
             report(try gemm(m: 128, n: 784, k: 128, transposeB: true))           // ∂W = δ·Xᵀ
             report(try gemm(m: 784, n: 128, k: 128, transposeA: true))           // error Wᵀ·δ
+            // The GEMMs of a 784-512-512-10 step at batch 128 (full runs only): forward W·A,
+            // ∂W = δ·Aᵀ and the error Wᵀ·δ of each layer (the first layer has no error product).
+            if !quick {
+                for (m, n, k, ta, tb) in Self.largeStepShapes { report(try gemm(m: m, n: n, k: k, transposeA: ta, transposeB: tb)) }
+            }
         }
         if wanted("elementwise") {
             for n in quick ? [65536] : [65536, 16_777_216] {
