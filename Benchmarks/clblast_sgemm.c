@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "CLBlast on %s (%s, %u compute units)\n", device_name, platform_name, units);
 
     struct gemm_case cases[16];
-    struct result results[8];
+    struct result results[16];
     int count = gemm_cases(&o, cases);
     unsigned seed = 1;
     for (int i = 0; i < count; i++) {

@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
     if (o.threads > 0) openblas_set_num_threads(o.threads);
     int threads = openblas_get_num_threads();
     struct gemm_case cases[16];
-    struct result results[8];
+    struct result results[16];
     int count = gemm_cases(&o, cases);
     unsigned seed = 1;
     fprintf(stderr, "%s (%s), %d threads\n", openblas_get_config(), openblas_get_corename(), threads);
