@@ -21,7 +21,7 @@ public final class OpenCLBackend: Backend {
     let programWasCached: Bool
     /// The GEMM tilings compiled into `program`, largest first; each product picks one by shape.
     let tilings: [GemmTiling]
-    private let gemmKernels: [CLKernel]
+    let gemmKernels: [CLKernel]
     /// Work-items per group of the elementwise kernels and of the single-group reductions.
     let groupSize: Int
     let reduceGroup: Int
@@ -47,7 +47,7 @@ public final class OpenCLBackend: Backend {
     /// first device), with compiled programs cached under `BACKPROP_CACHE_DIR`.
     public convenience init(device spec: String? = nil) throws {
         let (info, device) = try selectOpenCLDevice(spec)
-        try self.init(info: info, device: device, cache: .fromEnvironment())
+        try self.init(info: info, device: device, cache: .fromEnvironment(), launch: .fromEnvironment())
     }
 
     /// `launch` defaults to `BACKPROP_OPENCL_SYNC` from the process's environment, no profiling.

@@ -11,7 +11,8 @@ struct BackendOptions: ParsableArguments {
     var device: String?
 
     /// The chosen backend; a bad value or a missing OpenCL platform is an error, never a fall-back.
-    func makeBackend() throws -> any Backend {
-        try Backprop.makeBackend(named: backend, device: device, deviceLabel: "--device")
+    /// `profiling`: kernel times recorded where the backend can (`bench --profile`).
+    func makeBackend(profiling: Bool = false) throws -> any Backend {
+        try Backprop.makeBackend(named: backend, device: device, deviceLabel: "--device", profiling: profiling)
     }
 }

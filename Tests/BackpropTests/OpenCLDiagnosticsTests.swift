@@ -135,4 +135,64 @@ struct OpenCLDiagnosticsTests {
         #expect(!backend.tilings.isEmpty)
         #expect(backend.groupSize >= 1)
     }
+
+    /// A profile of training steps lists every kernel a step runs, with non-negative device
+    /// times and whole launches per step; a queue made without profiling records nothing.
+    @Test func profileListsTheKernelsOfAStep() throws {
+        let backend = try backend(LaunchOptions(profiling: true))
+        #expect(backend.isProfiling)
+        let suite = BenchmarkSuite(backend: backend, quick: true)
+        let data = Synthetic.blobs(classes: 4, features: 20, perClass: 30, seed: 1)
+        let result = try suite.profileTraining(sizes: [20, 16, 4], batchSize: 32, data: data, steps: 3)
+        #expect(result.key == "train/20-16-4/b32" && result.steps == 3)
+        let names = result.profile.entries.map(\.kernel)
+        for kernel in ["gather_columns", "add_bias", "relu_forward", "softmax_forward", "softmax_cross_entropy",
+                       "count_correct", "relu_backward", "sum_columns", "sgd_step"] {
+            #expect(names.contains(kernel), "\(kernel) missing from \(names)")
+        }
+        #expect(names.contains { $0.hasPrefix("gemm_t") })
+        #expect(result.profile.entries.allSatisfy { $0.seconds >= 0 && $0.launches % 3 == 0 })
+        #expect(result.profile.seconds > 0 && result.wallSeconds > 0)
+        // 2 gathers, 2 GEMMs forward and 3 backward, ...: every step launches the same kernels.
+        #expect(result.launchesPerStep >= 15)
+        #expect(try backend.takeProfile().entries.isEmpty)
+
+        let plain = try self.backend(LaunchOptions())
+        #expect(!plain.isProfiling)
+        #expect(throws: BackendError.self) {
+            try BenchmarkSuite(backend: plain).profileTraining(sizes: [20, 4], batchSize: 8, data: data, steps: 1)
+        }
+    }
+
+    @Test func profileSumsByKernel() {
+        let p = KernelProfile(launches: [("a", 1e-3), ("b", 5e-3), ("a", 2e-3), ("c", 0)])
+        #expect(p.entries == [.init(kernel: "b", launches: 1, seconds: 5e-3), .init(kernel: "a", launches: 2, seconds: 3e-3),
+                              .init(kernel: "c", launches: 1, seconds: 0)])
+        #expect(p.launches == 4)
+    }
+
+    /// The CPU backend has no profiler: `bench --profile` says so and fails.
+    @Test func cpuSaysProfilingIsUnavailable() throws {
+        #expect(throws: BackendError.self) {
+            try BenchmarkSuite(backend: CPUBackend(threads: 1)).profileTraining(
+                sizes: [4, 2], batchSize: 2, data: Synthetic.blobs(classes: 2, features: 4, perClass: 4, seed: 1), steps: 1)
+        }
+        let result = try backprop(["bench", "--profile", "--backend", "cpu", "--quick"], in: FileManager.default.temporaryDirectory)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("profiling is unavailable on CPU"), "\(result.stderr)")
+    }
+
+    /// `bench --profile --json` on OpenCL: one profile per network, kernels with their times.
+    @Test func benchProfileJSON() throws {
+        let result = try backprop(["bench", "--profile", "--backend", "opencl", "--layers", "30,16,5", "--batch-size", "16",
+                                   "--steps", "2", "--json"], in: FileManager.default.temporaryDirectory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let profiles = try #require(object["profiles"] as? [[String: Any]])
+        #expect(profiles.count == 1)
+        #expect(profiles.first?["key"] as? String == "train/30-16-5/b16")
+        let kernels = try #require(profiles.first?["kernels"] as? [[String: Any]])
+        #expect(kernels.contains { $0["kernel"] as? String == "sgd_step" })
+        #expect(kernels.allSatisfy { ($0["ms_per_step"] as? Double ?? -1) >= 0 })
+    }
 }

@@ -33,13 +33,17 @@ public struct BackendRequest: Sendable {
     public var deviceLabel: String
     /// The environment the backend reads its variables from (the process's, or a test's own).
     public var environment: [String: String]
+    /// Record the device time of every kernel (``KernelProfiling``) where the backend can;
+    /// a backend without a profiler ignores it.
+    public var profiling: Bool
 
     /// A request for the default device, reading the process's environment.
     public init(device: String? = nil, deviceLabel: String = "device",
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+                environment: [String: String] = ProcessInfo.processInfo.environment, profiling: Bool = false) {
         self.device = device
         self.deviceLabel = deviceLabel
         self.environment = environment
+        self.profiling = profiling
     }
 }
 
