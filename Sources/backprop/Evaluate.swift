@@ -33,7 +33,8 @@ struct Evaluate: ParsableCommand {
             (name, dataset) = ("\(data): \(scored.description)", scored.data)
             scoredRows = scored.rows
         }
-        let network = try Network(backend: try backendOptions.makeBackend(), model: saved)
+        let network = try Network(backend: try backendOptions.makeBackend(
+            workload: CalibrationWorkload(architecture: saved.architecture, batchSize: 128)), model: saved)
         if saved.task == .regression { return try regression(saved, network, name, dataset, scoredRows) }
         let result = try Evaluation(network: network, data: dataset)
         let names = saved.outputNames

@@ -74,12 +74,16 @@ struct Train: ParsableCommand {
     /// saves). Load, hold out, build, plan, train: each step a function of its own.
     private func train(in group: any DataParallelGroup, _ backendOptions: BackendOptions) throws {
         if group.rank == 0 { try outputs.checkWritable() }
-        let backend = try backendOptions.makeBackend()
+        // `auto` calibrates on this run's network and batch: made once they are known.
+        let early = backendOptions.isAutomatic ? nil : try backendOptions.makeBackend()
         let resumed = try resume.map { try ModelFile.load($0) }
         var loaded = try loadData(resumed: resumed)
         for warning in loaded.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let validation = try holdOutValidation(&loaded, resumed: resumed)
         let automatic = automaticSettings(samples: loaded.train.count, resumed: resumed)
+        let backend = try early ?? backendOptions.makeBackend(workload: CalibrationWorkload(
+            architecture: try resumed?.architecture ?? newArchitecture(for: loaded, hidden: try hiddenSizes() ?? automatic.hidden),
+            batchSize: max(1, (batchSize ?? resumed?.checkpoint?.state.batchSize ?? automatic.batchSize) / group.size)))
         let network = try makeNetwork(resumed: resumed, data: &loaded, automatic: automatic, backend: backend)
         let plan = try makePlan(samples: loaded.train.count, resumed: resumed, automatic: automatic,
                                 validation: validation?.record)
