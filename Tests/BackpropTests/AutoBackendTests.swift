@@ -159,4 +159,23 @@ struct AutoBackendTests {
             try registry.makeBackend(named: "auto", BackendRequest(device: "0", environment: ["BACKPROP_CACHE_DIR": dir.path]))
         }
     }
+
+    /// `train --backend auto` calibrates on the run's own network and batch, then trains; the
+    /// second run reuses the cached choice.
+    @Test func trainCalibratesOnItsNetwork() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = try blobsCSV(in: dir)
+        let arguments = ["BACKPROP_CACHE_DIR=\(dir.path)", try backpropExecutable().path, "train", "--data", data,
+                         "--hidden", "8", "--batch-size", "16", "--epochs", "1", "--backend", "auto"]
+        let first = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), arguments, in: dir)
+        try #require(first.status == 0, "\(first.stderr)")
+        if !first.stderr.contains("the only device") {
+            #expect(first.stderr.contains("backend auto: calibrating 4 → 8 relu → 3 softmax · cross-entropy, batch 16"), "\(first.stderr)")
+            #expect(first.stderr.contains("backend auto: chose "))
+            let second = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), arguments, in: dir)
+            #expect(second.status == 0 && second.stderr.contains(", cached ("), "\(second.stderr)")
+        }
+    }
 }
+

@@ -112,7 +112,7 @@ public struct BackendRegistry: Sendable {
     /// `BACKPROP_BACKEND`; with neither, the first registered backend. Never falls back
     /// silently: a bad name throws the valid choices, and a backend that cannot start throws why.
     /// `variable` names the source of `name` in errors. `auto` calibrates (or reads the cached
-    /// choice): see ``makeAutomatic(_:)``.
+    /// choice): see ``makeAutomatic(_:log:)``.
     public func makeBackend(named name: String? = nil, variable: String = "--backend",
                             _ request: BackendRequest = BackendRequest()) throws -> any Backend {
         let requested = name ?? request.environment["BACKPROP_BACKEND"]
