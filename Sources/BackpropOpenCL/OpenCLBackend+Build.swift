@@ -49,21 +49,6 @@ extension GemmTiling {
 }
 
 extension OpenCLBackend {
-    /// Every `Kernels/*.cl` file as one program (one compile), in dependency order (`loss.cl`
-    /// uses the work-group sum of `reduce.cl`), and `gemm.cl` once per tiling. Each file starts
-    /// with `#line 1 "Kernels/NAME.cl"`, so the compiler's messages name the file and line.
-    static func kernelSource(tilings: [GemmTiling], files: [String: String] = KernelSources.files) -> String {
-        let order = ["elementwise.cl", "activations.cl", "reduce.cl", "loss.cl", "optimizers.cl", "data.cl"]
-        let rest = files.keys.filter { !order.contains($0) && $0 != "gemm.cl" }.sorted()
-        let parts = (order + rest).compactMap { name in
-            files[name].map { "#line 1 \"Kernels/\(name)\"\n\($0)\n" }
-        }
-        let gemm = files["gemm.cl"] ?? ""
-        return (parts + tilings.enumerated().map { i, t in
-            "// Kernels/gemm.cl, \(t)\n\(t.defines(index: i))#line 1 \"Kernels/gemm.cl\"\n\(gemm)\n"
-        }).joined()
-    }
-
     /// Builds the program for `family` and checks each kernel against its compiled limits:
     /// GEMM tilings whose kernel allows fewer work-items than the tiling needs are dropped (all
     /// of them: rebuilt with `GemmTiling.small`); single-group reductions whose kernel allows

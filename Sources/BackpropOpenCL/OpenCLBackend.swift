@@ -85,6 +85,22 @@ public final class OpenCLBackend: Backend {
 
     // MARK: Program
 
+    /// Every `Kernels/*.cl` file as one program (one compile), in dependency order (`loss.cl`
+    /// uses the work-group sum of `reduce.cl`), and `gemm.cl` once per tiling. Each file starts
+    /// with `#line 1 "Kernels/NAME.cl"`, so the compiler's messages name the file and line.
+    static func kernelSource(tilings: [GemmTiling], files: [String: String] = KernelSources.files) -> String {
+        let order = ["elementwise.cl", "activations.cl", "reduce.cl", "loss.cl", "optimizers.cl", "data.cl"]
+        let rest = files.keys.filter { !order.contains($0) && $0 != "gemm.cl" }.sorted()
+        let parts = (order + rest).compactMap { name in
+            files[name].map { "#line 1 \"Kernels/\(name)\"\n\($0)\n" }
+        }
+        let gemm = files["gemm.cl"] ?? ""
+        return (parts + tilings.enumerated().map { i, t in
+            "// Kernels/gemm.cl, \(t)\n\(t.defines(index: i))#line 1 \"Kernels/gemm.cl\"\n\(gemm)\n"
+        }).joined()
+    }
+
+
     /// Builds `source`, from the on-disk binary cache when it holds this exact (device, driver,
     /// options, source), else from source (then stores the binary). A compile error throws an
     /// ``OpenCLError`` carrying the build log.
