@@ -9,7 +9,7 @@
 #endif
 
 // Returns Σ over the work-group of x (the same value to every work-item).
-inline float group_sum(local float *scratch, const float x)
+static inline float group_sum(local float *scratch, const float x)
 {
     const int lid = get_local_id(0);
     scratch[lid] = x;
@@ -34,7 +34,7 @@ kernel void sum_columns(const int rows, const int cols, const float alpha, const
 }
 
 // Index of the first largest of x[0 ..< n], or −1 when x holds a NaN (never a match).
-inline int argmax(global const float *x, const int n)
+static inline int argmax(global const float *x, const int n)
 {
     int best = 0;
     for (int i = 0; i < n; ++i) if (isnan(x[i])) return -1;

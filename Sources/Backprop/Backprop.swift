@@ -18,8 +18,10 @@ extension BackendRegistry {
 /// Makes the backend the user asked for from `BackendRegistry.standard`: `name` (a
 /// `--backend` value) wins over `BACKPROP_BACKEND`, `device` over the backend's own variable
 /// (`BACKPROP_OPENCL_DEVICE`); see `BackendRegistry.makeBackend(named:variable:_:)`.
+/// `profiling`: record kernel times where the backend can (`KernelProfiling`).
 public func makeBackend(named name: String? = nil, device: String? = nil, deviceLabel: String = "--device",
-                        environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any Backend {
+                        environment: [String: String] = ProcessInfo.processInfo.environment,
+                        profiling: Bool = false) throws -> any Backend {
     try BackendRegistry.standard.makeBackend(
-        named: name, BackendRequest(device: device, deviceLabel: deviceLabel, environment: environment))
+        named: name, BackendRequest(device: device, deviceLabel: deviceLabel, environment: environment, profiling: profiling))
 }

@@ -84,14 +84,17 @@ final class CLContext: @unchecked Sendable {
     deinit { clReleaseContext(handle) }
 }
 
-/// An in-order command queue.
+/// An in-order command queue; with `profiling`, made with `CL_QUEUE_PROFILING_ENABLE` (only
+/// then: drivers may slow a profiling queue down).
 final class CLQueue: @unchecked Sendable {
     let handle: cl_command_queue
     let context: CLContext
 
-    init(context: CLContext) throws {
+    init(context: CLContext, profiling: Bool = false) throws {
         var status: cl_int = CL_SUCCESS
-        guard let handle = clCreateCommandQueueWithProperties(context.handle, context.device.id, nil, &status),
+        var properties: [cl_queue_properties] = profiling
+            ? [cl_queue_properties(CL_QUEUE_PROPERTIES), cl_queue_properties(CL_QUEUE_PROFILING_ENABLE), 0] : [0]
+        guard let handle = clCreateCommandQueueWithProperties(context.handle, context.device.id, &properties, &status),
               status == CL_SUCCESS else {
             throw OpenCLError(code: status == CL_SUCCESS ? CL_INVALID_COMMAND_QUEUE : status,
                               operation: "clCreateCommandQueueWithProperties")
@@ -237,21 +240,14 @@ final class CLKernel {
         }
     }
 
-    /// Enqueues the kernel over `global` work-items starting at `offset`, in groups of `local`.
-    func enqueue(on queue: CLQueue, global: [Int], local: [Int], offset: [Int]? = nil) throws {
-        let status = global.withUnsafeBufferPointer { g in
-            local.withUnsafeBufferPointer { l in
-                if let offset {
-                    return offset.withUnsafeBufferPointer { o in
-                        clEnqueueNDRangeKernel(queue.handle, handle, cl_uint(global.count), o.baseAddress,
-                                               g.baseAddress, l.baseAddress, 0, nil, nil)
-                    }
-                }
-                return clEnqueueNDRangeKernel(queue.handle, handle, cl_uint(global.count), nil, g.baseAddress,
-                                              l.baseAddress, 0, nil, nil)
-            }
-        }
-        try clCheck(status, "clEnqueueNDRangeKernel(\(name), global \(global), local \(local))")
+    /// `CL_KERNEL_WORK_GROUP_SIZE` on `device`: the most work-items per group the compiled
+    /// kernel allows (registers and local memory can make it less than the device's limit).
+    func maxWorkGroupSize(on device: CLDevice) throws -> Int {
+        var size = 0
+        try clCheck(clGetKernelWorkGroupInfo(handle, device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
+                                             MemoryLayout<Int>.size, &size, nil),
+                    "clGetKernelWorkGroupInfo(\(name), CL_KERNEL_WORK_GROUP_SIZE)")
+        return size
     }
 
     deinit { clReleaseKernel(handle) }

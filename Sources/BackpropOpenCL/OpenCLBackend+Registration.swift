@@ -4,7 +4,8 @@ import Foundation
 /// The OpenCL backend's entry in the registry.
 extension BackendRegistration {
     /// `opencl`: any OpenCL device; `--device` or `BACKPROP_OPENCL_DEVICE` picks one (index or
-    /// name fragment; default the first GPU, else the first device).
+    /// name fragment; default the first GPU, else the first device). `BACKPROP_OPENCL_SYNC=1`
+    /// waits after every kernel launch (see ``OpenCLError``).
     public static let openCL = BackendRegistration(
         name: "opencl",
         summary: "OpenCL: any GPU or CPU driver (PoCL on a plain CPU); the kernels of Kernels/*.cl",
@@ -24,6 +25,7 @@ extension BackendRegistration {
             } else {
                 try selectOpenCLDevice(request.environment["BACKPROP_OPENCL_DEVICE"])
             }
-            return try OpenCLBackend(info: info, device: device, cache: .fromEnvironment(request.environment))
+            return try OpenCLBackend(info: info, device: device, cache: .fromEnvironment(request.environment),
+                                     launch: .fromEnvironment(request.environment, profiling: request.profiling))
         })
 }

@@ -21,11 +21,16 @@ public final class OpenCLBackend: Backend {
     let programWasCached: Bool
     /// The GEMM tilings compiled into `program`, largest first; each product picks one by shape.
     let tilings: [GemmTiling]
-    private let gemmKernels: [CLKernel]
+    let gemmKernels: [CLKernel]
     /// Work-items per group of the elementwise kernels and of the single-group reductions.
     let groupSize: Int
     let reduceGroup: Int
     private let kernels: [Kernel: CLKernel]
+    /// The one path of every launch: synchronous mode, the last launch for error messages,
+    /// profiling events.
+    let launcher: KernelLauncher
+    /// What the build changed to fit the compiled kernels' limits (also printed to stderr).
+    let buildNotes: [String]
     /// `CL_DEVICE_MAX_MEM_ALLOC_SIZE`: the largest single buffer.
     private let maxAllocation: UInt64
 
@@ -42,34 +47,38 @@ public final class OpenCLBackend: Backend {
     /// first device), with compiled programs cached under `BACKPROP_CACHE_DIR`.
     public convenience init(device spec: String? = nil) throws {
         let (info, device) = try selectOpenCLDevice(spec)
-        try self.init(info: info, device: device, cache: .fromEnvironment())
+        try self.init(info: info, device: device, cache: .fromEnvironment(), launch: .fromEnvironment())
     }
 
-    init(info: OpenCLDeviceInfo, device: CLDevice, cache: ProgramCache, tilings: [GemmTiling]? = nil) throws {
+    /// `launch` defaults to `BACKPROP_OPENCL_SYNC` from the process's environment, no profiling.
+    init(info: OpenCLDeviceInfo, device: CLDevice, cache: ProgramCache, tilings: [GemmTiling]? = nil,
+         launch: LaunchOptions = .fromEnvironment()) throws {
         self.device = info
         context = try CLContext(device: device)
-        queue = try CLQueue(context: context)
+        queue = try CLQueue(context: context, profiling: launch.profiling)
+        launcher = KernelLauncher(queue: queue, options: launch)
         let maxGroup = Int(try device.value(cl_device_info(CL_DEVICE_MAX_WORK_GROUP_SIZE),
                                             "CL_DEVICE_MAX_WORK_GROUP_SIZE", as: Int.self))
-        self.tilings = tilings ?? GemmTiling.family(isGPU: info.isGPU, maxWorkGroupSize: maxGroup,
-                                                    localMemoryBytes: Int(info.localMemoryBytes))
-        groupSize = min(256, maxGroup)
-        reduceGroup = Self.powerOfTwo(atMost: min(info.isGPU ? 256 : 64, maxGroup))
-
-        var options = "-cl-std=CL1.2 -DREDUCE_GROUP=\(reduceGroup)"
+        let family = tilings ?? GemmTiling.family(isGPU: info.isGPU, maxWorkGroupSize: maxGroup,
+                                                  localMemoryBytes: Int(info.localMemoryBytes))
         let fp = try device.value(cl_device_info(CL_DEVICE_SINGLE_FP_CONFIG), "CL_DEVICE_SINGLE_FP_CONFIG",
                                   as: cl_device_fp_config.self)
-        if fp & cl_device_fp_config(CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0 {
-            // Division and square root rounded as on the CPU (Adam divides by √v).
-            options += " -cl-fp32-correctly-rounded-divide-sqrt"
-        }
-        (program, programWasCached) = try Self.buildProgram(context: context, info: info, source: Self.kernelSource(tilings: self.tilings),
-                                                            options: options, cache: cache)
-        var table: [Kernel: CLKernel] = [:]
-        for kernel in Kernel.allCases { table[kernel] = try CLKernel(program: program, name: kernel.rawValue) }
-        kernels = table
-        let program = program
-        gemmKernels = try self.tilings.indices.map { try CLKernel(program: program, name: "gemm_t\($0)") }
+        // Division and square root rounded as on the CPU (Adam divides by √v).
+        let roundedDivide = fp & cl_device_fp_config(CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0
+        let built = try Self.buildChecked(
+            context: context, info: info, device: device, family: family,
+            reduceGroup: Self.powerOfTwo(atMost: min(info.isGPU ? 256 : 64, maxGroup)),
+            options: { "-cl-std=CL1.2 -DREDUCE_GROUP=\($0)" + (roundedDivide ? " -cl-fp32-correctly-rounded-divide-sqrt" : "") },
+            cache: cache)
+        program = built.program
+        programWasCached = built.cached
+        self.tilings = built.tilings
+        gemmKernels = built.gemmKernels
+        kernels = built.kernels
+        reduceGroup = built.reduceGroup
+        groupSize = min(256, maxGroup, built.elementwiseLimit)
+        buildNotes = built.notes
+        for note in built.notes { FileHandle.standardError.write(Data("OpenCL (\(info.name)): \(note)\n".utf8)) }
         maxAllocation = try device.value(cl_device_info(CL_DEVICE_MAX_MEM_ALLOC_SIZE), "CL_DEVICE_MAX_MEM_ALLOC_SIZE",
                                          as: cl_ulong.self)
     }
@@ -77,16 +86,18 @@ public final class OpenCLBackend: Backend {
     // MARK: Program
 
     /// Every `Kernels/*.cl` file as one program (one compile), in dependency order (`loss.cl`
-    /// uses the work-group sum of `reduce.cl`), and `gemm.cl` once per tiling.
-    static func kernelSource(tilings: [GemmTiling]) -> String {
+    /// uses the work-group sum of `reduce.cl`), and `gemm.cl` once per tiling. Each file starts
+    /// with `#line 1 "Kernels/NAME.cl"`, so the compiler's messages name the file and line.
+    static func kernelSource(tilings: [GemmTiling], files: [String: String] = KernelSources.files) -> String {
         let order = ["elementwise.cl", "activations.cl", "reduce.cl", "loss.cl", "optimizers.cl", "data.cl"]
-        let rest = KernelSources.files.keys.filter { !order.contains($0) && $0 != "gemm.cl" }.sorted()
-        let files = (order + rest).compactMap { name in
-            KernelSources.files[name].map { "// ---- Kernels/\(name)\n\($0)\n" }
+        let rest = files.keys.filter { !order.contains($0) && $0 != "gemm.cl" }.sorted()
+        let parts = (order + rest).compactMap { name in
+            files[name].map { "#line 1 \"Kernels/\(name)\"\n\($0)\n" }
         }
-        let gemm = KernelSources.files["gemm.cl"] ?? ""
-        return (files + tilings.enumerated().map { i, t in "// ---- Kernels/gemm.cl, \(t)\n\(t.defines(index: i))\(gemm)\n" })
-            .joined()
+        let gemm = files["gemm.cl"] ?? ""
+        return (parts + tilings.enumerated().map { i, t in
+            "// Kernels/gemm.cl, \(t)\n\(t.defines(index: i))#line 1 \"Kernels/gemm.cl\"\n\(gemm)\n"
+        }).joined()
     }
 
 
@@ -105,7 +116,7 @@ public final class OpenCLBackend: Backend {
         return (program, false)
     }
 
-    private static func powerOfTwo(atMost n: Int) -> Int {
+    static func powerOfTwo(atMost n: Int) -> Int {
         var p = 1
         while p * 2 <= n { p *= 2 }
         return p
@@ -113,11 +124,10 @@ public final class OpenCLBackend: Backend {
 
     // MARK: Launching
 
-    /// Sets the arguments and enqueues `kernel` over `global` work-items (no wait).
+    /// Sets the arguments and enqueues `kernel` over `global` work-items (no wait, unless
+    /// `BACKPROP_OPENCL_SYNC`): through ``KernelLauncher``, as every launch.
     func run(_ kernel: Kernel, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
-        let k = try built(kernel)
-        try k.set(arguments)
-        try k.enqueue(on: queue, global: global, local: local)
+        try launcher.launch(try built(kernel), global: global, local: local, arguments)
     }
 
     /// Exactly one work-item per element `0 ..< n`: the whole groups of `groupSize`, then the
@@ -127,15 +137,13 @@ public final class OpenCLBackend: Backend {
         let whole = n / groupSize * groupSize
         guard n > 0 else { return }
         let k = try built(kernel)
-        try k.set(arguments)
-        if whole > 0 { try k.enqueue(on: queue, global: [whole], local: [groupSize]) }
-        if whole < n { try k.enqueue(on: queue, global: [n - whole], local: [1], offset: [whole]) }
+        if whole > 0 { try launcher.launch(k, global: [whole], local: [groupSize], arguments) }
+        if whole < n { try launcher.launch(k, global: [n - whole], local: [1], offset: [whole], arguments) }
     }
 
     /// The GEMM kernel of `tilings[index]` over `global` work-items (no wait).
     func runGemm(tiling index: Int, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
-        try gemmKernels[index].set(arguments)
-        try gemmKernels[index].enqueue(on: queue, global: global, local: local)
+        try launcher.launch(gemmKernels[index], global: global, local: local, arguments)
     }
 
     /// The compiled `kernel` (init builds every case; a missing one is an error, not a trap).
@@ -170,23 +178,23 @@ public final class OpenCLBackend: Backend {
     /// A blocking `clEnqueueWriteBuffer`: queued after earlier operations, returns once copied.
     public func upload(_ values: UnsafeBufferPointer<Float>, to matrix: Operand<OpenCLStorage>) throws {
         guard let base = values.baseAddress else { return }
-        try clCheck(clEnqueueWriteBuffer(queue.handle, matrix.buffer.handle, cl_bool(CL_TRUE), 0,
-                                         matrix.count * 4, base, 0, nil, nil), "clEnqueueWriteBuffer")
+        try launcher.check(clEnqueueWriteBuffer(queue.handle, matrix.buffer.handle, cl_bool(CL_TRUE), 0,
+                                                matrix.count * 4, base, 0, nil, nil), "clEnqueueWriteBuffer")
     }
 
     /// A blocking `clEnqueueReadBuffer`: waits for every queued write to `matrix`.
     public func download(_ matrix: Operand<OpenCLStorage>, into values: UnsafeMutableBufferPointer<Float>) throws {
         guard let base = values.baseAddress else { return }
-        try clCheck(clEnqueueReadBuffer(queue.handle, matrix.buffer.handle, cl_bool(CL_TRUE), 0,
-                                        matrix.count * 4, base, 0, nil, nil), "clEnqueueReadBuffer")
+        try launcher.check(clEnqueueReadBuffer(queue.handle, matrix.buffer.handle, cl_bool(CL_TRUE), 0,
+                                               matrix.count * 4, base, 0, nil, nil), "clEnqueueReadBuffer")
     }
 
     /// A blocking write of the indices, also kept on the host so that
     /// ``gatherColumns(_:indices:offset:into:)`` can check them.
     public func upload(_ indices: UnsafeBufferPointer<Int32>, to buffer: OpenCLStorage) throws {
         guard let base = indices.baseAddress else { return }
-        try clCheck(clEnqueueWriteBuffer(queue.handle, buffer.buffer.handle, cl_bool(CL_TRUE), 0,
-                                         indices.count * 4, base, 0, nil, nil), "clEnqueueWriteBuffer")
+        try launcher.check(clEnqueueWriteBuffer(queue.handle, buffer.buffer.handle, cl_bool(CL_TRUE), 0,
+                                                indices.count * 4, base, 0, nil, nil), "clEnqueueWriteBuffer")
         // A host copy, so gatherColumns can check indices before the device reads them.
         buffer.indices.replaceSubrange(0..<indices.count, with: indices)
     }
@@ -196,14 +204,14 @@ public final class OpenCLBackend: Backend {
         try fillBuffer(matrix.buffer, value: value, count: matrix.count)
     }
 
-    /// `clFinish` on the queue.
-    public func synchronize() throws { try queue.finish() }
+    /// `clFinish` on the queue; a failure names the last kernel launched.
+    public func synchronize() throws { try launcher.check(clFinish(queue.handle), "clFinish") }
 
     private func fillBuffer(_ buffer: CLBuffer, value: Float, count: Int) throws {
         guard count > 0 else { return }
         var pattern = value
-        try clCheck(clEnqueueFillBuffer(queue.handle, buffer.handle, &pattern, 4, 0, count * 4, 0, nil, nil),
-                    "clEnqueueFillBuffer")
+        try launcher.check(clEnqueueFillBuffer(queue.handle, buffer.handle, &pattern, 4, 0, count * 4, 0, nil, nil),
+                           "clEnqueueFillBuffer")
     }
 }
 

@@ -11,20 +11,28 @@ public struct OpenCLError: Error, CustomStringConvertible, Equatable {
     public let operation: String
     /// The compiler's build log when a program failed to build; empty otherwise.
     public let buildLog: String
+    /// For an error found after kernels were queued (at a read, a write or `clFinish`): the
+    /// last kernel launched and its sizes, the likeliest culprit. Nil otherwise.
+    public var lastKernel: String?
 
     /// An error for `code` returned by `operation`.
-    public init(code: Int32, operation: String, buildLog: String = "") {
+    public init(code: Int32, operation: String, buildLog: String = "", lastKernel: String? = nil) {
         self.code = code
         self.operation = operation
         self.buildLog = buildLog
+        self.lastKernel = lastKernel
     }
 
     /// The symbolic name of the code, as in the OpenCL headers.
     public var name: String { openCLErrorNames[code] ?? "unknown OpenCL error" }
 
-    /// `operation failed: NAME (code)`, then the build log when there is one.
+    /// `operation failed: NAME (code)`, the last kernel launched when known, then the build
+    /// log when there is one.
     public var description: String {
-        let head = "\(operation) failed: \(name) (\(code))"
+        var head = "\(operation) failed: \(name) (\(code))"
+        if let lastKernel {
+            head += "; last kernel launched: \(lastKernel) (BACKPROP_OPENCL_SYNC=1 waits after every launch to name the kernel at fault)"
+        }
         return buildLog.isEmpty ? head : head + "\nbuild log:\n" + buildLog
     }
 }

@@ -16,6 +16,7 @@ struct Bench: ParsableCommand {
     @OptionGroup var backendOptions: BackendOptions
     @Flag(help: "Print one JSON object with every result.")
     var json = false
+    @OptionGroup(title: "Kernel profile") var profiling: ProfileOptions
 
     func validate() throws {
         if let repetitions, repetitions < 1 { throw CommandError("--repetitions must be at least 1") }
@@ -27,6 +28,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if profiling.profile { return try runProfile() }
         let backend = try backendOptions.makeBackend()
         let suite = BenchmarkSuite(backend: backend, quick: quick, repetitions: repetitions)
         let mnist = DataSource.bundledMNIST().flatMap { try? MNIST.load(directory: $0).train }
@@ -54,5 +56,5 @@ struct Bench: ParsableCommand {
         }
     }
 
-    private func pad(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(1, width - s.count)) }
+    func pad(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(1, width - s.count)) }
 }

@@ -34,7 +34,8 @@ struct Evaluate: ParsableCommand {
             (name, dataset) = ("\(data): \(scored.description)", scored.data)
             scoredRows = scored.rows
         }
-        let network = try Network(backend: try backendOptions.makeBackend(), model: saved)
+        let network = try Network(backend: try backendOptions.makeBackend(
+            workload: CalibrationWorkload(architecture: saved.architecture, batchSize: 128)), model: saved)
         if saved.task == .regression { return try regression(saved, network, name, dataset, scoredRows) }
         // Uploaded, the samples are no longer held on the host (dataset keeps its labels).
         let result = try Evaluation(network: network, taking: &dataset)

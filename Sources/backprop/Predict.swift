@@ -25,7 +25,8 @@ struct Predict: ParsableCommand {
         let rows = try DataSource.loadTableForPrediction(input, model: saved, modelFile: model, keep: keptNames,
                                                          labels: label.map { [$0] }, dialect: try dialect.dialect())
         for warning in rows.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
-        let network = try Network(backend: try backendOptions.makeBackend(), model: saved)
+        let network = try Network(backend: try backendOptions.makeBackend(
+            workload: CalibrationWorkload(architecture: saved.architecture, batchSize: 128)), model: saved)
         let sizes = saved.architecture.sizes, outputs = sizes[sizes.count - 1]
         let header: [String], cells: (Int) -> [String]
         if saved.task == .regression {

@@ -74,7 +74,8 @@ struct Train: ParsableCommand {
     /// saves). Load, hold out, build, plan, train: each step a function of its own.
     private func train(in group: any DataParallelGroup, _ backendOptions: BackendOptions) throws {
         if group.rank == 0 { try outputs.checkWritable() }
-        let backend = try backendOptions.makeBackend()
+        // `auto` calibrates on this run's network and batch: made once they are known.
+        let early = backendOptions.isAutomatic ? nil : try backendOptions.makeBackend()
         let resumed = try resume.map { try ModelFile.load($0) }
         var loaded = try loadData(resumed: resumed)
         for warning in loaded.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
@@ -82,6 +83,9 @@ struct Train: ParsableCommand {
         // loaded.train ends with the record.count validation samples until the run splits them off.
         let trainCount = loaded.train.count - (record?.count ?? 0)
         let automatic = automaticSettings(samples: trainCount, resumed: resumed)
+        let backend = try early ?? backendOptions.makeBackend(workload: CalibrationWorkload(
+            architecture: try resumed?.architecture ?? newArchitecture(for: loaded, hidden: try hiddenSizes() ?? automatic.hidden),
+            batchSize: max(1, (batchSize ?? resumed?.checkpoint?.state.batchSize ?? automatic.batchSize) / group.size)))
         let network = try makeNetwork(resumed: resumed, data: &loaded, automatic: automatic, backend: backend)
         let plan = try makePlan(samples: trainCount, resumed: resumed, automatic: automatic,
                                 validation: record)

@@ -44,10 +44,10 @@ struct BackendRegistryTests {
     func badNameListsRegistered() throws {
         var registry = BackendRegistry.standard
         registry.register(.counting())
-        #expect(throws: BackendError.invalidChoice(variable: "BACKPROP_BACKEND", value: "cuda", valid: "cpu, opencl, counting")) {
+        #expect(throws: BackendError.invalidChoice(variable: "BACKPROP_BACKEND", value: "cuda", valid: "cpu, opencl, counting, auto")) {
             try registry.makeBackend(named: nil, BackendRequest(environment: ["BACKPROP_BACKEND": "cuda"]))
         }
-        #expect(throws: BackendError.invalidChoice(variable: "--backend", value: "metal", valid: "cpu, opencl, counting")) {
+        #expect(throws: BackendError.invalidChoice(variable: "--backend", value: "metal", valid: "cpu, opencl, counting, auto")) {
             try registry.makeBackend(named: "metal", BackendRequest(environment: [:]))
         }
         // The standard registry is untouched by the copies above.

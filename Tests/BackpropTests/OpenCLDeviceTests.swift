@@ -53,7 +53,7 @@ struct OpenCLDeviceTests {
 
     @Test func cliValueForTheBackend() throws {
         #expect(try BackendRegistry.standard.registration(named: " OpenCL ").name == "opencl")
-        #expect(throws: BackendError.invalidChoice(variable: "--backend", value: "metal", valid: "cpu, opencl")) {
+        #expect(throws: BackendError.invalidChoice(variable: "--backend", value: "metal", valid: "cpu, opencl, auto")) {
             try BackendRegistry.standard.registration(named: "metal", variable: "--backend")
         }
     }

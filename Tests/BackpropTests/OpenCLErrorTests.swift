@@ -19,7 +19,7 @@ struct BackendChoiceTests {
         let error = #expect(throws: BackendError.self) {
             try makeBackend(environment: ["BACKPROP_BACKEND": "cuda"])
         }
-        #expect(error == .invalidChoice(variable: "BACKPROP_BACKEND", value: "cuda", valid: "cpu, opencl"))
+        #expect(error == .invalidChoice(variable: "BACKPROP_BACKEND", value: "cuda", valid: "cpu, opencl, auto"))
         #expect("\(String(describing: error))".contains("choose one of: cpu, opencl"))
     }
 

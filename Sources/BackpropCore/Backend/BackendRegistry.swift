@@ -33,13 +33,21 @@ public struct BackendRequest: Sendable {
     public var deviceLabel: String
     /// The environment the backend reads its variables from (the process's, or a test's own).
     public var environment: [String: String]
+    /// Record the device time of every kernel (``KernelProfiling``) where the backend can;
+    /// a backend without a profiler ignores it.
+    public var profiling: Bool
+    /// What `auto` calibrates on: the run's network and batch; nil: ``CalibrationWorkload/standard()``.
+    public var workload: CalibrationWorkload?
 
     /// A request for the default device, reading the process's environment.
     public init(device: String? = nil, deviceLabel: String = "device",
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+                environment: [String: String] = ProcessInfo.processInfo.environment, profiling: Bool = false,
+                workload: CalibrationWorkload? = nil) {
         self.device = device
         self.deviceLabel = deviceLabel
         self.environment = environment
+        self.profiling = profiling
+        self.workload = workload
     }
 }
 
@@ -86,21 +94,31 @@ public struct BackendRegistry: Sendable {
     }
 
     /// The registration called `name` (case-insensitive, spaces trimmed); a bad name throws
-    /// ``BackendError/invalidChoice(variable:value:valid:)`` listing the registered names.
+    /// ``BackendError/invalidChoice(variable:value:valid:)`` listing the registered names and
+    /// `auto`.
     public func registration(named name: String, variable: String = "BACKPROP_BACKEND") throws -> BackendRegistration {
         let key = name.trimmingCharacters(in: .whitespaces).lowercased()
         guard let found = registrations.first(where: { $0.name == key }) else {
-            throw BackendError.invalidChoice(variable: variable, value: name, valid: names.joined(separator: ", "))
+            throw BackendError.invalidChoice(variable: variable, value: name,
+                                             valid: (names + [Self.automatic]).joined(separator: ", "))
         }
         return found
     }
 
+    /// `auto`: the backend and device a short calibration finds fastest (``AutoBackendSelector``).
+    public static let automatic = "auto"
+
     /// Makes the backend the user asked for. An explicit `name` (a `--backend` option) wins over
     /// `BACKPROP_BACKEND`; with neither, the first registered backend. Never falls back
     /// silently: a bad name throws the valid choices, and a backend that cannot start throws why.
-    /// `variable` names the source of `name` in errors.
+    /// `variable` names the source of `name` in errors. `auto` calibrates (or reads the cached
+    /// choice): see ``makeAutomatic(_:log:)``.
     public func makeBackend(named name: String? = nil, variable: String = "--backend",
                             _ request: BackendRequest = BackendRequest()) throws -> any Backend {
+        let requested = name ?? request.environment["BACKPROP_BACKEND"]
+        if requested?.trimmingCharacters(in: .whitespaces).lowercased() == Self.automatic {
+            return try makeAutomatic(request)
+        }
         let chosen: BackendRegistration
         if let name {
             chosen = try registration(named: name, variable: variable)
@@ -112,5 +130,57 @@ public struct BackendRegistry: Sendable {
             throw BackendError.device("no backend is registered")
         }
         return try chosen.make(request)
+    }
+}
+
+extension BackendRegistry {
+    /// Every device of every registered backend, in registration order: what `auto` compares.
+    /// A backend whose devices cannot be listed (no OpenCL driver) is left out, reported
+    /// through `log`.
+    public func calibrationCandidates(log: (String) -> Void) -> [CalibrationCandidate] {
+        var candidates: [CalibrationCandidate] = []
+        for registration in registrations {
+            do {
+                for d in try registration.devices() {
+                    candidates.append(CalibrationCandidate(
+                        backend: registration.name, device: String(d.index), label: "\(registration.name) #\(d.index) (\(d.name))",
+                        fingerprint: ([d.name, d.group] + d.details).filter { !$0.isEmpty }.joined(separator: "; ")))
+                }
+            } catch {
+                log("backend auto: \(registration.name) left out: \(error)")
+            }
+        }
+        return candidates
+    }
+
+    /// `auto`: the fastest candidate for `request.workload` (default
+    /// ``CalibrationWorkload/standard()``), from the cache beside the compiled programs or by
+    /// calibrating each (``AutoBackendSelector``); the choice and the figures go to stderr
+    /// unless `log` says otherwise. A `--device` does not apply: the calibration picks it.
+    public func makeAutomatic(_ request: BackendRequest,
+                              log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        throws -> any Backend {
+        if let device = request.device, !device.isEmpty {
+            throw BackendError.invalidChoice(variable: request.deviceLabel, value: device,
+                                             valid: "no device with the backend auto (the calibration chooses it)")
+        }
+        let workload = try request.workload ?? CalibrationWorkload.standard()
+        let candidates = calibrationCandidates(log: log)
+        func make(_ candidate: CalibrationCandidate, profiling: Bool) throws -> any Backend {
+            var specific = request
+            specific.device = candidate.device
+            specific.deviceLabel = "auto"
+            specific.profiling = profiling
+            return try registration(named: candidate.backend).make(specific)
+        }
+        if candidates.count == 1, let only = candidates.first {
+            log("backend auto: \(only.label), the only device")
+            return try make(only, profiling: request.profiling)
+        }
+        let selector = AutoBackendSelector(cacheDirectory: AutoBackendSelector.cacheDirectory(request.environment), log: log)
+        let (choice, _, _) = try selector.select(candidates: candidates, workload: workload) { candidate in
+            try AutoBackendSelector.measure(try make(candidate, profiling: false), workload: workload)
+        }
+        return try make(choice, profiling: request.profiling)
     }
 }
