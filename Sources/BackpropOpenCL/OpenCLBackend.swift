@@ -19,9 +19,18 @@ public final class OpenCLBackend: Backend {
     let program: CLProgram
     /// Whether `program` came from the on-disk cache rather than a compile.
     let programWasCached: Bool
-    /// The GEMM tilings compiled into `program`, largest first; each product picks one by shape.
+    /// The GEMM tilings compiled into `program`: the device type's family, largest first, then
+    /// the tuned ones not in it; each product picks one by shape.
     let tilings: [GemmTiling]
-    private let gemmKernels: [CLKernel]
+    /// How many of `tilings` are the family that shapes without a tuned tiling choose from.
+    let familyCount: Int
+    /// The tuned tiling of each shape class, as an index into `tilings` (from the tuning file).
+    let tunedTilings: [GemmShapeClass: Int]
+    /// Where the tuned tilings came from (the file), or why there are none.
+    public let tilingSource: String
+    /// Set by the tuner: every product runs `tilings[forcedTiling]`.
+    var forcedTiling: Int?
+    let gemmKernels: [CLKernel]
     /// Work-items per group of the elementwise kernels and of the single-group reductions.
     let groupSize: Int
     let reduceGroup: Int
@@ -45,14 +54,34 @@ public final class OpenCLBackend: Backend {
         try self.init(info: info, device: device, cache: .fromEnvironment())
     }
 
-    init(info: OpenCLDeviceInfo, device: CLDevice, cache: ProgramCache, tilings: [GemmTiling]? = nil) throws {
+    /// `tilings`: exactly these (the tuner's candidates), no tuning file; else the family of
+    /// the device's type (or of `BACKPROP_OPENCL_TILING`) and, unless that variable says
+    /// otherwise, the tuned tilings of `tuning` or of the cache's tuning file.
+    init(info: OpenCLDeviceInfo, device: CLDevice, cache: ProgramCache, tilings: [GemmTiling]? = nil,
+         tuning: [GemmShapeClass: GemmTiling]? = nil) throws {
         self.device = info
         context = try CLContext(device: device)
         queue = try CLQueue(context: context)
         let maxGroup = Int(try device.value(cl_device_info(CL_DEVICE_MAX_WORK_GROUP_SIZE),
                                             "CL_DEVICE_MAX_WORK_GROUP_SIZE", as: Int.self))
-        self.tilings = tilings ?? GemmTiling.family(isGPU: info.isGPU, maxWorkGroupSize: maxGroup,
-                                                    localMemoryBytes: Int(info.localMemoryBytes))
+        let mode = try TilingMode.fromEnvironment()
+        let family = tilings ?? GemmTiling.family(isGPU: mode.isGPU(device: info.isGPU), maxWorkGroupSize: maxGroup,
+                                                  localMemoryBytes: Int(info.localMemoryBytes))
+        let tuned: [GemmShapeClass: GemmTiling]
+        if tilings != nil {
+            (tuned, tilingSource) = ([:], "candidates")
+        } else if let tuning {
+            (tuned, tilingSource) = (tuning, "given")
+        } else if !mode.readsTuningFile {
+            (tuned, tilingSource) = ([:], "\(TilingMode.variable)=\(mode.rawValue)")
+        } else {
+            (tuned, tilingSource) = Self.tunedTilings(cache: cache, info: info, maxWorkGroupSize: maxGroup)
+        }
+        let extra = Set(tuned.values).subtracting(family).sorted { $0.description < $1.description }
+        self.tilings = family + extra
+        familyCount = family.count
+        let all = self.tilings
+        tunedTilings = tuned.compactMapValues { t in all.firstIndex(of: t) }
         groupSize = min(256, maxGroup)
         reduceGroup = Self.powerOfTwo(atMost: min(info.isGPU ? 256 : 64, maxGroup))
 
@@ -72,6 +101,45 @@ public final class OpenCLBackend: Backend {
         gemmKernels = try self.tilings.indices.map { try CLKernel(program: program, name: "gemm_t\($0)") }
         maxAllocation = try device.value(cl_device_info(CL_DEVICE_MAX_MEM_ALLOC_SIZE), "CL_DEVICE_MAX_MEM_ALLOC_SIZE",
                                          as: cl_ulong.self)
+    }
+
+    /// The tuning file's tilings that this device can run, and where they came from; a file
+    /// that is there but unusable is reported on stderr and ignored.
+    private static func tunedTilings(cache: ProgramCache, info: OpenCLDeviceInfo, maxWorkGroupSize: Int)
+        -> ([GemmShapeClass: GemmTiling], String) {
+        switch cache.loadTuning(device: info.name, driver: info.driverVersion) {
+        case .missing:
+            return ([:], "defaults (no tuning file; `backprop tune` makes one)")
+        case let .ignored(reason):
+            FileHandle.standardError.write(Data("warning: ignoring GEMM tuning: \(reason)\n".utf8))
+            return ([:], "defaults (tuning file ignored)")
+        case let .loaded(file):
+            var tuned: [GemmShapeClass: GemmTiling] = [:]
+            for entry in file.entries {
+                guard let shapeClass = GemmShapeClass(key: entry.shapeClass),
+                      entry.tiling.problem(maxWorkGroupSize: maxWorkGroupSize, localMemoryBytes: Int(info.localMemoryBytes)) == nil
+                else { continue }
+                tuned[shapeClass] = entry.tiling
+            }
+            let path = cache.tuningFile(device: info.name, driver: info.driverVersion)?.path ?? "tuning file"
+            return (tuned, "tuned (\(path))")
+        }
+    }
+
+    /// The tiling a product of this shape runs, and whether it is the tuned one.
+    public func gemmTiling(for shape: GemmShape) -> (tiling: GemmTiling, tuned: Bool) {
+        let index = tilingIndex(m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB)
+        return (tilings[index], forcedTiling == nil && tunedTilings[shape.shapeClass] == index)
+    }
+
+    /// The index into `tilings` for a product: the tuner's forced one, the tuned one of its
+    /// class, else the family's choice by shape.
+    func tilingIndex(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> Int {
+        if let forcedTiling { return forcedTiling }
+        if let tuned = tunedTilings[GemmShape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB).shapeClass] {
+            return tuned
+        }
+        return GemmTiling.choose(Array(tilings.prefix(familyCount)), m: m, n: n, computeUnits: device.computeUnits)
     }
 
     // MARK: Program
