@@ -28,6 +28,8 @@ struct Tune: ParsableCommand {
     var batchSize: Int?
     @Option(help: "Seconds after which shapes not yet tuned are skipped (default 40).")
     var budget: Double = 40
+    @Flag(help: "Print every candidate's GFLOP/s, not only each shape's winner.")
+    var verbose = false
     @Flag(help: "Print one JSON object with the results.")
     var json = false
 
@@ -62,7 +64,8 @@ struct Tune: ParsableCommand {
         let log: (String) -> Void = json ? { _ in } : { print($0); fflush(nil) }
         log("tuning GEMM for \(network): \(Set(shapes.map(\.shapeClass)).count) shape classes")
         let report = try tuneOpenCLGemm(device: device ?? ProcessInfo.processInfo.environment["BACKPROP_OPENCL_DEVICE"],
-                                        shapes: shapes, reference: CPUBackend(), budgetSeconds: budget, progress: log)
+                                        shapes: shapes, reference: CPUBackend(), budgetSeconds: budget, verbose: verbose,
+                                        progress: log)
         for line in report.unusable { log("  unusable: \(line)") }
         for result in report.results {
             for line in result.rejected { log("  rejected on \(result.shape): \(line)") }
