@@ -43,8 +43,9 @@ public struct GemmTuningReport: Sendable {
 /// `gemm.cl` finds it. Shapes still waiting after `budgetSeconds` are skipped.
 public func tuneOpenCLGemm(device spec: String?, shapes: [GemmShape], reference: any Backend,
                            budgetSeconds: Double = 40, repetitions: Int = 5, verbose: Bool = false,
+                           deviceLabel: String = "BACKPROP_OPENCL_DEVICE",
                            progress: (String) -> Void = { _ in }) throws -> GemmTuningReport {
-    let (info, device) = try selectOpenCLDevice(spec)
+    let (info, device) = try selectOpenCLDevice(spec, variable: deviceLabel)
     var tuner = OpenCLGemmTuner(info: info, device: device, cache: .fromEnvironment(), reference: reference)
     tuner.budgetSeconds = budgetSeconds
     tuner.repetitions = repetitions

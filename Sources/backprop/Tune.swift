@@ -65,6 +65,7 @@ struct Tune: ParsableCommand {
         log("tuning GEMM for \(network): \(Set(shapes.map(\.shapeClass)).count) shape classes")
         let report = try tuneOpenCLGemm(device: device ?? ProcessInfo.processInfo.environment["BACKPROP_OPENCL_DEVICE"],
                                         shapes: shapes, reference: CPUBackend(), budgetSeconds: budget, verbose: verbose,
+                                        deviceLabel: device == nil ? "BACKPROP_OPENCL_DEVICE" : "--device",
                                         progress: log)
         for line in report.unusable { log("  unusable: \(line)") }
         for result in report.results {

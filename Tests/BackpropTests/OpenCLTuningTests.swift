@@ -173,4 +173,31 @@ struct OpenCLTuningTests {
         let backend = try OpenCLBackend(info: info, device: device, cache: ProgramCache(directory: dir))
         for shape in shapes { #expect(backend.gemmTiling(for: shape).tuned) }
     }
+
+    @Test func benchReportsTheTilingThatRan() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (info, _) = try device()
+        _ = try ProgramCache(directory: dir).storeTuning(file(for: info))
+        let args = ["bench", "--backend", "opencl", "--device", String(info.index), "--gemm", "96x80x72:NT,64x64x64",
+                    "--quick", "--repetitions", "1"]
+        for mode in ["auto", "default"] {
+            let env = ["BACKPROP_CACHE_DIR": dir.path, "BACKPROP_OPENCL_TILING": mode]
+            let json = try backprop(args + ["--json"], in: dir, environment: env)
+            #expect(json.status == 0, "\(json.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+            let results = object?["results"] as? [[String: Any]] ?? []
+            #expect(results.map { $0["key"] as? String } == ["gemm/NT/96x80x72", "gemm/NN/64x64x64"])
+            let tiling = results.first?["tiling"] as? String ?? ""
+            if mode == "auto" {
+                #expect(tiling == "\(unusual) (tuned)")
+                #expect((object?["tiling_source"] as? String ?? "").hasPrefix("tuned"))
+            } else {
+                #expect(tiling.hasSuffix("(default)") && !tiling.hasPrefix("\(unusual)"))
+            }
+            #expect((results.last?["tiling"] as? String ?? "").hasSuffix("(default)"))
+            let text = try backprop(args, in: dir, environment: env)
+            #expect(text.stdout.contains(mode == "auto" ? "[\(unusual) (tuned)]" : "(default)]"), "\(text.stdout)")
+        }
+    }
 }
