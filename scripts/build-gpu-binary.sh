@@ -5,7 +5,8 @@
 # with every shared library it needs beyond glibc into .gpu/ (git-ignored). The OpenCL kernels
 # are embedded in the binary. See ../shared/gpu/README.md and scripts/gpu-check.sh.
 #
-#   scripts/build-gpu-binary.sh            → .gpu/backprop, .gpu/lib/*.so*
+#   scripts/build-gpu-binary.sh [--pack]   → .gpu/backprop, .gpu/lib/*.so* (~140 MB; with --pack also
+#                                            .gpu.tar.xz, ~28 MB, which gpu-check.sh unpacks itself)
 # Copy the repository (or just .gpu/, scripts/ and Data/) to the GPU machine and run
 # scripts/gpu-check.sh there.
 set -euo pipefail
@@ -28,3 +29,7 @@ ldd "$bin" | awk '/=> \// { print $3 }' | while read -r lib; do
 done
 echo "built .gpu/backprop ($(du -h .gpu/backprop | cut -f1)), libraries: $(ls .gpu/lib | tr '\n' ' ')"
 echo "check on the target: LD_LIBRARY_PATH= ldd .gpu/backprop (every library found), then scripts/gpu-check.sh"
+if [ "${1:-}" = "--pack" ]; then
+    tar -cf - .gpu | xz -T0 -6 > .gpu.tar.xz
+    echo "packed .gpu.tar.xz ($(du -h .gpu.tar.xz | cut -f1))"
+fi

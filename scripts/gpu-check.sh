@@ -20,7 +20,12 @@ out=$(cd "$out" && pwd)
 total=${GPU_CHECK_SECONDS:-450}
 start=$SECONDS
 
-# The binary and the libraries that travel with it; the NVIDIA driver's own folder.
+# The binary and the libraries that travel with it (unpacked from .gpu.tar.xz, made by
+# `scripts/build-gpu-binary.sh --pack`, when only that came); the NVIDIA driver's own folder.
+if [ ! -x "$root/.gpu/backprop" ] && [ -f "$root/.gpu.tar.xz" ]; then
+    echo "unpacking .gpu.tar.xz"
+    tar -C "$root" -xJf "$root/.gpu.tar.xz" || echo "gpu-check: could not unpack .gpu.tar.xz" >&2
+fi
 bin=${BACKPROP_BIN:-}
 if [ -z "$bin" ]; then
     for candidate in "$root/.gpu/backprop" "$root/.build/release/backprop"; do
