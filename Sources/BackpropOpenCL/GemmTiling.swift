@@ -2,7 +2,7 @@ import BackpropCore
 
 /// Tile sizes for `Kernels/gemm.cl`, defined before each copy of it the program holds (see the
 /// kernel's header comment for what each one blocks).
-struct GemmTiling: Sendable, Equatable, CustomStringConvertible {
+public struct GemmTiling: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Work-group tile of C: `tm × tn`, walking k in steps of `tk`.
     var tm: Int, tn: Int, tk: Int
     /// Work-item block of C held in registers: `wm × wn`, as vectors of `vw` rows.
@@ -45,7 +45,7 @@ struct GemmTiling: Sendable, Equatable, CustomStringConvertible {
             .map { "#define GEMM_\($0) \($1)\n" }.joined() + "#define GEMM_SUFFIX t\(index)\n"
     }
 
-    var description: String {
+    public var description: String {
         "\(tm)×\(tn)×\(tk) tiles, \(wm)×\(wn) per work-item, vectors of \(vw)\(strided ? ", strided" : "")"
     }
 
@@ -54,6 +54,56 @@ struct GemmTiling: Sendable, Equatable, CustomStringConvertible {
     static func family(isGPU: Bool, maxWorkGroupSize: Int, localMemoryBytes: Int) -> [GemmTiling] {
         let preferred = isGPU ? [gpu, gpuMedium, gpuSmall] : [cpu, cpuSmall]
         let fitting = preferred.filter { $0.workItems <= maxWorkGroupSize && $0.localMemoryBytes <= localMemoryBytes }
+        return fitting.isEmpty ? [small] : fitting
+    }
+
+    /// Why `gemm.cl` cannot run this tiling correctly, or nil. The kernel assumes that the
+    /// register blocks cover the tile (`wm | tm`, `wn | tn`), that vectors divide the register
+    /// block and every vector-loaded extent (`vw | wm`, `vw | tm`, `vw | tn`, `vw | tk`), and a
+    /// vector width OpenCL has.
+    var problem: String? {
+        if [tm, tn, tk, wm, wn, vw].contains(where: { $0 < 1 }) { return "a size below 1" }
+        if ![1, 2, 4, 8, 16].contains(vw) { return "vector width \(vw) is not 1, 2, 4, 8 or 16" }
+        if tm % wm != 0 || tn % wn != 0 { return "the \(wm)×\(wn) register blocks do not cover the \(tm)×\(tn) tile" }
+        if wm % vw != 0 || tm % vw != 0 || tn % vw != 0 || tk % vw != 0 {
+            return "vectors of \(vw) do not divide \(wm) rows per work-item and the \(tm)×\(tn)×\(tk) tile"
+        }
+        return nil
+    }
+
+    /// Why a device with these limits cannot run this tiling, or nil.
+    func problem(maxWorkGroupSize: Int, localMemoryBytes: Int) -> String? {
+        if let problem { return problem }
+        if workItems > maxWorkGroupSize { return "\(workItems) work-items per group, the device allows \(maxWorkGroupSize)" }
+        if self.localMemoryBytes > localMemoryBytes {
+            return "\(self.localMemoryBytes) bytes of local memory, the device has \(localMemoryBytes)"
+        }
+        return nil
+    }
+
+    /// What `backprop tune` tries on a device of this type: the defaults, then variations of
+    /// tile and register block around them, every one that the device's limits allow.
+    static func candidates(isGPU: Bool, maxWorkGroupSize: Int, localMemoryBytes: Int) -> [GemmTiling] {
+        let tried: [GemmTiling]
+        if isGPU {
+            // Strided layouts, 64–256 work-items, 2–8 × 2–8 outputs each.
+            tried = [gpu, gpuMedium, gpuSmall] + [
+                (128, 64, 16, 8, 4, 4), (64, 128, 16, 4, 8, 4), (128, 128, 8, 8, 8, 4), (64, 64, 32, 4, 4, 4),
+                (64, 64, 16, 8, 4, 4), (128, 64, 16, 8, 8, 4), (64, 32, 16, 4, 4, 4), (32, 64, 16, 4, 4, 4),
+                (32, 32, 16, 4, 4, 4), (64, 64, 8, 4, 4, 4), (128, 128, 16, 8, 4, 4), (64, 64, 16, 4, 4, 2),
+            ].map { GemmTiling(tm: $0.0, tn: $0.1, tk: $0.2, wm: $0.3, wn: $0.4, vw: $0.5, strided: true) }
+        } else {
+            // PoCL-style: the AVX2 16 × 6 block (and 8 × 8, 16 × 4) in tiles of 8–56 KiB.
+            tried = [cpu, cpuSmall] + [
+                (32, 48, 64, 16, 6, 8), (64, 24, 64, 16, 6, 8), (64, 48, 32, 16, 6, 8), (64, 48, 128, 16, 6, 8),
+                (128, 48, 32, 16, 6, 8), (64, 96, 32, 16, 6, 8), (32, 24, 128, 16, 6, 8),
+                (64, 64, 64, 8, 8, 8), (32, 32, 64, 8, 8, 8), (64, 32, 64, 16, 4, 8),
+            ].map { GemmTiling(tm: $0.0, tn: $0.1, tk: $0.2, wm: $0.3, wn: $0.4, vw: $0.5) }
+        }
+        var seen = Set<GemmTiling>()
+        let fitting = tried.filter {
+            $0.problem(maxWorkGroupSize: maxWorkGroupSize, localMemoryBytes: localMemoryBytes) == nil && seen.insert($0).inserted
+        }
         return fitting.isEmpty ? [small] : fitting
     }
 

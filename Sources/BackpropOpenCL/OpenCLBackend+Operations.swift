@@ -12,7 +12,7 @@ extension OpenCLBackend {
     /// tile of C (tile sizes from `GemmTiling`).
     public func gemm(transposeA: Bool, transposeB: Bool, alpha: Float, _ a: CL, _ b: CL, beta: Float, _ c: CL) throws {
         let (m, n, k) = (c.rows, c.cols, transposeA ? a.rows : a.cols)
-        let index = GemmTiling.choose(tilings, m: m, n: n, computeUnits: device.computeUnits)
+        let index = tilingIndex(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
         let tiling = tilings[index], local = tiling.groupSize
         let groups = [(m + tiling.tm - 1) / tiling.tm, (n + tiling.tn - 1) / tiling.tn]
         try runGemm(tiling: index, global: [groups[0] * local[0], groups[1] * local[1]], local: local, [

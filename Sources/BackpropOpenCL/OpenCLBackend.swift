@@ -19,8 +19,17 @@ public final class OpenCLBackend: Backend {
     let program: CLProgram
     /// Whether `program` came from the on-disk cache rather than a compile.
     let programWasCached: Bool
-    /// The GEMM tilings compiled into `program`, largest first; each product picks one by shape.
+    /// The GEMM tilings compiled into `program`: the device type's family, largest first, then
+    /// the tuned ones not in it; each product picks one by shape.
     let tilings: [GemmTiling]
+    /// How many of `tilings` are the family that shapes without a tuned tiling choose from.
+    let familyCount: Int
+    /// The tuned tiling of each shape class, as an index into `tilings` (from the tuning file).
+    let tunedTilings: [GemmShapeClass: Int]
+    /// Where the tuned tilings came from (the file), or why there are none.
+    public let tilingSource: String
+    /// Set by the tuner: every product runs `tilings[forcedTiling]`.
+    var forcedTiling: Int?
     let gemmKernels: [CLKernel]
     /// Work-items per group of the elementwise kernels and of the single-group reductions.
     let groupSize: Int
@@ -50,29 +59,50 @@ public final class OpenCLBackend: Backend {
         try self.init(info: info, device: device, cache: .fromEnvironment(), launch: .fromEnvironment())
     }
 
+    /// `tilings`: exactly these (the tuner's candidates), no tuning file; else the family of
+    /// the device's type (or of `BACKPROP_OPENCL_TILING`) and, unless that variable says
+    /// otherwise, the tuned tilings of `tuning` or of the cache's tuning file.
     /// `launch` defaults to `BACKPROP_OPENCL_SYNC` from the process's environment, no profiling.
     init(info: OpenCLDeviceInfo, device: CLDevice, cache: ProgramCache, tilings: [GemmTiling]? = nil,
-         launch: LaunchOptions = .fromEnvironment()) throws {
+         tuning: [GemmShapeClass: GemmTiling]? = nil, launch: LaunchOptions = .fromEnvironment()) throws {
         self.device = info
         context = try CLContext(device: device)
         queue = try CLQueue(context: context, profiling: launch.profiling)
         launcher = KernelLauncher(queue: queue, options: launch)
         let maxGroup = Int(try device.value(cl_device_info(CL_DEVICE_MAX_WORK_GROUP_SIZE),
                                             "CL_DEVICE_MAX_WORK_GROUP_SIZE", as: Int.self))
-        let family = tilings ?? GemmTiling.family(isGPU: info.isGPU, maxWorkGroupSize: maxGroup,
+        let mode = try TilingMode.fromEnvironment()
+        let family = tilings ?? GemmTiling.family(isGPU: mode.isGPU(device: info.isGPU), maxWorkGroupSize: maxGroup,
                                                   localMemoryBytes: Int(info.localMemoryBytes))
+        let tuned: [GemmShapeClass: GemmTiling]
+        if tilings != nil {
+            (tuned, tilingSource) = ([:], "candidates")
+        } else if let tuning {
+            (tuned, tilingSource) = (tuning, "given")
+        } else if !mode.readsTuningFile {
+            (tuned, tilingSource) = ([:], "\(TilingMode.variable)=\(mode.rawValue)")
+        } else {
+            (tuned, tilingSource) = Self.tunedTilings(cache: cache, info: info, maxWorkGroupSize: maxGroup)
+        }
+        let extra = Set(tuned.values).subtracting(family).sorted { $0.description < $1.description }
         let fp = try device.value(cl_device_info(CL_DEVICE_SINGLE_FP_CONFIG), "CL_DEVICE_SINGLE_FP_CONFIG",
                                   as: cl_device_fp_config.self)
         // Division and square root rounded as on the CPU (Adam divides by √v).
         let roundedDivide = fp & cl_device_fp_config(CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0
         let built = try Self.buildChecked(
-            context: context, info: info, device: device, family: family,
+            context: context, info: info, device: device, family: family + extra,
             reduceGroup: Self.powerOfTwo(atMost: min(info.isGPU ? 256 : 64, maxGroup)),
             options: { "-cl-std=CL1.2 -DREDUCE_GROUP=\($0)" + (roundedDivide ? " -cl-fp32-correctly-rounded-divide-sqrt" : "") },
             cache: cache)
         program = built.program
         programWasCached = built.cached
         self.tilings = built.tilings
+        // The compiled limits may have dropped some; untuned shapes choose among the family's
+        // survivors (all of them if only tuned ones survived).
+        let familyLeft = built.tilings.filter { !extra.contains($0) }.count
+        familyCount = familyLeft > 0 ? familyLeft : built.tilings.count
+        let all = built.tilings
+        tunedTilings = tuned.compactMapValues { t in all.firstIndex(of: t) }
         gemmKernels = built.gemmKernels
         kernels = built.kernels
         reduceGroup = built.reduceGroup
@@ -81,6 +111,45 @@ public final class OpenCLBackend: Backend {
         for note in built.notes { FileHandle.standardError.write(Data("OpenCL (\(info.name)): \(note)\n".utf8)) }
         maxAllocation = try device.value(cl_device_info(CL_DEVICE_MAX_MEM_ALLOC_SIZE), "CL_DEVICE_MAX_MEM_ALLOC_SIZE",
                                          as: cl_ulong.self)
+    }
+
+    /// The tuning file's tilings that this device can run, and where they came from; a file
+    /// that is there but unusable is reported on stderr and ignored.
+    private static func tunedTilings(cache: ProgramCache, info: OpenCLDeviceInfo, maxWorkGroupSize: Int)
+        -> ([GemmShapeClass: GemmTiling], String) {
+        switch cache.loadTuning(device: info.name, driver: info.driverVersion) {
+        case .missing:
+            return ([:], "defaults (no tuning file; `backprop tune` makes one)")
+        case let .ignored(reason):
+            FileHandle.standardError.write(Data("warning: ignoring GEMM tuning: \(reason)\n".utf8))
+            return ([:], "defaults (tuning file ignored)")
+        case let .loaded(file):
+            var tuned: [GemmShapeClass: GemmTiling] = [:]
+            for entry in file.entries {
+                guard let shapeClass = GemmShapeClass(key: entry.shapeClass),
+                      entry.tiling.problem(maxWorkGroupSize: maxWorkGroupSize, localMemoryBytes: Int(info.localMemoryBytes)) == nil
+                else { continue }
+                tuned[shapeClass] = entry.tiling
+            }
+            let path = cache.tuningFile(device: info.name, driver: info.driverVersion)?.path ?? "tuning file"
+            return (tuned, "tuned (\(path))")
+        }
+    }
+
+    /// The tiling a product of this shape runs, and whether it is the tuned one.
+    public func gemmTiling(for shape: GemmShape) -> (tiling: GemmTiling, tuned: Bool) {
+        let index = tilingIndex(m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB)
+        return (tilings[index], forcedTiling == nil && tunedTilings[shape.shapeClass] == index)
+    }
+
+    /// The index into `tilings` for a product: the tuner's forced one, the tuned one of its
+    /// class, else the family's choice by shape.
+    func tilingIndex(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> Int {
+        if let forcedTiling { return forcedTiling }
+        if let tuned = tunedTilings[GemmShape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB).shapeClass] {
+            return tuned
+        }
+        return GemmTiling.choose(Array(tilings.prefix(familyCount)), m: m, n: n, computeUnits: device.computeUnits)
     }
 
     // MARK: Program

@@ -8,7 +8,7 @@ struct BackpropCommand: ParsableCommand {
         abstract: "Train neural networks by backpropagation on the CPU or any OpenCL device.",
         version: "backprop \(backpropVersion) (model format \(ModelFile.formatVersion))",
         subcommands: [Train.self, Evaluate.self, Predict.self, DevicesCommand.self, GradcheckCommand.self,
-                      Explain.self, Bench.self, Export.self]
+                      Explain.self, Bench.self, Tune.self, Export.self]
     )
 }
 

@@ -22,10 +22,29 @@ struct GradcheckCommand: ParsableCommand {
     @Flag(help: "A short run (sizes 1–130, two small networks, 3 training steps), for simulators such as Oclgrind.")
     var quick = false
 
+    @Option(help: "With --quick: the operation sizes, comma-separated (default 1,7,33,130; e.g. 1,7,33 under a slow simulator).")
+    var sizes: String?
+
     @Flag(help: "Print only the failures and the summary.")
     var quiet = false
 
+    func validate() throws {
+        _ = try operationSizes()
+        if sizes != nil && !quick { throw CommandError("--sizes goes with --quick") }
+    }
+
+    /// `--sizes`, parsed.
+    private func operationSizes() throws -> [Int]? {
+        guard let sizes else { return nil }
+        let values = sizes.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw CommandError("--sizes takes positive sizes separated by commas (e.g. 1,7,33), got \"\(sizes)\"")
+        }
+        return values.compactMap { $0 }
+    }
+
     func run() throws {
+        let operationSizes = try operationSizes()
         let backend = try backendOptions.makeBackend()
         print("gradcheck: \(backend.name) against \(CPUBackend().name)")
         var suite = EquivalenceSuite(backend: backend, reference: CPUBackend(), seed: seed)
@@ -33,7 +52,7 @@ struct GradcheckCommand: ParsableCommand {
         var checks: [EquivalenceCheck] = []
         let elapsed = try clock.measure {
             if quick {
-                checks = try suite.quickChecks()
+                checks = try operationSizes.map { try suite.quickChecks(operationSizes: $0) } ?? suite.quickChecks()
             } else {
                 checks += try suite.allOperationChecks()
                 checks += try suite.networkChecks()

@@ -30,7 +30,8 @@ struct ProcessResult {
 
 /// Runs `executable` with `arguments` in `directory`, output captured through files (no pipe
 /// can fill up and stall the child).
-func runProcess(_ executable: URL, _ arguments: [String], in directory: URL) throws -> ProcessResult {
+func runProcess(_ executable: URL, _ arguments: [String], in directory: URL,
+                environment: [String: String] = [:]) throws -> ProcessResult {
     let out = directory.appendingPathComponent(".stdout-\(UUID().uuidString)")
     let err = directory.appendingPathComponent(".stderr-\(UUID().uuidString)")
     guard FileManager.default.createFile(atPath: out.path, contents: nil),
@@ -42,6 +43,9 @@ func runProcess(_ executable: URL, _ arguments: [String], in directory: URL) thr
     process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = directory
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.standardOutput = try FileHandle(forWritingTo: out)
     process.standardError = try FileHandle(forWritingTo: err)
     try process.run()
@@ -58,6 +62,6 @@ private func text(of url: URL) throws -> String {
 }
 
 /// Runs the `backprop` command.
-func backprop(_ arguments: [String], in directory: URL) throws -> ProcessResult {
-    try runProcess(try backpropExecutable(), arguments, in: directory)
+func backprop(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> ProcessResult {
+    try runProcess(try backpropExecutable(), arguments, in: directory, environment: environment)
 }

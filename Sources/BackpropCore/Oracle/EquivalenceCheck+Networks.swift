@@ -70,9 +70,10 @@ extension EquivalenceSuite {
 extension EquivalenceSuite {
     /// A short run for slow devices and simulators (Oclgrind): every operation at sizes 1, 7, 33
     /// and 130 (edge tiles and, for 128-wide tiles, a full one), two small networks and three
-    /// training steps per optimizer.
-    public mutating func quickChecks() throws -> [EquivalenceCheck] {
-        sizes = [1, 7, 33, 130]
+    /// training steps per optimizer. `operationSizes` replaces 1, 7, 33, 130 (fewer or smaller
+    /// sizes for a simulator that must finish in minutes).
+    public mutating func quickChecks(operationSizes: [Int] = [1, 7, 33, 130]) throws -> [EquivalenceCheck] {
+        sizes = operationSizes
         var checks = try allOperationChecks()
         checks += try networkCheck(Architecture(sizes: [33, 16, 10], activations: [.relu, .softmax], loss: .softmaxCrossEntropy),
                                    batch: 13, seed: 1)
