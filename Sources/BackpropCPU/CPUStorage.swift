@@ -20,9 +20,21 @@ public final class CPUStorage: DeviceStorage {
         memset(pointer, 0, bytes)
         self.capacity = capacity
         raw = pointer
+        parent = nil
     }
 
-    deinit { free(raw) }
+    /// `count` floats of `parent` from `offset` (in range: the caller checks), sharing its
+    /// memory and keeping it alive.
+    init(viewOf parent: CPUStorage, offset: Int, count: Int) {
+        capacity = count
+        raw = parent.raw + offset * MemoryLayout<Float>.stride
+        self.parent = parent
+    }
+
+    /// The storage a view shares memory with; nil for storage that owns its memory.
+    private let parent: CPUStorage?
+
+    deinit { if parent == nil { free(raw) } }
 
     var floats: UnsafeMutablePointer<Float> { raw.assumingMemoryBound(to: Float.self) }
     var int32s: UnsafeMutablePointer<Int32> { raw.assumingMemoryBound(to: Int32.self) }
