@@ -22,12 +22,19 @@ public final class OpenCLBackend: Backend {
     /// The GEMM tilings compiled into `program`, largest first; each product picks one by shape.
     let tilings: [GemmTiling]
     private let gemmKernels: [CLKernel]
+    /// `gemm2_t<i>`: two products in one launch (a layer's backward pass).
+    private let gemm2Kernels: [CLKernel]
     /// Work-items per group of the elementwise kernels and of the single-group reductions.
     let groupSize: Int
     let reduceGroup: Int
     private let kernels: [Kernel: CLKernel]
     /// `CL_DEVICE_MAX_MEM_ALLOC_SIZE`: the largest single buffer.
     private let maxAllocation: UInt64
+    /// `CL_DEVICE_MEM_BASE_ADDR_ALIGN` in floats: where a sub-buffer may start.
+    let baseAlignment: Int
+    /// Kernel launches (`clEnqueueNDRangeKernel` calls) since the backend was made: a training
+    /// step's count is the difference across it.
+    public private(set) var launches = 0
 
     /// `OpenCL: ` and the device's name.
     public var name: String { "OpenCL: \(device.name)" }
@@ -70,8 +77,13 @@ public final class OpenCLBackend: Backend {
         kernels = table
         let program = program
         gemmKernels = try self.tilings.indices.map { try CLKernel(program: program, name: "gemm_t\($0)") }
+        gemm2Kernels = try self.tilings.indices.map { try CLKernel(program: program, name: "gemm2_t\($0)") }
         maxAllocation = try device.value(cl_device_info(CL_DEVICE_MAX_MEM_ALLOC_SIZE), "CL_DEVICE_MAX_MEM_ALLOC_SIZE",
                                          as: cl_ulong.self)
+        // In bits; at least a float's, and at least 64 bytes.
+        let alignBits = Int(try device.value(cl_device_info(CL_DEVICE_MEM_BASE_ADDR_ALIGN), "CL_DEVICE_MEM_BASE_ADDR_ALIGN",
+                                             as: cl_uint.self))
+        baseAlignment = max(16, alignBits / 32)
     }
 
     // MARK: Program
@@ -118,6 +130,7 @@ public final class OpenCLBackend: Backend {
         let k = try built(kernel)
         try k.set(arguments)
         try k.enqueue(on: queue, global: global, local: local)
+        launches += 1
     }
 
     /// Exactly one work-item per element `0 ..< n`: the whole groups of `groupSize`, then the
@@ -128,14 +141,22 @@ public final class OpenCLBackend: Backend {
         guard n > 0 else { return }
         let k = try built(kernel)
         try k.set(arguments)
-        if whole > 0 { try k.enqueue(on: queue, global: [whole], local: [groupSize]) }
-        if whole < n { try k.enqueue(on: queue, global: [n - whole], local: [1], offset: [whole]) }
+        if whole > 0 { try k.enqueue(on: queue, global: [whole], local: [groupSize]); launches += 1 }
+        if whole < n { try k.enqueue(on: queue, global: [n - whole], local: [1], offset: [whole]); launches += 1 }
     }
 
     /// The GEMM kernel of `tilings[index]` over `global` work-items (no wait).
     func runGemm(tiling index: Int, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
         try gemmKernels[index].set(arguments)
         try gemmKernels[index].enqueue(on: queue, global: global, local: local)
+        launches += 1
+    }
+
+    /// The two-product GEMM kernel of `tilings[index]` (no wait).
+    func runGemm2(tiling index: Int, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
+        try gemm2Kernels[index].set(arguments)
+        try gemm2Kernels[index].enqueue(on: queue, global: global, local: local)
+        launches += 1
     }
 
     /// The compiled `kernel` (init builds every case; a missing one is an error, not a trap).
@@ -219,6 +240,13 @@ public final class OpenCLStorage: DeviceStorage {
         self.capacity = capacity
         self.context = context
         buffer = try CLBuffer(context: context, bytes: capacity * 4)
+    }
+
+    /// `count` floats of `parent` from `offset`, a sub-buffer.
+    init(viewOf parent: OpenCLStorage, offset: Int, count: Int) throws {
+        capacity = count
+        context = parent.context
+        buffer = try CLBuffer(subBufferOf: parent.buffer, origin: offset * 4, bytes: max(count, 1) * 4)
     }
 }
 

@@ -267,6 +267,31 @@ extension Backend {
         try backpropagate(weight: ow, delta: od, activation: activation, z: oz, a: oa, into: ob)
     }
 
+    /// A hidden layer's backward pass in one call: `∂W ← δ·aᵀ`, `∂b ← Σⱼ δ[:, j]` (equations (4),
+    /// (3)) and `δˡ⁻¹ ← (Wᵀ·δ) ⊙ σ'(zˡ⁻¹)` (equation (2)), where `a` and `z` are the layer
+    /// below's (`in × n`) and `below` its δ. Shapes as the two calls it stands for.
+    public func layerBackward(weight: Matrix, delta: Matrix, a: Matrix, weightGradient: Matrix, biasGradient: Matrix,
+                              activation: Activation, z: Matrix, into below: Matrix) throws {
+        let op = "layerBackward"
+        try require(a.cols == delta.cols && weightGradient.rows == delta.rows && weightGradient.cols == a.rows
+                    && biasGradient.rows == delta.rows && biasGradient.cols == 1 && weight.shape == weightGradient.shape,
+                    op, "δ \(delta.shape), a \(a.shape), W \(weight.shape), ∂W \(weightGradient.shape), ∂b \(biasGradient.shape)")
+        try requireSameShape(op, below, z, a)
+        guard activation != .softmax else {
+            throw BackendError.unsupported(operation: op, detail: "softmax has no elementwise derivative; it is an output layer's")
+        }
+        let ow = try operand(weight, op), od = try operand(delta, op), oa = try operand(a, op)
+        let ogw = try operand(weightGradient, op), ogb = try operand(biasGradient, op)
+        let oz = try operand(z, op), ob = try operand(below, op)
+        if delta.cols == 0 || delta.rows == 0 || a.rows == 0 {  // empty sums or products: the two calls handle them
+            try parameterGradients(delta: delta, input: a, weightGradient: weightGradient, biasGradient: biasGradient)
+            try backpropagate(weight: weight, delta: delta, activation: activation, z: z, a: a, into: below)
+            return
+        }
+        try layerBackward(weight: ow, delta: od, input: oa, weightGradient: ogw, biasGradient: ogb,
+                          activation: activation, z: oz, into: ob)
+    }
+
     /// The output layer's pass (equation (1)): `aᴸ ← σ(zᴸ)` when `activate` is set, then as
     /// ``lossAndGradient(_:z:a:targets:meanOver:gradient:lossSum:)`` but with `gradient`
     /// always `δᴸ = ∇ₐC ⊙ σ'(zᴸ)` (for squared error too), and the columns predicted right

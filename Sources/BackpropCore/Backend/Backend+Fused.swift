@@ -33,6 +33,14 @@ extension Backend {
         try activationBackward(activation, z: z, a: a, upstream: below, into: below)
     }
 
+    /// `parameterGradients`, then `backpropagate` (`input` is the layer below's `a`).
+    public func layerBackward(weight: Operand<Storage>, delta: Operand<Storage>, input: Operand<Storage>,
+                              weightGradient: Operand<Storage>, biasGradient: Operand<Storage>, activation: Activation,
+                              z: Operand<Storage>, into below: Operand<Storage>) throws {
+        try parameterGradients(delta: delta, input: input, weightGradient: weightGradient, biasGradient: biasGradient)
+        try backpropagate(weight: weight, delta: delta, activation: activation, z: z, a: input, into: below)
+    }
+
     /// `activate`, `lossAndGradient`, `activationBackward` (squared error only) and `countCorrect`.
     public func outputLoss(_ loss: Loss, activation: Activation, z: Operand<Storage>, a: Operand<Storage>,
                            activate: Bool, targets y: Operand<Storage>, meanOver n: Int, gradient: Operand<Storage>,
@@ -49,6 +57,14 @@ extension Backend {
     /// views; the runs must start at multiples of ``viewAlignment``.
     public func updateParameters(_ rule: UpdateRule, parameters: Operand<Storage>, gradient: Operand<Storage>,
                                  first: Operand<Storage>?, second: Operand<Storage>?, decayed: [Range<Int>]) throws {
+        try updateParametersByRuns(rule, parameters: parameters, gradient: gradient, first: first, second: second,
+                                   decayed: decayed)
+    }
+
+    /// The default ``updateParameters(_:parameters:gradient:first:second:decayed:)``, by name, for
+    /// a backend that overrides it to fall back on.
+    public func updateParametersByRuns(_ rule: UpdateRule, parameters: Operand<Storage>, gradient: Operand<Storage>,
+                                       first: Operand<Storage>?, second: Operand<Storage>?, decayed: [Range<Int>]) throws {
         for (run, decays) in decayRuns(count: parameters.count, decayed: decayed) {
             func part(_ o: Operand<Storage>) throws -> Operand<Storage> {
                 if run == 0..<o.count { return o }

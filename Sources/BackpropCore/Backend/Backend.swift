@@ -121,6 +121,12 @@ public protocol Backend: AnyObject {
     /// pre-activations and activations (`in × n`), `below` is written.
     func backpropagate(weight: Operand<Storage>, delta: Operand<Storage>, activation: Activation,
                        z: Operand<Storage>, a: Operand<Storage>, into below: Operand<Storage>) throws
+    /// A hidden layer's backward pass: ``parameterGradients(delta:input:weightGradient:biasGradient:)``
+    /// and ``backpropagate(weight:delta:activation:z:a:into:)`` (whose `z`, `a` and `below` are
+    /// the layer below's, `input` its activations `a`) in one call: both read `δ`.
+    func layerBackward(weight: Operand<Storage>, delta: Operand<Storage>, input: Operand<Storage>,
+                       weightGradient: Operand<Storage>, biasGradient: Operand<Storage>, activation: Activation,
+                       z: Operand<Storage>, into below: Operand<Storage>) throws
     /// The output layer in one pass: `a ← σ(z)` first when `activate` is set, then the loss of
     /// ``lossAndGradient(_:z:a:targets:meanOver:gradient:lossSum:)`` added to `lossSum`, the
     /// error `δᴸ = ∇ₐC ⊙ σ'(zᴸ)` written to `gradient` (for every loss: the fused ones already

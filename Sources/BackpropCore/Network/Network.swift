@@ -97,22 +97,20 @@ public final class Network {
                                meanOver: n, gradient: workspace.delta[L].prefixColumns(n),
                                lossSum: workspace.lossSum, correct: correct ? workspace.correct : nil)
 
-        for l in stride(from: L, through: 0, by: -1) {
+        for l in stride(from: L, through: 1, by: -1) {
             let layer = layers[l]
-            let delta = workspace.delta[l].prefixColumns(n)
-            let aPrevious = l == 0 ? workspace.input.prefixColumns(n) : workspace.a[l - 1].prefixColumns(n)
-
             // (4) ∂C/∂Wˡ = δˡ·(aˡ⁻¹)ᵀ   (summed over the batch by the product itself)
-            // (3) ∂C/∂bˡ = Σ_batch δˡ     (in the same call)
-            try backend.parameterGradients(delta: delta, input: aPrevious,
-                                           weightGradient: layer.weightGradient, biasGradient: layer.biasGradient)
-
-            guard l > 0 else { break }
+            // (3) ∂C/∂bˡ = Σ_batch δˡ
             // (2) δˡ⁻¹ = ((Wˡ)ᵀ·δˡ) ⊙ σ'(zˡ⁻¹)   (σ' applied where the product is stored)
-            try backend.backpropagate(weight: layer.weight, delta: delta, activation: layers[l - 1].activation,
-                                      z: workspace.z[l - 1].prefixColumns(n), a: workspace.a[l - 1].prefixColumns(n),
-                                      into: workspace.delta[l - 1].prefixColumns(n))
+            // — all three in one call: each reads δˡ.
+            try backend.layerBackward(weight: layer.weight, delta: workspace.delta[l].prefixColumns(n),
+                                      a: workspace.a[l - 1].prefixColumns(n), weightGradient: layer.weightGradient,
+                                      biasGradient: layer.biasGradient, activation: layers[l - 1].activation,
+                                      z: workspace.z[l - 1].prefixColumns(n), into: workspace.delta[l - 1].prefixColumns(n))
         }
+        // (4) and (3) for the first layer, whose input is x = a⁰.
+        try backend.parameterGradients(delta: workspace.delta[0].prefixColumns(n), input: workspace.input.prefixColumns(n),
+                                       weightGradient: layers[0].weightGradient, biasGradient: layers[0].biasGradient)
     }
 
     // MARK: Host-side access
