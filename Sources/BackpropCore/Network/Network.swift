@@ -62,7 +62,7 @@ public final class Network {
     /// Forward pass over the first `n` columns of `workspace.input`:
     /// `zˡ = Wˡ·aˡ⁻¹ + bˡ`, `aˡ = σ(zˡ)`, keeping every `z` and `a` for the backward pass.
     /// Returns the output activations `aᴸ` (`outputs × n`). With `deferOutput` the output
-    /// layer stops at `zᴸ`: ``backward(_:count:correct:)`` applies its σ (in the same pass as
+    /// layer stops at `zᴸ`: ``backward(_:count:correct:outputActivated:)`` applies its σ (in the same pass as
     /// the loss), and the returned `aᴸ` is written only then.
     @discardableResult
     public func forward(_ workspace: Workspace, count n: Int, deferOutput: Bool = false) throws -> Matrix {
