@@ -2,6 +2,35 @@
 // δ = g ⊙ σ'(z) of backpropagation's equation (2). Softmax normalizes each column.
 #pragma OPENCL FP_CONTRACT OFF
 
+// Activation codes shared with the host (OpenCLBackend+Fused.swift) and the GEMM epilogues.
+#define ACT_IDENTITY 0
+#define ACT_SIGMOID 1
+#define ACT_RELU 2
+#define ACT_TANH 3
+#define ACT_NONE 4
+
+// σ(x) by code, the arithmetic of the *_forward kernels below.
+static inline float activation_value(const int code, const float x)
+{
+    switch (code) {
+    case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x));
+    case ACT_RELU: return fmax(x, 0.0f);
+    case ACT_TANH: return tanh(x);
+    default: return x;
+    }
+}
+
+// g ⊙ σ'(z), with a = σ(z): the arithmetic of the *_backward kernels below.
+static inline float activation_backward(const int code, const float z, const float a, const float g)
+{
+    switch (code) {
+    case ACT_SIGMOID: return g * (a * (1.0f - a));
+    case ACT_RELU: return z > 0.0f ? g : 0.0f;
+    case ACT_TANH: return g * (1.0f - a * a);
+    default: return g;
+    }
+}
+
 kernel void identity_forward(global const float *z, global float *a)
 {
     const int i = get_global_id(0);

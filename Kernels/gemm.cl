@@ -33,6 +33,20 @@
 #define GEMM_SUFFIX t0
 #endif
 
+#ifndef GEMM_PLAIN
+// Epilogues (OpenCLBackend+Fused.swift passes the same codes):
+//   GEMM_PLAIN       C only.
+//   GEMM_BIAS_ACT    Z = C + P[row] stored to C, and Q = σ(Z) unless act is ACT_NONE (a layer's
+//                    forward pass; P is b, Q is A, with C's shape).
+//   GEMM_DERIVATIVE  C ⊙ σ'(z) with z = P, a = Q, both of C's shape (equation (2)).
+//   GEMM_ONES        op(B)'s last column is virtual ones; that column of the product is stored
+//                    to Q (∂b = Σⱼ δ[:, j] beside ∂W = δ·Aᵀ, equations (3) and (4)).
+#define GEMM_PLAIN 0
+#define GEMM_BIAS_ACT 1
+#define GEMM_DERIVATIVE 2
+#define GEMM_ONES 3
+#endif
+
 #define GEMM_CAT2(a, b) a##_##b
 #define GEMM_CAT(a, b) GEMM_CAT2(a, b)
 #define GEMM_NAME(name) GEMM_CAT(name, GEMM_SUFFIX)
@@ -119,11 +133,13 @@ static inline void GEMM_NAME(load_a_tile)(local float *As, global const float *A
 }
 
 // Copies op(B)(p0 ..< p0+steps, j0 ..< j0+cols) into Bs (at BS(p, j)), zero past the edges of B.
+// Columns nB ..< n of op(B) are virtual: all ones (the epilogue GEMM_ONES sums δ over the batch
+// into ∂b in the same product as ∂W).
 static inline void GEMM_NAME(load_b_tile)(local float *Bs, global const float *B, const int ldb,
-                                          const int transB, const int n, const int p0, const int j0,
+                                          const int transB, const int n, const int nB, const int p0, const int j0,
                                           const int cols, const int steps, const int lid)
 {
-    const bool fullCols = j0 + GEMM_TN <= n;
+    const bool fullCols = j0 + GEMM_TN <= nB;
     // The direction B is contiguous in (j for a transposed B, k otherwise) is read a vector at
     // a time; it is also Bs's contiguous direction for one of them, and scattered for the other.
     if (transB && fullCols) {
@@ -147,26 +163,26 @@ static inline void GEMM_NAME(load_b_tile)(local float *Bs, global const float *B
             int p, j;
             if (transB) { j = e % cols; p = e / cols; }
             else        { p = e % steps; j = e / steps; }
-            Bs[BS(p, j)] = j0 + j < n ? OP_B(p0 + p, j0 + j) : 0.0f;
+            Bs[BS(p, j)] = j0 + j < nB ? OP_B(p0 + p, j0 + j) : (j0 + j < n ? 1.0f : 0.0f);
         }
     }
 }
 
-__attribute__((reqd_work_group_size(GEMM_GROUP_M, GEMM_GROUP_N, 1)))
-kernel void GEMM_NAME(gemm)(const int m, const int n, const int k, const float alpha,
+// One work-group's tile (gi, gj) of C ← α·op(A)·op(B) + β·C, then its epilogue (see the
+// header: GEMM_PLAIN, GEMM_BIAS_ACT, GEMM_DERIVATIVE, GEMM_ONES), with P and Q its operands.
+__attribute__((always_inline)) static inline void GEMM_NAME(gemm_tile)(local float *As, local float *Bs,
+                            const int gi, const int gj,
+                            const int m, const int n, const int k, const float alpha,
                             global const float *restrict A, const int lda, const int transA,
                             global const float *restrict B, const int ldb, const int transB,
-                            const float beta, global float *restrict C, const int ldc)
+                            const float beta, global float *restrict C, const int ldc,
+                            const int epilogue, const int act, global const float *P, global float *Q)
 {
-    // Tiles: As[p][i] = op(A)(i0 + i, p0 + p), Bs[BS(p, j)] = op(B)(p0 + p, j0 + j); on GPUs
-    // aligned so that a row vector of As is one vector load (vload only promises a float's
-    // alignment, and compiles to scalar loads there; PoCL is faster with it).
-    local float As[GEMM_TK * GEMM_LDA] GEMM_ALIGNED;
-    local float Bs[GEMM_BS_SIZE] GEMM_ALIGNED;
-
     const int tx = get_local_id(0), ty = get_local_id(1);
     const int lid = ty * GEMM_GROUP_M + tx;
-    const int i0 = get_group_id(0) * GEMM_TM, j0 = get_group_id(1) * GEMM_TN;
+    const int i0 = gi * GEMM_TM, j0 = gj * GEMM_TN;
+    // The real columns of op(B) and C; with GEMM_ONES the last column of the product is ∂b.
+    const int nB = epilogue == GEMM_ONES ? n - 1 : n;
     // My first row and column within the tile; I hold rows row0 + v·ROW_STEP + (0 ..< VW).
     const int row0 = GEMM_ROW0(tx), col0 = ty * GEMM_WN;
 
@@ -186,7 +202,7 @@ kernel void GEMM_NAME(gemm)(const int m, const int n, const int k, const float a
     for (int p0 = 0; p0 < k; p0 += GEMM_TK) {
         const int steps = min(GEMM_TK, k - p0);
         GEMM_NAME(load_a_tile)(As, A, lda, transA, m, i0, p0, rows, steps, lid);
-        GEMM_NAME(load_b_tile)(Bs, B, ldb, transB, n, p0, j0, cols, steps, lid);
+        GEMM_NAME(load_b_tile)(Bs, B, ldb, transB, n, nB, p0, j0, cols, steps, lid);
         barrier(CLK_LOCAL_MEM_FENCE);
 
         // c += a·bᵀ for each p of the step: a = As[p][my rows], b = Bs[my cols at p], skipping
@@ -211,7 +227,9 @@ kernel void GEMM_NAME(gemm)(const int m, const int n, const int k, const float a
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
-    // C ← α·c + β·C; C is not read when β = 0 (it may hold anything, NaN included).
+    // C ← α·c + β·C; C is not read when β = 0 (it may hold anything, NaN included). Then the
+    // epilogue, element by element as the CPU computes it: Z + b and σ(Z + b) (GEMM_BIAS_ACT),
+    // ⊙ σ'(z) (GEMM_DERIVATIVE), or the ones column's sums stored to ∂b (GEMM_ONES).
     #pragma unroll
     for (int w = 0; w < GEMM_WN; ++w) {
         const int col = j0 + col0 + w;
@@ -221,16 +239,75 @@ kernel void GEMM_NAME(gemm)(const int m, const int n, const int k, const float a
             const int row = i0 + row0 + v * GEMM_ROW_STEP;
             global float *Cv = C + row + (size_t)col * ldc;
             const floatv out = alpha * c[w][v];
-            if (row + GEMM_VW <= m) {
+            if (epilogue == GEMM_PLAIN && row + GEMM_VW <= m) {
                 vstorev(beta == 0.0f ? out : fma((floatv)(beta), vloadv(Cv), out), Cv);
+            } else if (epilogue == GEMM_ONES && col == nB) {
+                float lanes[GEMM_VW];
+                vstorev(out, lanes);
+                for (int e = 0; e < GEMM_VW; ++e) {
+                    if (row + e < m) Q[row + e] = beta == 0.0f ? lanes[e] : fma(beta, Q[row + e], lanes[e]);
+                }
             } else {
                 float lanes[GEMM_VW];
                 vstorev(out, lanes);
                 for (int e = 0; e < GEMM_VW; ++e) {
-                    if (row + e < m) Cv[e] = beta == 0.0f ? lanes[e] : fma(beta, Cv[e], lanes[e]);
+                    if (row + e >= m) break;
+                    float x = beta == 0.0f ? lanes[e] : fma(beta, Cv[e], lanes[e]);
+                    const size_t o = row + e + (size_t)col * ldc;
+                    if (epilogue == GEMM_BIAS_ACT) {
+                        x = x + P[row + e];
+                        if (act != ACT_NONE) Q[o] = activation_value(act, x);
+                    } else if (epilogue == GEMM_DERIVATIVE) {
+                        x = activation_backward(act, P[o], Q[o], x);
+                    }
+                    Cv[e] = x;
                 }
             }
         }
+    }
+}
+
+// C ← α·op(A)·op(B) + β·C with an epilogue, one work-group per GEMM_TM × GEMM_TN tile of C.
+__attribute__((reqd_work_group_size(GEMM_GROUP_M, GEMM_GROUP_N, 1)))
+kernel void GEMM_NAME(gemm)(const int m, const int n, const int k, const float alpha,
+                            global const float *restrict A, const int lda, const int transA,
+                            global const float *restrict B, const int ldb, const int transB,
+                            const float beta, global float *restrict C, const int ldc,
+                            const int epilogue, const int act, global const float *P, global float *Q)
+{
+    // Tiles: As[p][i] = op(A)(i0 + i, p0 + p), Bs[BS(p, j)] = op(B)(p0 + p, j0 + j); on GPUs
+    // aligned so that a row vector of As is one vector load (vload only promises a float's
+    // alignment, and compiles to scalar loads there; PoCL is faster with it).
+    local float As[GEMM_TK * GEMM_LDA] GEMM_ALIGNED;
+    local float Bs[GEMM_BS_SIZE] GEMM_ALIGNED;
+    GEMM_NAME(gemm_tile)(As, Bs, get_group_id(0), get_group_id(1), m, n, k, alpha, A, lda, transA, B, ldb, transB,
+                         beta, C, ldc, epilogue, act, P, Q);
+}
+
+// Two products in one launch (a layer's backward pass: ∂W with ∂b, and δ of the layer below),
+// the work-groups of the first (g0m × its column tiles) first, then the second's (g1m per
+// column of tiles), numbered along dimension 0.
+__attribute__((reqd_work_group_size(GEMM_GROUP_M, GEMM_GROUP_N, 1)))
+kernel void GEMM_NAME(gemm2)(const int groups0, const int g0m, const int g1m,
+                             const int m0, const int n0, const int k0, global const float *restrict A0, const int lda0,
+                             const int transA0, global const float *restrict B0, const int ldb0, const int transB0,
+                             global float *restrict C0, const int ldc0, const int epilogue0, const int act0,
+                             global const float *P0, global float *Q0,
+                             const int m1, const int n1, const int k1, global const float *restrict A1, const int lda1,
+                             const int transA1, global const float *restrict B1, const int ldb1, const int transB1,
+                             global float *restrict C1, const int ldc1, const int epilogue1, const int act1,
+                             global const float *P1, global float *Q1)
+{
+    local float As[GEMM_TK * GEMM_LDA] GEMM_ALIGNED;
+    local float Bs[GEMM_BS_SIZE] GEMM_ALIGNED;
+    const int g = get_group_id(0);
+    if (g < groups0) {
+        GEMM_NAME(gemm_tile)(As, Bs, g % g0m, g / g0m, m0, n0, k0, 1.0f, A0, lda0, transA0, B0, ldb0, transB0,
+                             0.0f, C0, ldc0, epilogue0, act0, P0, Q0);
+    } else {
+        const int h = g - groups0;
+        GEMM_NAME(gemm_tile)(As, Bs, h % g1m, h / g1m, m1, n1, k1, 1.0f, A1, lda1, transA1, B1, ldb1, transB1,
+                             0.0f, C1, ldc1, epilogue1, act1, P1, Q1);
     }
 }
 

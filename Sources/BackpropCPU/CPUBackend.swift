@@ -249,6 +249,130 @@ public final class CPUBackend: Backend {
         }
     }
 
+    // MARK: Views
+
+    /// 16 floats: every view starts on a 64-byte boundary, as every buffer does.
+    public var viewAlignment: Int? { 16 }
+
+    /// The same memory from `offset`; throws `shapeMismatch` when it does not fit.
+    public func view(of storage: CPUStorage, offset: Int, count: Int) throws -> CPUStorage {
+        guard offset >= 0, count >= 0, offset + count <= storage.capacity, offset % 16 == 0 else {
+            throw BackendError.shapeMismatch(operation: "view", detail: "\(count) floats at \(offset) of \(storage.capacity)")
+        }
+        return CPUStorage(viewOf: storage, offset: offset, count: count)
+    }
+
+    // MARK: Fused layer passes
+
+    /// The GEMM into `Z`, then bias and σ in one pass over `Z` column by column, while it is in
+    /// cache (softmax: the bias pass, then each column normalized).
+    public func denseForward(weight: Operand<CPUStorage>, bias: Operand<CPUStorage>, input: Operand<CPUStorage>,
+                             activation: Activation, z: Operand<CPUStorage>, activated: Operand<CPUStorage>?) throws {
+        try gemm(transposeA: false, transposeB: false, alpha: 1, weight, input, beta: 0, z)
+        let code: Int32 = switch activation {
+        case .identity: Int32(BP_IDENTITY)
+        case .sigmoid: Int32(BP_SIGMOID)
+        case .relu: Int32(BP_RELU)
+        case .tanh: Int32(BP_TANH)
+        case .softmax: Int32(BP_BIAS_ONLY)
+        }
+        bp_bias_activate(z.floats, bias.floats, activation == .softmax ? nil : activated?.floats, z.rows, z.cols, code)
+        if activation == .softmax, let activated { try activate(.softmax, z, into: activated) }
+    }
+
+    /// Column by column, one pass over `z`, `a` and `y`: σ (when `activate`), the loss summed in
+    /// Double, `δᴸ` (squared error: `(a − y)/n ⊙ σ'(z)`; the cross-entropies `(a − y)/n`), and
+    /// the prediction rule. The same arithmetic as `activate`, `lossAndGradient`,
+    /// `activationBackward` and `countCorrect` one after another, so the same results.
+    public func outputLoss(_ loss: Loss, activation: Activation, z: Operand<CPUStorage>, a: Operand<CPUStorage>,
+                           activate: Bool, targets y: Operand<CPUStorage>, meanOver n: Int,
+                           gradient: Operand<CPUStorage>, lossSum: Operand<CPUStorage>,
+                           correct: Operand<CPUStorage>?) throws {
+        let rows = z.rows, inv = 1 / Float(n)
+        var total: Double = 0, right = 0
+        for j in 0..<z.cols {
+            let zc = z.floats + j * rows, ac = a.floats + j * rows, yc = y.floats + j * rows
+            let gc = gradient.floats + j * rows
+            switch loss {
+            case .softmaxCrossEntropy:
+                // −Σ yᵢ log softmax(z)ᵢ = Σ yᵢ (log Σ e^{z} − zᵢ), with log Σ e^{z} taken stably;
+                // the same Σ e^{z − max z} normalizes a.
+                let m = columnMax(zc, rows)
+                var sum: Float = 0
+                if activate {
+                    for i in 0..<rows { let e = expf(zc[i] - m); ac[i] = e; sum += e }
+                    let r = 1 / sum
+                    for i in 0..<rows { ac[i] *= r }
+                } else {
+                    for i in 0..<rows { sum += expf(zc[i] - m) }
+                }
+                let logSumExp = m + logf(sum)
+                var c: Float = 0
+                for i in 0..<rows where yc[i] != 0 { c += yc[i] * (logSumExp - zc[i]) }
+                total += Double(c)
+                for i in 0..<rows { gc[i] = (ac[i] - yc[i]) * inv }
+            case .binaryCrossEntropy:
+                for i in 0..<rows {
+                    let x = zc[i]
+                    if activate { ac[i] = 1 / (1 + expf(-x)) }
+                    // −[y log σ(x) + (1 − y) log(1 − σ(x))], written so no exp overflows.
+                    total += Double(max(x, 0) - x * yc[i] + log1pf(expf(-abs(x))))
+                    gc[i] = (ac[i] - yc[i]) * inv
+                }
+            case .squaredError:
+                for i in 0..<rows {
+                    if activate {
+                        switch activation {
+                        case .identity, .softmax: ac[i] = zc[i]
+                        case .sigmoid: ac[i] = 1 / (1 + expf(-zc[i]))
+                        case .relu: ac[i] = zc[i] > 0 ? zc[i] : 0
+                        case .tanh: ac[i] = tanhf(zc[i])
+                        }
+                    }
+                    let d = ac[i] - yc[i]
+                    total += Double(0.5 * d * d)
+                    let g = d * inv
+                    // ⊙ σ'(zᴸ), as bp_*_backward compute it.
+                    switch activation {
+                    case .identity, .softmax: gc[i] = g
+                    case .sigmoid: gc[i] = g * (ac[i] * (1 - ac[i]))
+                    case .relu: gc[i] = zc[i] > 0 ? g : 0
+                    case .tanh: gc[i] = g * (1 - ac[i] * ac[i])
+                    }
+                }
+            }
+            if correct != nil, Prediction.isCorrect(output: UnsafeBufferPointer(start: ac, count: rows),
+                                                    target: UnsafeBufferPointer(start: yc, count: rows)) {
+                right += 1
+            }
+        }
+        lossSum.floats[0] += Float(total)
+        if let correct { correct.floats[0] += Float(right) }
+    }
+
+    /// One vectorized C loop per run of elements with the same weight decay, over the whole
+    /// contiguous buffer: one pass over memory.
+    public func updateParameters(_ rule: UpdateRule, parameters: Operand<CPUStorage>, gradient: Operand<CPUStorage>,
+                                 first: Operand<CPUStorage>?, second: Operand<CPUStorage>?,
+                                 decayed: [Range<Int>]) throws {
+        let p = parameters.floats, g = gradient.floats
+        for (run, decays) in decayRuns(count: parameters.count, decayed: decayed) {
+            let o = run.lowerBound, count = run.count
+            switch rule {
+            case let .sgd(lr, wd):
+                bp_sgd(p + o, g + o, count, lr, decays ? wd : 0)
+            case let .momentum(lr, mu, wd):
+                guard let v = first?.floats else { throw BackendError.unsupported(operation: "updateParameters", detail: "momentum needs a velocity") }
+                bp_momentum(p + o, g + o, v + o, count, lr, mu, decays ? wd : 0)
+            case let .adam(lr, b1, b2, eps, c1, c2, wd):
+                guard let m = first?.floats, let v = second?.floats else {
+                    throw BackendError.unsupported(operation: "updateParameters", detail: "Adam needs two moments")
+                }
+                bp_adam(p + o, g + o, m + o, v + o, count, lr, b1, b2, c1, c2, eps, decays ? wd : 0)
+            }
+        }
+    }
+
     // MARK: Helpers
 
     private func columnMax(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {

@@ -25,6 +25,7 @@ public final class CPUStorage: DeviceStorage {
         self.capacity = capacity
         raw = pointer
         adopted = nil
+        parent = nil
     }
 
     /// Storage that keeps `values`' own buffer: no copy when the caller handed over the only
@@ -41,9 +42,23 @@ public final class CPUStorage: DeviceStorage {
         capacity = array.count
         raw = UnsafeMutableRawPointer(base)
         adopted = array
+        parent = nil
     }
 
-    deinit { if adopted == nil { free(raw) } }
+    /// `count` floats of `parent` from `offset` (in range: the caller checks), sharing its
+    /// memory and keeping it alive.
+    init(viewOf parent: CPUStorage, offset: Int, count: Int) {
+        capacity = count
+        raw = parent.raw + offset * MemoryLayout<Float>.stride
+        adopted = nil
+        self.parent = parent
+    }
+
+    /// The storage a view shares memory with; nil for storage that owns its memory.
+    private let parent: CPUStorage?
+
+    /// Memory is freed here only when it was allocated here (not an adopted array's, not a view's).
+    deinit { if adopted == nil && parent == nil { free(raw) } }
 
     var floats: UnsafeMutablePointer<Float> { raw.assumingMemoryBound(to: Float.self) }
     var int32s: UnsafeMutablePointer<Int32> { raw.assumingMemoryBound(to: Int32.self) }

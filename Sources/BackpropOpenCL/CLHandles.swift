@@ -114,6 +114,24 @@ final class CLQueue: @unchecked Sendable {
 final class CLBuffer: @unchecked Sendable {
     let handle: cl_mem
     let bytes: Int
+    /// The buffer a sub-buffer is a region of (kept alive with it); nil for a buffer of its own.
+    let parent: CLBuffer?
+
+    /// `bytes` bytes of `parent` from `origin` (a multiple of `CL_DEVICE_MEM_BASE_ADDR_ALIGN`),
+    /// sharing its memory: `clCreateSubBuffer`.
+    init(subBufferOf parent: CLBuffer, origin: Int, bytes: Int) throws {
+        var status: cl_int = CL_SUCCESS
+        var region = cl_buffer_region(origin: origin, size: bytes)
+        guard let handle = clCreateSubBuffer(parent.handle, cl_mem_flags(CL_MEM_READ_WRITE),
+                                             cl_buffer_create_type(CL_BUFFER_CREATE_TYPE_REGION), &region, &status),
+              status == CL_SUCCESS else {
+            throw OpenCLError(code: status == CL_SUCCESS ? CL_INVALID_VALUE : status,
+                              operation: "clCreateSubBuffer(\(bytes) bytes at \(origin))")
+        }
+        self.handle = handle
+        self.bytes = bytes
+        self.parent = parent
+    }
 
     init(context: CLContext, bytes: Int) throws {
         var status: cl_int = CL_SUCCESS
@@ -126,6 +144,7 @@ final class CLBuffer: @unchecked Sendable {
         }
         self.handle = handle
         self.bytes = size
+        parent = nil
     }
 
     // The runtime keeps the memory alive until queued commands that use it have finished.

@@ -13,7 +13,7 @@ enum Kernel: String, CaseIterable {
     case sumColumns = "sum_columns", countCorrect = "count_correct"
     // loss.cl
     case squaredError = "squared_error", softmaxCrossEntropy = "softmax_cross_entropy"
-    case binaryCrossEntropy = "binary_cross_entropy"
+    case binaryCrossEntropy = "binary_cross_entropy", outputLoss = "output_loss"
     // optimizers.cl
     case sgdStep = "sgd_step", momentumStep = "momentum_step", adamStep = "adam_step"
     // data.cl

@@ -43,6 +43,8 @@ final class KernelLauncher {
     let options: LaunchOptions
     /// The most recent launch (nil before the first).
     private(set) var last: LaunchRecord?
+    /// Launches so far (`clEnqueueNDRangeKernel` calls).
+    private(set) var launches = 0
     /// Launches recorded for profiling since the last `takeEvents()`.
     private var events: [(kernel: String, event: cl_event)] = []
 
@@ -61,6 +63,7 @@ final class KernelLauncher {
         try kernel.set(arguments)
         let record = LaunchRecord(kernel: kernel.name, global: global, local: local, offset: offset)
         last = record
+        launches += 1
         var event: cl_event?
         let wantsEvent = options.profiling
         let status = global.withUnsafeBufferPointer { g in

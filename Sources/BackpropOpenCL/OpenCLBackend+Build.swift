@@ -10,6 +10,8 @@ struct BuiltProgram {
     /// the family compiled).
     var tilings: [GemmTiling]
     var gemmKernels: [CLKernel]
+    /// `gemm2_t<i>` of the same tilings: two products in one launch.
+    var gemm2Kernels: [CLKernel]
     var kernels: [Kernel: CLKernel]
     var reduceGroup: Int
     /// The fewest work-items per group any kernel without a required group size allows.
@@ -87,8 +89,11 @@ extension OpenCLBackend {
                 continue
             }
             let gemm = try family.indices.map { try CLKernel(program: program, name: "gemm_t\($0)") }
-            let limits = try gemm.map {
-                KernelLimits(maxWorkGroupSize: try $0.maxWorkGroupSize(on: device), localMemoryBytes: try $0.localMemoryUsed(on: device))
+            let gemm2 = try family.indices.map { try CLKernel(program: program, name: "gemm2_t\($0)") }
+            // A tiling runs in both kernels (one product, and two in one launch): the tighter limits of the two.
+            let limits = try zip(gemm, gemm2).map { one, two in
+                KernelLimits(maxWorkGroupSize: min(try one.maxWorkGroupSize(on: device), try two.maxWorkGroupSize(on: device)),
+                             localMemoryBytes: max(try one.localMemoryUsed(on: device), try two.localMemoryUsed(on: device)))
             }
             let (kept, dropped) = GemmTiling.fitting(family, limits: limits, deviceLocalMemory: Int(info.localMemoryBytes))
             notes += dropped
@@ -102,7 +107,7 @@ extension OpenCLBackend {
                 continue
             }
             return BuiltProgram(program: program, cached: cached, tilings: kept.map { family[$0] },
-                                gemmKernels: kept.map { gemm[$0] }, kernels: table, reduceGroup: reduce,
+                                gemmKernels: kept.map { gemm[$0] }, gemm2Kernels: kept.map { gemm2[$0] }, kernels: table, reduceGroup: reduce,
                                 elementwiseLimit: elementwiseLimit == Int.max ? 256 : elementwiseLimit, notes: notes)
         }
     }

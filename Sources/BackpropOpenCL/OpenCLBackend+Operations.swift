@@ -20,6 +20,7 @@ extension OpenCLBackend {
             .buffer(a.buffer), .int(Int32(max(1, a.rows))), .int(transposeA ? 1 : 0),
             .buffer(b.buffer), .int(Int32(max(1, b.rows))), .int(transposeB ? 1 : 0),
             .float(beta), .buffer(c.buffer), .int(Int32(max(1, c.rows))),
+            .int(GemmEpilogue.plain.rawValue), .int(ActivationCode.none.rawValue), .buffer(c.buffer), .buffer(c.buffer),
         ])
     }
 
@@ -123,7 +124,8 @@ extension OpenCLBackend {
     /// `θ ← θ − η·(g + λθ)`, one work-item per parameter.
     public func sgdStep(parameters: CL, gradient: CL, learningRate: Float, weightDecay: Float) throws {
         try runElementwise(.sgdStep, count: parameters.count, [
-            .float(learningRate), .float(weightDecay), .buffer(parameters.buffer), .buffer(gradient.buffer),
+            .float(learningRate), .float(weightDecay), .int(0), .int(Int32.max),
+            .buffer(parameters.buffer), .buffer(gradient.buffer),
         ])
     }
 
@@ -131,7 +133,7 @@ extension OpenCLBackend {
     public func momentumStep(parameters: CL, gradient: CL, velocity: CL, learningRate: Float, momentum: Float,
                              weightDecay: Float) throws {
         try runElementwise(.momentumStep, count: parameters.count, [
-            .float(learningRate), .float(momentum), .float(weightDecay),
+            .float(learningRate), .float(momentum), .float(weightDecay), .int(0), .int(Int32.max),
             .buffer(parameters.buffer), .buffer(gradient.buffer), .buffer(velocity.buffer),
         ])
     }
@@ -142,7 +144,8 @@ extension OpenCLBackend {
                          beta2: Float, epsilon: Float, corrections c1: Float, _ c2: Float, weightDecay: Float) throws {
         try runElementwise(.adamStep, count: parameters.count, [
             .float(learningRate), .float(beta1), .float(beta2), .float(epsilon), .float(c1), .float(c2),
-            .float(weightDecay), .buffer(parameters.buffer), .buffer(gradient.buffer), .buffer(m.buffer), .buffer(v.buffer),
+            .float(weightDecay), .int(0), .int(Int32.max),
+            .buffer(parameters.buffer), .buffer(gradient.buffer), .buffer(m.buffer), .buffer(v.buffer),
         ])
     }
 

@@ -31,6 +31,8 @@ public final class OpenCLBackend: Backend {
     /// Set by the tuner: every product runs `tilings[forcedTiling]`.
     var forcedTiling: Int?
     let gemmKernels: [CLKernel]
+    /// `gemm2_t<i>`: two products in one launch (a layer's backward pass).
+    let gemm2Kernels: [CLKernel]
     /// Work-items per group of the elementwise kernels and of the single-group reductions.
     let groupSize: Int
     let reduceGroup: Int
@@ -42,6 +44,11 @@ public final class OpenCLBackend: Backend {
     let buildNotes: [String]
     /// `CL_DEVICE_MAX_MEM_ALLOC_SIZE`: the largest single buffer.
     private let maxAllocation: UInt64
+    /// `CL_DEVICE_MEM_BASE_ADDR_ALIGN` in floats: where a sub-buffer may start.
+    let baseAlignment: Int
+    /// Kernel launches (`clEnqueueNDRangeKernel` calls) since the backend was made: a training
+    /// step's count is the difference across it.
+    public var launches: Int { launcher.launches }
 
     /// `OpenCL: ` and the device's name.
     public var name: String { "OpenCL: \(device.name)" }
@@ -104,6 +111,7 @@ public final class OpenCLBackend: Backend {
         let all = built.tilings
         tunedTilings = tuned.compactMapValues { t in all.firstIndex(of: t) }
         gemmKernels = built.gemmKernels
+        gemm2Kernels = built.gemm2Kernels
         kernels = built.kernels
         reduceGroup = built.reduceGroup
         groupSize = min(256, maxGroup, built.elementwiseLimit)
@@ -111,6 +119,10 @@ public final class OpenCLBackend: Backend {
         for note in built.notes { FileHandle.standardError.write(Data("OpenCL (\(info.name)): \(note)\n".utf8)) }
         maxAllocation = try device.value(cl_device_info(CL_DEVICE_MAX_MEM_ALLOC_SIZE), "CL_DEVICE_MAX_MEM_ALLOC_SIZE",
                                          as: cl_ulong.self)
+        // In bits; at least a float's, and at least 64 bytes.
+        let alignBits = Int(try device.value(cl_device_info(CL_DEVICE_MEM_BASE_ADDR_ALIGN), "CL_DEVICE_MEM_BASE_ADDR_ALIGN",
+                                             as: cl_uint.self))
+        baseAlignment = max(16, alignBits / 32)
     }
 
     /// The tuning file's tilings that this device can run, and where they came from; a file
@@ -215,6 +227,11 @@ public final class OpenCLBackend: Backend {
         try launcher.launch(gemmKernels[index], global: global, local: local, arguments)
     }
 
+    /// The two-product GEMM kernel of `tilings[index]` (no wait).
+    func runGemm2(tiling index: Int, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
+        try launcher.launch(gemm2Kernels[index], global: global, local: local, arguments)
+    }
+
     /// The compiled `kernel` (init builds every case; a missing one is an error, not a trap).
     private func built(_ kernel: Kernel) throws -> CLKernel {
         guard let k = kernels[kernel] else {
@@ -296,6 +313,13 @@ public final class OpenCLStorage: DeviceStorage {
         self.capacity = capacity
         self.context = context
         buffer = try CLBuffer(context: context, bytes: capacity * 4)
+    }
+
+    /// `count` floats of `parent` from `offset`, a sub-buffer.
+    init(viewOf parent: OpenCLStorage, offset: Int, count: Int) throws {
+        capacity = count
+        context = parent.context
+        buffer = try CLBuffer(subBufferOf: parent.buffer, origin: offset * 4, bytes: max(count, 1) * 4)
     }
 }
 

@@ -217,6 +217,135 @@ extension Backend {
         }
     }
 
+    // MARK: Fused layer passes
+
+    /// `Z ← W·A + b·1ᵀ` and, when `activated` is given, `A' ← σ(Z)`: a layer's forward pass
+    /// (equations `zˡ = Wˡ·aˡ⁻¹ + bˡ`, `aˡ = σ(zˡ)`). `W` is `out × in`, `b` `out × 1`, `A`
+    /// `in × n`, `Z` and `A'` `out × n`.
+    public func denseForward(weight: Matrix, bias: Matrix, input: Matrix, activation: Activation,
+                             z: Matrix, activated: Matrix?) throws {
+        let op = "denseForward"
+        try require(bias.rows == weight.rows && bias.cols == 1 && input.rows == weight.cols
+                    && z.rows == weight.rows && z.cols == input.cols, op,
+                    "W \(weight.shape) · A \(input.shape) + b \(bias.shape) into Z \(z.shape)")
+        if let activated { try requireSameShape(op, z, activated) }
+        let ow = try operand(weight, op), ob = try operand(bias, op), oa = try operand(input, op), oz = try operand(z, op)
+        let oact = try activated.map { try operand($0, op) }
+        if z.count == 0 { return }
+        if weight.cols == 0 {  // an empty product: Z = b·1ᵀ
+            try scale(oz, by: 0)
+            try addBias(ob, to: oz)
+            if let oact { try activate(activation, oz, into: oact) }
+            return
+        }
+        try denseForward(weight: ow, bias: ob, input: oa, activation: activation, z: oz, activated: oact)
+    }
+
+    /// `∂W ← δ·Aᵀ` and `∂b ← Σⱼ δ[:, j]` (equations (4) and (3)): `δ` is `out × n`, `A` `in × n`.
+    public func parameterGradients(delta: Matrix, input: Matrix, weightGradient: Matrix, biasGradient: Matrix) throws {
+        let op = "parameterGradients"
+        try require(input.cols == delta.cols && weightGradient.rows == delta.rows && weightGradient.cols == input.rows
+                    && biasGradient.rows == delta.rows && biasGradient.cols == 1, op,
+                    "δ \(delta.shape) · Aᵀ of \(input.shape) into ∂W \(weightGradient.shape), ∂b \(biasGradient.shape)")
+        let od = try operand(delta, op), oa = try operand(input, op)
+        let ow = try operand(weightGradient, op), ob = try operand(biasGradient, op)
+        if delta.cols == 0 {  // no samples: both sums are empty
+            if ow.count > 0 { try scale(ow, by: 0) }
+            if ob.count > 0 { try scale(ob, by: 0) }
+            return
+        }
+        if ow.count == 0 && ob.count == 0 { return }
+        if ow.count == 0 { try sumColumns(od, alpha: 1, beta: 0, into: ob); return }
+        try parameterGradients(delta: od, input: oa, weightGradient: ow, biasGradient: ob)
+    }
+
+    /// `δˡ⁻¹ ← (Wᵀ·δˡ) ⊙ σ'(zˡ⁻¹)` (equation (2)): `W` is `out × in`, `δ` `out × n`, and
+    /// `z`, `a` (the layer below's) and `below` `in × n`. Not for `.softmax`.
+    public func backpropagate(weight: Matrix, delta: Matrix, activation: Activation, z: Matrix, a: Matrix,
+                              into below: Matrix) throws {
+        let op = "backpropagate"
+        try require(delta.rows == weight.rows && below.rows == weight.cols && below.cols == delta.cols, op,
+                    "Wᵀ of \(weight.shape) · δ \(delta.shape) into \(below.shape)")
+        try requireSameShape(op, below, z, a)
+        guard activation != .softmax else {
+            throw BackendError.unsupported(operation: op, detail: "softmax has no elementwise derivative; it is an output layer's")
+        }
+        let ow = try operand(weight, op), od = try operand(delta, op), oz = try operand(z, op)
+        let oa = try operand(a, op), ob = try operand(below, op)
+        if below.count == 0 { return }
+        if weight.rows == 0 { try scale(ob, by: 0); return }
+        try backpropagate(weight: ow, delta: od, activation: activation, z: oz, a: oa, into: ob)
+    }
+
+    /// A hidden layer's backward pass in one call: `∂W ← δ·aᵀ`, `∂b ← Σⱼ δ[:, j]` (equations (4),
+    /// (3)) and `δˡ⁻¹ ← (Wᵀ·δ) ⊙ σ'(zˡ⁻¹)` (equation (2)), where `a` and `z` are the layer
+    /// below's (`in × n`) and `below` its δ. Shapes as the two calls it stands for.
+    public func layerBackward(weight: Matrix, delta: Matrix, a: Matrix, weightGradient: Matrix, biasGradient: Matrix,
+                              activation: Activation, z: Matrix, into below: Matrix) throws {
+        let op = "layerBackward"
+        try require(a.cols == delta.cols && weightGradient.rows == delta.rows && weightGradient.cols == a.rows
+                    && biasGradient.rows == delta.rows && biasGradient.cols == 1 && weight.shape == weightGradient.shape,
+                    op, "δ \(delta.shape), a \(a.shape), W \(weight.shape), ∂W \(weightGradient.shape), ∂b \(biasGradient.shape)")
+        try requireSameShape(op, below, z, a)
+        guard activation != .softmax else {
+            throw BackendError.unsupported(operation: op, detail: "softmax has no elementwise derivative; it is an output layer's")
+        }
+        let ow = try operand(weight, op), od = try operand(delta, op), oa = try operand(a, op)
+        let ogw = try operand(weightGradient, op), ogb = try operand(biasGradient, op)
+        let oz = try operand(z, op), ob = try operand(below, op)
+        if delta.cols == 0 || delta.rows == 0 || a.rows == 0 {  // empty sums or products: the two calls handle them
+            try parameterGradients(delta: delta, input: a, weightGradient: weightGradient, biasGradient: biasGradient)
+            try backpropagate(weight: weight, delta: delta, activation: activation, z: z, a: a, into: below)
+            return
+        }
+        try layerBackward(weight: ow, delta: od, input: oa, weightGradient: ogw, biasGradient: ogb,
+                          activation: activation, z: oz, into: ob)
+    }
+
+    /// The output layer's pass (equation (1)): `aᴸ ← σ(zᴸ)` when `activate` is set, then as
+    /// ``lossAndGradient(_:z:a:targets:meanOver:gradient:lossSum:)`` but with `gradient`
+    /// always `δᴸ = ∇ₐC ⊙ σ'(zᴸ)` (for squared error too), and the columns predicted right
+    /// (``Prediction``) added to the `1 × 1` matrix `correct` when it is given.
+    public func outputLoss(_ loss: Loss, activation: Activation, z: Matrix, a: Matrix, activate: Bool,
+                           targets y: Matrix, meanOver n: Int, gradient: Matrix, lossSum: Matrix,
+                           correct: Matrix?) throws {
+        let op = "outputLoss"
+        try requireSameShape(op, z, a, y, gradient)
+        try require(n > 0, op, "mean over \(n) samples")
+        try require(lossSum.count >= 1, op, "loss sum \(lossSum.shape)")
+        if let correct { try require(correct.count >= 1, op, "count \(correct.shape)") }
+        if !loss.fusesOutputDerivative && activation == .softmax {
+            throw BackendError.unsupported(operation: op, detail: "softmax has no elementwise derivative; pair it with cross-entropy")
+        }
+        let oz = try operand(z, op), oa = try operand(a, op), oy = try operand(y, op), og = try operand(gradient, op)
+        let os = try operand(lossSum.reshaped(rows: 1, cols: 1), op)
+        let oc = try correct.map { try operand($0.reshaped(rows: 1, cols: 1), op) }
+        try outputLoss(loss, activation: activation, z: oz, a: oa, activate: activate && z.count > 0, targets: oy,
+                       meanOver: n, gradient: og, lossSum: os, correct: oc)
+    }
+
+    /// One optimizer step over a whole parameter buffer (`parameters`, `gradient` and the
+    /// rule's state of one shape): weight decay only inside `decayed`, sorted disjoint ranges
+    /// of element indices. `first` is the velocity or Adam's `m`, `second` Adam's `v`; exactly
+    /// as many as the rule keeps (``UpdateRule/stateCount``).
+    public func updateParameters(_ rule: UpdateRule, parameters: Matrix, gradient: Matrix, first: Matrix?,
+                                 second: Matrix?, decayed: [Range<Int>]) throws {
+        let op = "updateParameters"
+        let states = [first, second].compactMap { $0 }
+        try require(states.count == rule.stateCount && (second == nil || first != nil), op,
+                    "\(states.count) state buffers for a rule that keeps \(rule.stateCount)")
+        try requireSameShape(op, [parameters, gradient] + states)
+        var end = 0
+        for r in decayed {
+            try require(r.lowerBound >= end && r.upperBound <= parameters.count, op,
+                        "decay ranges \(decayed) in \(parameters.count) elements")
+            end = r.upperBound
+        }
+        let p = try operand(parameters, op), g = try operand(gradient, op)
+        let f = try first.map { try operand($0, op) }, s = try second.map { try operand($0, op) }
+        if p.count > 0 { try updateParameters(rule, parameters: p, gradient: g, first: f, second: s, decayed: decayed) }
+    }
+
     // MARK: Data
 
     /// `destination[:, j] ← source[:, indices[offset + j]]` for `j < destination.cols`:
@@ -237,6 +366,10 @@ func require(_ condition: Bool, _ operation: String, _ detail: @autoclosure () -
 }
 
 func requireSameShape(_ operation: String, _ matrices: Matrix...) throws {
+    try requireSameShape(operation, matrices)
+}
+
+func requireSameShape(_ operation: String, _ matrices: [Matrix]) throws {
     guard let first = matrices.first else { return }
     for m in matrices.dropFirst() where m.shape != first.shape {
         throw BackendError.shapeMismatch(operation: operation,

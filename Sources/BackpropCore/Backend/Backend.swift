@@ -100,6 +100,76 @@ public protocol Backend: AnyObject {
     /// `0 ..< source.cols` (the one check only the backend can make: it reads the indices).
     func gatherColumns(_ source: Operand<Storage>, indices: Storage, offset: Int,
                        into destination: Operand<Storage>) throws
+
+    // MARK: Views (optional)
+    /// The alignment, in floats, at which ``view(of:offset:count:)`` can start a view; nil (the
+    /// default) when the backend makes no views. Parameters then live in one buffer per tensor
+    /// and the optimizer updates them one tensor at a time.
+    var viewAlignment: Int? { get }
+    /// Storage for `count` floats of `storage` from `offset` (a multiple of ``viewAlignment``),
+    /// sharing its memory. Called only when ``viewAlignment`` is not nil.
+    func view(of storage: Storage, offset: Int, count: Int) throws -> Storage
+
+    // MARK: Fused layer passes (defaults in Backend+Fused.swift, from the operations above)
+    // A backend overrides these to make one pass (or one launch) of what the defaults do in
+    // several. Operands are checked by the entry points of the same name in Backend+Checked.swift.
+
+    /// `Z ← W·A + b·1ᵀ`, then `A' ← σ(Z)` when `activated` is given (never for `.softmax`
+    /// unless the backend normalizes columns). `input` is `in × n`, `z` and `activated` `out × n`.
+    func denseForward(weight: Operand<Storage>, bias: Operand<Storage>, input: Operand<Storage>,
+                      activation: Activation, z: Operand<Storage>, activated: Operand<Storage>?) throws
+    /// `∂W ← δ·Aᵀ` and `∂b ← Σⱼ δ[:, j]` in one call: `delta` is `out × n`, `input` `in × n`.
+    func parameterGradients(delta: Operand<Storage>, input: Operand<Storage>,
+                            weightGradient: Operand<Storage>, biasGradient: Operand<Storage>) throws
+    /// `δˡ⁻¹ ← (Wᵀ·δˡ) ⊙ σ'(zˡ⁻¹)` for an elementwise σ of the layer below; `z` and `a` are its
+    /// pre-activations and activations (`in × n`), `below` is written.
+    func backpropagate(weight: Operand<Storage>, delta: Operand<Storage>, activation: Activation,
+                       z: Operand<Storage>, a: Operand<Storage>, into below: Operand<Storage>) throws
+    /// A hidden layer's backward pass: ``parameterGradients(delta:input:weightGradient:biasGradient:)``
+    /// and ``backpropagate(weight:delta:activation:z:a:into:)`` (whose `z`, `a` and `below` are
+    /// the layer below's, `input` its activations `a`) in one call: both read `δ`.
+    func layerBackward(weight: Operand<Storage>, delta: Operand<Storage>, input: Operand<Storage>,
+                       weightGradient: Operand<Storage>, biasGradient: Operand<Storage>, activation: Activation,
+                       z: Operand<Storage>, into below: Operand<Storage>) throws
+    /// The output layer in one pass: `a ← σ(z)` first when `activate` is set, then the loss of
+    /// ``lossAndGradient(_:z:a:targets:meanOver:gradient:lossSum:)`` added to `lossSum`, the
+    /// error `δᴸ = ∇ₐC ⊙ σ'(zᴸ)` written to `gradient` (for every loss: the fused ones already
+    /// are `δᴸ`), and, when `correct` is given, the columns predicted right added to it.
+    func outputLoss(_ loss: Loss, activation: Activation, z: Operand<Storage>, a: Operand<Storage>,
+                    activate: Bool, targets y: Operand<Storage>, meanOver n: Int, gradient: Operand<Storage>,
+                    lossSum: Operand<Storage>, correct: Operand<Storage>?) throws
+    /// One optimizer step over a whole parameter buffer: `rule` on every element, the weight
+    /// decay only inside `decayed` (sorted, disjoint ranges of element indices; outside them
+    /// `λ = 0`, as for biases). `first` is the velocity or Adam's `m`, `second` Adam's `v`.
+    func updateParameters(_ rule: UpdateRule, parameters: Operand<Storage>, gradient: Operand<Storage>,
+                          first: Operand<Storage>?, second: Operand<Storage>?, decayed: [Range<Int>]) throws
+}
+
+/// One optimizer step's rule and hyperparameters, as ``Backend/updateParameters(_:parameters:gradient:first:second:decayed:)``
+/// applies it. Adam's bias corrections `c1 = 1 − β₁ᵗ`, `c2 = 1 − β₂ᵗ` are computed on the host.
+public enum UpdateRule: Sendable, Equatable {
+    /// `θ ← θ − η·(g + λθ)`.
+    case sgd(learningRate: Float, weightDecay: Float)
+    /// `v ← μ·v + (g + λθ)`, `θ ← θ − η·v`.
+    case momentum(learningRate: Float, momentum: Float, weightDecay: Float)
+    /// Adam with bias corrections `c1`, `c2`, L2 decay added to g.
+    case adam(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, c1: Float, c2: Float, weightDecay: Float)
+
+    /// The rule's `λ`.
+    public var weightDecay: Float {
+        switch self {
+        case let .sgd(_, wd), let .momentum(_, _, wd), let .adam(_, _, _, _, _, _, wd): wd
+        }
+    }
+
+    /// How many state buffers the rule keeps per parameter (0, 1 or 2).
+    public var stateCount: Int {
+        switch self {
+        case .sgd: 0
+        case .momentum: 1
+        case .adam: 2
+        }
+    }
 }
 
 extension Backend {
@@ -131,6 +201,13 @@ public struct Operand<Storage: DeviceStorage> {
     init(_ matrix: Matrix, _ storage: Storage) {
         rows = matrix.rows
         cols = matrix.cols
+        self.storage = storage
+    }
+
+    /// The same storage as a `rows × cols` operand (no more elements than it holds).
+    init(rows: Int, cols: Int, storage: Storage) {
+        self.rows = rows
+        self.cols = cols
         self.storage = storage
     }
 }

@@ -16,14 +16,16 @@ public final class Dense {
     /// `∂C/∂bˡ`, `out × 1`, written by each backward pass.
     public let biasGradient: Matrix
 
-    init(backend: any Backend, inputs: Int, outputs: Int, activation: Activation) throws {
+    /// A layer whose four matrices are given (views of the network's parameter buffers).
+    init(inputs: Int, outputs: Int, activation: Activation, weight: Matrix, bias: Matrix,
+         weightGradient: Matrix, biasGradient: Matrix) {
         self.inputs = inputs
         self.outputs = outputs
         self.activation = activation
-        weight = try backend.makeMatrix(rows: outputs, cols: inputs)
-        bias = try backend.makeMatrix(rows: outputs, cols: 1)
-        weightGradient = try backend.makeMatrix(rows: outputs, cols: inputs)
-        biasGradient = try backend.makeMatrix(rows: outputs, cols: 1)
+        self.weight = weight
+        self.bias = bias
+        self.weightGradient = weightGradient
+        self.biasGradient = biasGradient
     }
 
     /// Initial weights: He (`N(0, 2/in)`) for ReLU, Xavier/Glorot (`N(0, 2/(in+out))`) for

@@ -69,8 +69,7 @@ public final class Inference {
     }
 
     /// Mean loss and accuracy over `data` with the current parameters; the same device code
-    /// as training reports (``Backend/lossAndGradient(_:z:a:targets:meanOver:gradient:lossSum:)``
-    /// and ``Backend/countCorrect(output:targets:into:)``).
+    /// as training reports (``Backend/outputLoss(_:activation:z:a:activate:targets:meanOver:gradient:lossSum:correct:)``).
     public func evaluate(_ data: DeviceDataset) throws -> Metrics {
         let backend = network.backend
         try data.check(against: network.architecture)
@@ -85,11 +84,10 @@ public final class Inference {
             try backend.gatherColumns(data.inputs, indices: data.sequentialOrder, offset: offset,
                                       into: ws.input.prefixColumns(n))
             try backend.gatherColumns(data.targets, indices: data.sequentialOrder, offset: offset, into: y)
-            let output = try network.forward(ws, count: n)
-            try backend.lossAndGradient(network.architecture.loss, z: ws.z[L].prefixColumns(n), a: output,
-                                        targets: y, meanOver: n, gradient: ws.delta[L].prefixColumns(n),
-                                        lossSum: ws.lossSum)
-            try backend.countCorrect(output: output, targets: y, into: ws.correct)
+            let output = try network.forward(ws, count: n, deferOutput: true)
+            try backend.outputLoss(network.architecture.loss, activation: network.layers[L].activation,
+                                   z: ws.z[L].prefixColumns(n), a: output, activate: true, targets: y, meanOver: n,
+                                   gradient: ws.delta[L].prefixColumns(n), lossSum: ws.lossSum, correct: ws.correct)
             offset += n
         }
         let total = Double(data.count)

@@ -11,6 +11,10 @@ public final class Network {
     public let architecture: Architecture
     /// The weight layers `1…L`, input side first.
     public let layers: [Dense]
+    /// Every layer's weight, then every layer's bias (the layers' matrices are views of it).
+    public let parameterBuffer: ParameterBuffer
+    /// Every layer's `∂C/∂W` and `∂C/∂b`, laid out as ``parameterBuffer``.
+    public let gradientBuffer: ParameterBuffer
 
     /// A network with freshly initialized weights (He for ReLU layers, Xavier otherwise),
     /// reproducible from `seed`. Throws ``ArchitectureError`` for an invalid architecture or
@@ -34,9 +38,17 @@ public final class Network {
         self.backend = backend
         self.architecture = architecture
         let s = architecture.sizes
-        layers = try (0..<architecture.layerCount).map {
-            try Dense(backend: backend, inputs: s[$0], outputs: s[$0 + 1],
-                      activation: architecture.activations[$0])
+        // Every weight, then every bias, in one buffer for all parameters and one for all
+        // gradients (where the backend makes views): one optimizer call updates every layer,
+        // with weight decay on one range (the weights').
+        let L = architecture.layerCount
+        let shapes = (0..<L).map { Shape(rows: s[$0 + 1], cols: s[$0]) } + (0..<L).map { Shape(rows: s[$0 + 1], cols: 1) }
+        parameterBuffer = try ParameterBuffer(backend: backend, shapes: shapes)
+        gradientBuffer = try ParameterBuffer(backend: backend, like: parameterBuffer)
+        let p = parameterBuffer.tensors, g = gradientBuffer.tensors
+        layers = (0..<L).map {
+            Dense(inputs: s[$0], outputs: s[$0 + 1], activation: architecture.activations[$0],
+                  weight: p[$0], bias: p[L + $0], weightGradient: g[$0], biasGradient: g[L + $0])
         }
         var rng = SeededGenerator(seed: seed)
         for layer in layers {
@@ -49,16 +61,18 @@ public final class Network {
 
     /// Forward pass over the first `n` columns of `workspace.input`:
     /// `zˡ = Wˡ·aˡ⁻¹ + bˡ`, `aˡ = σ(zˡ)`, keeping every `z` and `a` for the backward pass.
-    /// Returns the output activations `aᴸ` (`outputs × n`).
+    /// Returns the output activations `aᴸ` (`outputs × n`). With `deferOutput` the output
+    /// layer stops at `zᴸ`: ``backward(_:count:correct:outputActivated:)`` applies its σ (in the same pass as
+    /// the loss), and the returned `aᴸ` is written only then.
     @discardableResult
-    public func forward(_ workspace: Workspace, count n: Int) throws -> Matrix {
+    public func forward(_ workspace: Workspace, count n: Int, deferOutput: Bool = false) throws -> Matrix {
         var previous = workspace.input.prefixColumns(n)              // a⁰ = x
         for (l, layer) in layers.enumerated() {
             let z = workspace.z[l].prefixColumns(n), a = workspace.a[l].prefixColumns(n)
-            try backend.gemm(transposeA: false, transposeB: false, alpha: 1,
-                             layer.weight, previous, beta: 0, z)    // zˡ = Wˡ·aˡ⁻¹
-            try backend.addBias(layer.bias, to: z)                  //      + bˡ
-            try backend.activate(layer.activation, z, into: a)      // aˡ = σ(zˡ)
+            // zˡ = Wˡ·aˡ⁻¹ + bˡ,  aˡ = σ(zˡ)   (one fused pass: bias and σ where Z is produced)
+            try backend.denseForward(weight: layer.weight, bias: layer.bias, input: previous,
+                                     activation: layer.activation, z: z,
+                                     activated: deferOutput && l == layers.count - 1 ? nil : a)
             previous = a
         }
         return previous
@@ -68,42 +82,35 @@ public final class Network {
 
     /// Backward pass for the batch of the last `forward` (first `n` columns of the workspace):
     /// the four fundamental equations, in batched matrix form, writing every layer's
-    /// `∂C/∂W` and `∂C/∂b` for `C = (1/n)·Σₓ Cₓ`. Adds `Σₓ Cₓ` to `workspace.lossSum`.
-    public func backward(_ workspace: Workspace, count n: Int) throws {
+    /// `∂C/∂W` and `∂C/∂b` for `C = (1/n)·Σₓ Cₓ`. Adds `Σₓ Cₓ` to `workspace.lossSum`, and
+    /// with `correct` the batch's right predictions to `workspace.correct`. Pass
+    /// `outputActivated: false` after a `forward(deferOutput: true)`.
+    public func backward(_ workspace: Workspace, count n: Int, correct: Bool = false,
+                         outputActivated: Bool = true) throws {
         let L = layers.count - 1
-        let loss = architecture.loss
         let zL = workspace.z[L].prefixColumns(n), aL = workspace.a[L].prefixColumns(n)
-        let deltaL = workspace.delta[L].prefixColumns(n)
 
-        // (1) δᴸ = ∇ₐC ⊙ σ'(zᴸ)  — fused into one step for the cross-entropy losses.
-        try backend.lossAndGradient(loss, z: zL, a: aL, targets: workspace.target.prefixColumns(n),
-                                    meanOver: n, gradient: deltaL, lossSum: workspace.lossSum)
-        if !loss.fusesOutputDerivative {
-            try backend.activationBackward(layers[L].activation, z: zL, a: aL,
-                                           upstream: deltaL, into: deltaL)
-        }
+        // (1) δᴸ = ∇ₐC ⊙ σ'(zᴸ)  — one pass with the loss (and aᴸ = σ(zᴸ) when deferred);
+        // the cross-entropy losses fold σ' in: δᴸ = (aᴸ − y)/n.
+        try backend.outputLoss(architecture.loss, activation: layers[L].activation, z: zL, a: aL,
+                               activate: !outputActivated, targets: workspace.target.prefixColumns(n),
+                               meanOver: n, gradient: workspace.delta[L].prefixColumns(n),
+                               lossSum: workspace.lossSum, correct: correct ? workspace.correct : nil)
 
-        for l in stride(from: L, through: 0, by: -1) {
+        for l in stride(from: L, through: 1, by: -1) {
             let layer = layers[l]
-            let delta = workspace.delta[l].prefixColumns(n)
-            let aPrevious = l == 0 ? workspace.input.prefixColumns(n) : workspace.a[l - 1].prefixColumns(n)
-
             // (4) ∂C/∂Wˡ = δˡ·(aˡ⁻¹)ᵀ   (summed over the batch by the product itself)
-            try backend.gemm(transposeA: false, transposeB: true, alpha: 1,
-                             delta, aPrevious, beta: 0, layer.weightGradient)
             // (3) ∂C/∂bˡ = Σ_batch δˡ
-            try backend.sumColumns(delta, alpha: 1, beta: 0, into: layer.biasGradient)
-
-            guard l > 0 else { break }
-            // (2) δˡ⁻¹ = ((Wˡ)ᵀ·δˡ) ⊙ σ'(zˡ⁻¹)
-            let below = workspace.delta[l - 1].prefixColumns(n)
-            try backend.gemm(transposeA: true, transposeB: false, alpha: 1,
-                             layer.weight, delta, beta: 0, below)
-            try backend.activationBackward(layers[l - 1].activation,
-                                           z: workspace.z[l - 1].prefixColumns(n),
-                                           a: workspace.a[l - 1].prefixColumns(n),
-                                           upstream: below, into: below)
+            // (2) δˡ⁻¹ = ((Wˡ)ᵀ·δˡ) ⊙ σ'(zˡ⁻¹)   (σ' applied where the product is stored)
+            // — all three in one call: each reads δˡ.
+            try backend.layerBackward(weight: layer.weight, delta: workspace.delta[l].prefixColumns(n),
+                                      a: workspace.a[l - 1].prefixColumns(n), weightGradient: layer.weightGradient,
+                                      biasGradient: layer.biasGradient, activation: layers[l - 1].activation,
+                                      z: workspace.z[l - 1].prefixColumns(n), into: workspace.delta[l - 1].prefixColumns(n))
         }
+        // (4) and (3) for the first layer, whose input is x = a⁰.
+        try backend.parameterGradients(delta: workspace.delta[0].prefixColumns(n), input: workspace.input.prefixColumns(n),
+                                       weightGradient: layers[0].weightGradient, biasGradient: layers[0].biasGradient)
     }
 
     // MARK: Host-side access

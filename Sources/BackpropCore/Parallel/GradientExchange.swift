@@ -1,15 +1,18 @@
 /// The trainer's side of a ``DataParallelGroup``: parameters made equal at the start, and each
 /// step's gradient summed over the processes.
 ///
-/// Two ways, measured on 784-512-256-10 (535,818 gradients) with 2 ranks (median of 200 calls,
-/// Benchmarks/RESULTS.md): gradients in host memory (the CPU backend) are summed where they lie,
-/// one allreduce per tensor: 276 µs; copying them into one packed buffer, one allreduce, and
-/// back cost 420–472 µs, the copies more than the extra calls. Gradients in device memory
-/// (OpenCL) must be read back anyway: they are packed into one host buffer, allocated once.
+/// Every gradient lives in one contiguous buffer (``Network/gradientBuffer``, where the backend
+/// makes views), so a step is ONE allreduce: in place when that buffer is host memory (the CPU
+/// backend), else after one read back into a host buffer allocated once (OpenCL) and one write.
+/// Without a contiguous buffer (a backend with no views) the tensors are summed one allreduce
+/// each (host memory) or packed into the host buffer. Measured on 784-512-256-10 with 2 ranks
+/// before the buffer was contiguous (Benchmarks/RESULTS.md): one allreduce per tensor in place
+/// 276 µs; packing into one buffer and back 420–472 µs, the copies costing more than the calls.
 final class GradientExchange {
     let group: any DataParallelGroup
     private let network: Network
-    /// Every gradient tensor, in the optimizer's order (weight and bias of each layer).
+    /// The gradient tensors to read back and write, in the optimizer's order: the whole buffer
+    /// when there is one, else each tensor.
     private let gradients: [Matrix]
     /// The gradients themselves when they are host memory, else nil.
     private let inPlace: [UnsafeMutableBufferPointer<Float>]?
@@ -20,7 +23,7 @@ final class GradientExchange {
     init(group: any DataParallelGroup, network: Network) throws {
         self.group = group
         self.network = network
-        gradients = network.layers.flatMap { [$0.weightGradient, $0.biasGradient] }
+        gradients = network.gradientBuffer.whole.map { [$0] } ?? network.layers.flatMap { [$0.weightGradient, $0.biasGradient] }
         let host = gradients.compactMap { g in
             (g.storage as? any HostStorage).map { UnsafeMutableBufferPointer(start: $0.hostFloats, count: g.count) }
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Gradient-descent update rules. Weight decay (L2, `λ`) is applied to weights, not biases.
 public enum OptimizerKind: String, CaseIterable, Sendable, Codable {
     /// θ ← θ − η·∇θ
@@ -76,9 +78,16 @@ public final class Optimizer {
     /// Every parameter tensor with its gradient, in order (weight and bias of each layer), and
     /// whether weight decay applies to it (weights yes, biases no). Built once, not per step.
     private let tensors: [(Matrix, Matrix, Bool)]
+    /// The optimizer state, laid out as the network's parameters: velocity or Adam's `m`
+    /// (``firstBuffer``), Adam's `v` (``secondBuffer``).
+    let firstBuffer: ParameterBuffer?
+    let secondBuffer: ParameterBuffer?
     /// Per parameter tensor (weight and bias of each layer, in order): optimizer state.
     let first: [Matrix]
     let second: [Matrix]
+    /// The weights' ranges of the whole parameter buffer (the padding after each included),
+    /// where weight decay applies.
+    private let weightRanges: [Range<Int>]
 
     /// An optimizer for `network`'s parameters, with zeroed state on its backend (a velocity
     /// per parameter for momentum, two moments for Adam); throws when `configuration` is invalid.
@@ -87,33 +96,55 @@ public final class Optimizer {
         self.configuration = configuration
         self.network = network
         tensors = network.layers.flatMap { [($0.weight, $0.weightGradient, true), ($0.bias, $0.biasGradient, false)] }
-        let backend = network.backend
-        let shapes = network.layers.flatMap { [$0.weight.shape, $0.bias.shape] }
+        let backend = network.backend, layout = network.parameterBuffer
         let needsFirst = configuration.kind != .sgd, needsSecond = configuration.kind == .adam
-        first = needsFirst ? try shapes.map { try backend.makeMatrix(rows: $0.rows, cols: $0.cols) } : []
-        second = needsSecond ? try shapes.map { try backend.makeMatrix(rows: $0.rows, cols: $0.cols) } : []
+        firstBuffer = needsFirst ? try ParameterBuffer(backend: backend, like: layout) : nil
+        secondBuffer = needsSecond ? try ParameterBuffer(backend: backend, like: layout) : nil
+        // The buffers hold every weight, then every bias: tensor order (weight, bias per layer).
+        let L = network.layers.count
+        let order = (0..<L).flatMap { [$0, L + $0] }
+        first = firstBuffer.map { b in order.map { b.tensors[$0] } } ?? []
+        second = secondBuffer.map { b in order.map { b.tensors[$0] } } ?? []
+        // The weights' ranges, adjacent ones merged: one range, from 0 to the first bias.
+        weightRanges = layout.paddedRanges(Array(0..<L)).reduce(into: []) { merged, r in
+            if let last = merged.last, last.upperBound == r.lowerBound {
+                merged[merged.count - 1] = last.lowerBound..<r.upperBound
+            } else {
+                merged.append(r)
+            }
+        }
     }
 
-    /// θ ← update(θ, ∂C/∂θ) for every weight and bias, using the gradients of the last backward pass.
+    /// The rule of the next update, Adam's bias corrections for step `t` in Float on the host.
+    private func rule(step t: Int) -> UpdateRule {
+        let c = configuration
+        switch c.kind {
+        case .sgd: return .sgd(learningRate: c.learningRate, weightDecay: c.weightDecay)
+        case .momentum: return .momentum(learningRate: c.learningRate, momentum: c.momentum, weightDecay: c.weightDecay)
+        case .adam:
+            return .adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
+                         c1: 1 - powf(c.beta1, Float(t)), c2: 1 - powf(c.beta2, Float(t)), weightDecay: c.weightDecay)
+        }
+    }
+
+    /// θ ← update(θ, ∂C/∂θ) for every weight and bias, using the gradients of the last backward
+    /// pass: one backend call over the whole parameter buffer where the backend makes views,
+    /// else one per tensor.
     public func update() throws {
         step += 1
         if let schedule { configuration.learningRate = schedule.rate(atStep: step) }
-        let c = configuration, backend = network.backend
+        let backend = network.backend, rule = rule(step: step)
+        if let p = network.parameterBuffer.whole, let g = network.gradientBuffer.whole,
+           (firstBuffer == nil) == (firstBuffer?.whole == nil), (secondBuffer == nil) == (secondBuffer?.whole == nil) {
+            try backend.updateParameters(rule, parameters: p, gradient: g, first: firstBuffer?.whole,
+                                         second: secondBuffer?.whole, decayed: rule.weightDecay == 0 ? [] : weightRanges)
+            return
+        }
+        let first = first, second = second
         for (k, (theta, gradient, decays)) in tensors.enumerated() {
-            let decay = decays ? c.weightDecay : 0
-            switch c.kind {
-            case .sgd:
-                try backend.sgdStep(parameters: theta, gradient: gradient, learningRate: c.learningRate,
-                                    weightDecay: decay)
-            case .momentum:
-                try backend.momentumStep(parameters: theta, gradient: gradient, velocity: first[k],
-                                         learningRate: c.learningRate, momentum: c.momentum,
-                                         weightDecay: decay)
-            case .adam:
-                try backend.adamStep(parameters: theta, gradient: gradient, m: first[k], v: second[k],
-                                     learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2,
-                                     epsilon: c.epsilon, step: step, weightDecay: decay)
-            }
+            try backend.updateParameters(rule, parameters: theta, gradient: gradient, first: first.isEmpty ? nil : first[k],
+                                         second: second.isEmpty ? nil : second[k],
+                                         decayed: decays && rule.weightDecay != 0 ? [0..<theta.count] : [])
         }
     }
 }

@@ -114,9 +114,9 @@ public final class Trainer {
             if n > 0 {
                 try backend.gatherColumns(data.inputs, indices: order, offset: first, into: workspace.input.prefixColumns(n))
                 try backend.gatherColumns(data.targets, indices: order, offset: first, into: workspace.target.prefixColumns(n))
-                let output = try network.forward(workspace, count: n)
-                try backend.countCorrect(output: output, targets: workspace.target.prefixColumns(n), into: workspace.correct)
-                try network.backward(workspace, count: n)
+                // The output layer's σ, loss, δᴸ and correct count in one pass (backward's first).
+                try network.forward(workspace, count: n, deferOutput: true)
+                try network.backward(workspace, count: n, correct: true, outputActivated: false)
             }
             try exchange.sumGradients(local: n, global: global)
             try optimizer.update()

@@ -19,6 +19,9 @@ void bp_hadamard(const float *a, const float *b, float *c, size_t n);
 void bp_axpy(float alpha, const float *x, float *y, size_t n);
 void bp_scale(float *x, float alpha, size_t n);
 void bp_add_bias(float *z, const float *b, size_t rows, size_t cols);
+// Activation codes of bp_bias_activate.
+enum { BP_IDENTITY = 0, BP_SIGMOID = 1, BP_RELU = 2, BP_TANH = 3, BP_BIAS_ONLY = 4 };
+void bp_bias_activate(float *z, const float *b, float *a, size_t rows, size_t cols, int activation);
 void bp_sum_columns(const float *m, size_t rows, size_t cols, float alpha, float beta, float *out);
 
 // Whether this CPU and the OS run AVX-512F instructions (CPUID and XCR0, as GCC and clang read them).
