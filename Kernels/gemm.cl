@@ -170,8 +170,9 @@ static inline void GEMM_NAME(load_b_tile)(local float *Bs, global const float *B
 
 // One work-group's tile (gi, gj) of C ← α·op(A)·op(B) + β·C, then its epilogue (see the
 // header: GEMM_PLAIN, GEMM_BIAS_ACT, GEMM_DERIVATIVE, GEMM_ONES), with P and Q its operands.
-__attribute__((always_inline)) static inline void GEMM_NAME(gemm_tile)(local float *As, local float *Bs,
-                            const int gi, const int gj,
+// Not always_inline: inlining its restrict parameters emits llvm.experimental.noalias.scope.decl,
+// which Oclgrind 21.10 cannot run.
+static inline void GEMM_NAME(gemm_tile)(local float *As, local float *Bs, const int gi, const int gj,
                             const int m, const int n, const int k, const float alpha,
                             global const float *restrict A, const int lda, const int transA,
                             global const float *restrict B, const int ldb, const int transB,
