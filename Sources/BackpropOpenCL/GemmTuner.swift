@@ -97,20 +97,12 @@ struct OpenCLGemmTuner {
             }
             backend = try makeBackend(list)
         }
-        // The compiled kernel's limits (registers, local memory) can be below the device's.
-        var usable = Set<Int>()
-        for (i, t) in list.enumerated() {
-            let kernel = backend.gemmKernels[i]
-            let limit = try kernel.workGroupLimit(device: device)
-            let local = try kernel.localMemoryUsed(device: device)
-            if t.workItems > limit {
-                unusable.append("\(t): \(t.workItems) work-items per group, the compiled kernel allows \(limit)")
-            } else if local > UInt64(localBytes) {
-                unusable.append("\(t): the compiled kernel uses \(local) bytes of local memory, the device has \(localBytes)")
-            } else {
-                usable.insert(i)
-            }
-        }
+        // The compiled kernels' limits (registers, local memory) can be below the device's: the
+        // backend's build checked them and kept only the tilings that fit (its notes say why
+        // the others went), so the candidates are the tilings it holds, in its order.
+        unusable += backend.buildNotes
+        list = backend.tilings
+        let usable = Set(list.indices)
         progress("\(list.count) candidate tilings compiled in \(String(format: "%.1f", elapsed())) s, \(usable.count) within the kernel's limits")
 
         var seen = Set<GemmShapeClass>(), results: [GemmTuningResult] = [], skipped: [GemmShape] = []
@@ -250,23 +242,4 @@ struct OpenCLGemmTuner {
     }
 
     private func fmt(_ x: Double) -> String { String(format: x < 10 ? "%.2f" : "%.1f", x) }
-}
-
-extension CLKernel {
-    /// `CL_KERNEL_WORK_GROUP_SIZE`: the most work-items per group this compiled kernel runs
-    /// on `device` (registers and local memory can make it less than the device's maximum).
-    func workGroupLimit(device: CLDevice) throws -> Int {
-        var size = 0
-        try clCheck(clGetKernelWorkGroupInfo(handle, device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
-                                             MemoryLayout<Int>.size, &size, nil), "clGetKernelWorkGroupInfo(\(name))")
-        return size
-    }
-
-    /// `CL_KERNEL_LOCAL_MEM_SIZE`: local memory the compiled kernel uses per group.
-    func localMemoryUsed(device: CLDevice) throws -> UInt64 {
-        var bytes: cl_ulong = 0
-        try clCheck(clGetKernelWorkGroupInfo(handle, device.id, cl_kernel_work_group_info(CL_KERNEL_LOCAL_MEM_SIZE),
-                                             MemoryLayout<cl_ulong>.size, &bytes, nil), "clGetKernelWorkGroupInfo(\(name))")
-        return bytes
-    }
 }

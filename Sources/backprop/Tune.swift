@@ -40,16 +40,7 @@ struct Tune: ParsableCommand {
         _ = try hiddenSizes()
     }
 
-    func hiddenSizes() throws -> [Int]? {
-        guard let hidden else { return nil }
-        if hidden.lowercased() == "none" || hidden.isEmpty { return [] }
-        return try hidden.split(separator: ",", omittingEmptySubsequences: false).map {
-            guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n > 0 else {
-                throw CommandError("--hidden takes positive layer sizes separated by commas (e.g. 128,64), got \"\(hidden)\"")
-            }
-            return n
-        }
-    }
+    func hiddenSizes() throws -> [Int]? { try parseHiddenSizes(hidden) }
 
     func run() throws {
         let shapes: [GemmShape]

@@ -28,12 +28,7 @@ extension BenchmarkSuite {
         guard sizes.count >= 2, batchSize >= 1, steps >= 1 else {
             throw BackendError.shapeMismatch(operation: "profileTraining", detail: "needs at least 2 layer sizes, a batch and a step")
         }
-        let architecture = try Architecture(inputs: sizes[0], hidden: Array(sizes.dropFirst().dropLast()),
-                                            outputs: sizes[sizes.count - 1], activation: .relu)
-        let network = try Network(backend: backend, architecture: architecture, seed: 1)
-        let trainer = try Trainer(network: network,
-                                  optimizer: try Optimizer(OptimizerConfiguration(kind: .sgd, learningRate: 0.1), for: network),
-                                  batchSize: batchSize, seed: 1)
+        let trainer = try benchmarkTrainer(sizes: sizes, batchSize: batchSize)
         let needed = steps * batchSize
         let rows = (0..<needed).map { $0 % Swift.max(data.count, 1) }
         let slice = try DeviceDataset(data.subset(rows), on: backend)

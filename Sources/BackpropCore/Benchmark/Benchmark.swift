@@ -106,15 +106,21 @@ public struct BenchmarkSuite {
         }
     }
 
-    /// Training throughput in samples/s: whole SGD steps (gather, forward, backward, update)
-    /// of a ReLU MLP with softmax cross-entropy, on `data` in shuffled minibatches.
-    public func training(sizes: [Int], batchSize: Int, data: Dataset) throws -> BenchmarkResult {
+    /// The trainer every training workload times: a ReLU MLP of `sizes` with softmax
+    /// cross-entropy, SGD at 0.1, seed 1.
+    func benchmarkTrainer(sizes: [Int], batchSize: Int) throws -> Trainer {
         let architecture = try Architecture(inputs: sizes[0], hidden: Array(sizes.dropFirst().dropLast()),
                                             outputs: sizes[sizes.count - 1], activation: .relu)
         let network = try Network(backend: backend, architecture: architecture, seed: 1)
-        let trainer = try Trainer(network: network,
-                                  optimizer: try Optimizer(OptimizerConfiguration(kind: .sgd, learningRate: 0.1), for: network),
-                                  batchSize: batchSize, seed: 1)
+        return try Trainer(network: network,
+                           optimizer: try Optimizer(OptimizerConfiguration(kind: .sgd, learningRate: 0.1), for: network),
+                           batchSize: batchSize, seed: 1)
+    }
+
+    /// Training throughput in samples/s: whole SGD steps (gather, forward, backward, update)
+    /// of a ReLU MLP with softmax cross-entropy, on `data` in shuffled minibatches.
+    public func training(sizes: [Int], batchSize: Int, data: Dataset) throws -> BenchmarkResult {
+        let trainer = try benchmarkTrainer(sizes: sizes, batchSize: batchSize)
         // One "call" is an epoch over whole batches (every full batch of the data, as the peers
         // gather from the whole set; 8 batches in the quick mode), so partial batches do not skew it.
         let steps = Swift.max(1, minimumSeconds < 0.1 ? Swift.min(data.count / batchSize, 8) : data.count / batchSize)
