@@ -191,11 +191,13 @@ struct OpenCLTuningTests {
             let tiling = results.first?["tiling"] as? String ?? ""
             if mode == "auto" {
                 #expect(tiling == "\(unusual) (tuned)")
-                #expect((object?["tiling_source"] as? String ?? "").hasPrefix("tuned"))
+                let source = object?["tiling_source"] as? String ?? ""
+                #expect(source.hasPrefix("tuned"))
             } else {
                 #expect(tiling.hasSuffix("(default)") && !tiling.hasPrefix("\(unusual)"))
             }
-            #expect((results.last?["tiling"] as? String ?? "").hasSuffix("(default)"))
+            let lastTiling = results.last?["tiling"] as? String ?? ""
+            #expect(lastTiling.hasSuffix("(default)"))
             let text = try backprop(args, in: dir, environment: env)
             #expect(text.stdout.contains(mode == "auto" ? "[\(unusual) (tuned)]" : "(default)]"), "\(text.stdout)")
         }
