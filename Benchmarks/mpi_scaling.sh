@@ -19,6 +19,6 @@ for hidden in 512,256 128; do
         one=$("$B" train --hidden $hidden --epochs 1 --batch-size 128 --json 2>/dev/null | sps)
         two=$(mpirun --oversubscribe -np 2 --bind-to core "$B" train --hidden $hidden --epochs 1 --batch-size 128 --json 2>/dev/null | sps)
         wide=$(mpirun --oversubscribe -np 2 --bind-to core "$B" train --hidden $hidden --epochs 1 --batch-size 256 --json 2>/dev/null | sps)
-        echo "784-$hidden-10 round $round: 1 rank b128 $one | 2 ranks b128 $two ($(ratio "$two" "$one")x) | 2 ranks b256 $wide ($(ratio "$wide" "$one")x)"
+        echo "784-${hidden//,/-}-10 round $round: 1 rank b128 $one | 2 ranks b128 $two ($(ratio "$two" "$one")x) | 2 ranks b256 $wide ($(ratio "$wide" "$one")x)"
     done
 done
