@@ -32,29 +32,23 @@ def main():
     torch.set_float32_matmul_precision("highest")
 
     def time_cuda(fn, min_seconds=0.2, reps=5):
+        def seconds(calls):
+            """Device time of `calls` back-to-back calls, by CUDA events."""
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            for _ in range(calls):
+                fn()
+            end.record()
+            torch.cuda.synchronize()
+            return start.elapsed_time(end) / 1e3
+
         fn()
         torch.cuda.synchronize()
         calls = 1
-        while True:
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(calls):
-                fn()
-            end.record()
-            torch.cuda.synchronize()
-            t = start.elapsed_time(end) / 1e3
-            if t >= min_seconds / reps or calls >= 1 << 14:
-                break
+        # Double the calls per timing until one lasts min_seconds / reps.
+        while seconds(calls) < min_seconds / reps and calls < 1 << 14:
             calls *= 2
-        times = []
-        for _ in range(reps):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(calls):
-                fn()
-            end.record()
-            torch.cuda.synchronize()
-            times.append(start.elapsed_time(end) / 1e3 / calls)
+        times = [seconds(calls) / calls for _ in range(reps)]
         times.sort()
         return times[len(times) // 2]
 
