@@ -1,103 +1,132 @@
 import Foundation
 
-/// Picks how each product shape uses the threads by timing it: one thread, the library's own
-/// threads, or panels. Which wins depends on the library, the CPU, the shape and how busy the
-/// machine is, so no constant threshold is right everywhere:
+/// Picks how each product shape uses the threads — one thread, the library's own threads, or
+/// panels — from the times of that shape's own calls, where the training step runs them. Which
+/// plan wins depends on the library, the CPU, the shape and how busy the machine is, so no
+/// constant threshold is right everywhere:
 /// - on 2 idle Zen 4 vCPUs oneDNN's two OpenMP threads ran 128×128×784 at 204 GFLOP/s against
 ///   110 on one, but a 10×128×128 product gained nothing from the second thread;
 /// - on the same machine busy with other processes, a team thread that waits for its partner's
 ///   time slice made the two-thread plan 20–50× slower than one thread.
 ///
-/// So a shape is timed the first time it appears and every 8192 calls after (a plan chosen on a
-/// busy machine should not outlive the busy spell). Timing runs each plan in a tight loop;
-/// the step runs it between other operations, where a busy machine shows. So the first 16
-/// calls of every window of 256 are timed where the caller runs them, and when their median is
-/// over 1.25× what one thread took in the timing loop, the shape drops to one thread until it
-/// is timed again. Each timing lasts about 0.2 ms per plan and round: under 1 % of the calls.
+/// Why in place: timing the plans on a scratch C in a tight loop when a shape first appears
+/// (this type's first design) misjudged them on a quiet 2-vCPU Zen 2 — a loop of back-to-back
+/// products keeps caches and the OpenMP team warm as a step never does, and one spell of
+/// noise at start decided the whole run. Of 4 runs of the same binary, 2 kept one thread for
+/// the 512-wide products of 784-512-512-10 and trained at 22–25k samples/s, the others at
+/// 31–37k; every shape on 2 threads gave 33–42k in the same minutes.
 ///
-/// The trials write a scratch C (β = 0), never the caller's, so the product the caller gets is
-/// computed exactly once, by one plan. `BACKPROP_GEMM_VERBOSE=1` prints each decision.
+/// So every call is a real call, computed once by one plan, and timed:
+/// - each candidate runs for the first calls of a shape in turn (its first call untimed: oneDNN
+///   generates kernels and OpenMP starts its team then) until each has `samples` times;
+/// - then the plan with the lowest median of its last `samples` times runs, and the others are
+///   tried again, one call at a time, every `probeInterval` calls: 16 at first, doubling up to
+///   256 while the choice holds, back to 16 when a probe changes it. A plan chosen in a busy
+///   spell thus does not outlive it, and trying the slower plan costs at most 1/16 of the calls.
+/// A plan must be 5 % faster than the one running to replace it, so that noise does not flip
+/// the choice back and forth. `BACKPROP_GEMM_VERBOSE=1` prints each choice and change.
 final class GEMMTuner {
     struct Shape: Hashable { var transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int }
 
-    /// A shape's plan; what one thread took in the timing loop; the calls of this window timed
-    /// where the caller runs them; the calls since the plans were timed.
-    private struct Choice {
-        var plan: GEMMPlan
-        var singleNanoseconds = Double.infinity
-        var windowCalls: [Double] = []
-        var calls = 0
+    /// One shape's candidates, each one's recent times (nanoseconds, newest last), the plan that
+    /// runs, and when the others are tried next.
+    private struct Record {
+        let candidates: [GEMMPlan]
+        var times: [[Double]]
+        var warmed: [Bool]
+        var chosen = 0
+        var decided = false
+        var probeInterval = GEMMTuner.firstProbeInterval
+        var untilProbe = GEMMTuner.firstProbeInterval
+        var nextProbe = 0
+
+        init(candidates: [GEMMPlan]) {
+            self.candidates = candidates
+            times = Array(repeating: [], count: candidates.count)
+            warmed = Array(repeating: false, count: candidates.count)
+        }
+
+        func median(_ i: Int) -> Double { times[i].sorted()[times[i].count / 2] }
     }
 
     let gemm: ParallelGEMM
-    private var choices: [Shape: Choice] = [:]
+    private var records: [Shape: Record] = [:]
     private let verbose = ProcessInfo.processInfo.environment["BACKPROP_GEMM_VERBOSE"].map { $0 != "0" && !$0.isEmpty } ?? false
-    static let callsBeforeRetiming = 8192
+
+    /// Times kept per plan: the median of 5 ignores two outliers (a time slice lost to another process).
+    static let samples = 5
+    static let firstProbeInterval = 16
+    static let longestProbeInterval = 256
+    /// How much faster another plan must be to replace the running one.
+    static let margin = 0.95
 
     init(_ gemm: ParallelGEMM) { self.gemm = gemm }
 
     /// The plan each shape runs by now.
-    var plans: [Shape: GEMMPlan] { choices.mapValues(\.plan) }
+    var plans: [Shape: GEMMPlan] { records.mapValues { $0.candidates[$0.chosen] } }
 
-    /// Runs `call` by the plan its shape was given, timing the candidates when due.
+    /// Runs `call` once, by the plan its shape runs by now or by the one being tried.
     func run(_ call: GEMMCall) throws {
         let shape = Shape(transposeA: call.transposeA, transposeB: call.transposeB, m: call.m, n: call.n, k: call.k)
-        var choice = try choices[shape] ?? choose(for: call)
+        var record = records[shape] ?? Record(candidates: candidates(for: call))
+        guard record.candidates.count > 1 else {
+            records[shape] = record
+            return try gemm.run(call, plan: record.candidates[0])
+        }
+        let plan = record.decided ? planToRun(&record) : record.times.indices.min { record.times[$0].count < record.times[$1].count }!
         let start = DispatchTime.now().uptimeNanoseconds
-        try gemm.run(call, plan: choice.plan)
+        try gemm.run(call, plan: record.candidates[plan])
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
-        choice.calls += 1
-        if choice.plan != .single, choice.windowCalls.count < 16 {
-            choice.windowCalls.append(elapsed)
-            if choice.windowCalls.count == 16, choice.windowCalls.sorted()[8] > 1.25 * choice.singleNanoseconds {
-                if verbose { log(call, "\(choice.plan) slow where it runs → 1 thread") }
-                choice.plan = .single
-            }
+        if record.warmed[plan] {
+            record.times[plan].append(elapsed)
+            if record.times[plan].count > Self.samples { record.times[plan].removeFirst() }
         }
-        if choice.calls % 256 == 0 { choice.windowCalls = [] }
-        if choice.calls >= Self.callsBeforeRetiming { choice = try choose(for: call) }
-        choices[shape] = choice
+        record.warmed[plan] = true
+        if record.decided {
+            if plan != record.chosen { reconsider(&record, call) }
+        } else if record.times.allSatisfy({ $0.count == Self.samples }) {
+            record.chosen = record.times.indices.min { record.median($0) < record.median($1) }!
+            record.decided = true
+            if verbose { log(call, record, "→ \(record.candidates[record.chosen])") }
+        }
+        records[shape] = record
     }
 
-    private func choose(for call: GEMMCall) throws -> Choice {
-        var candidates = gemm.candidates(for: call)
+    /// The running plan, or, when a probe is due, the next of the others in turn.
+    private func planToRun(_ record: inout Record) -> Int {
+        record.untilProbe -= 1
+        guard record.untilProbe <= 0 else { return record.chosen }
+        record.untilProbe = record.probeInterval
+        let others = record.candidates.indices.filter { $0 != record.chosen }
+        record.nextProbe = (record.nextProbe + 1) % others.count
+        return others[record.nextProbe]
+    }
+
+    /// After a probe: switch when another plan is faster by the margin; probe sooner after a
+    /// change, less often while the choice holds.
+    private func reconsider(_ record: inout Record, _ call: GEMMCall) {
+        let best = record.times.indices.min { record.median($0) < record.median($1) }!
+        if best != record.chosen, record.median(best) < Self.margin * record.median(record.chosen) {
+            if verbose { log(call, record, "\(record.candidates[record.chosen]) → \(record.candidates[best])") }
+            record.chosen = best
+            record.probeInterval = Self.firstProbeInterval
+        } else {
+            record.probeInterval = min(2 * record.probeInterval, Self.longestProbeInterval)
+        }
+        record.untilProbe = record.probeInterval
+    }
+
+    private func candidates(for call: GEMMCall) -> [GEMMPlan] {
+        let candidates = gemm.candidates(for: call)
         // A product of a GFLOP or more is never fastest on one thread when there are more.
-        if call.flops >= 1 << 30 { candidates = [candidates[candidates.count - 1]] }
-        guard candidates.count > 1 else { return Choice(plan: candidates[0]) }
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, call.m * call.n))
-        defer { scratch.deallocate() }
-        var trial = call
-        trial.beta = 0
-        trial.c = scratch
-        trial.ldc = max(1, call.m)
-        // Enough calls per timing to last about 0.2 ms at tens of GFLOP/s.
-        let repeats = max(1, min(16, (1 << 21) / max(1, call.flops)))
-        // Warm-up: oneDNN generates its kernels and OpenMP starts its team on first use.
-        for plan in candidates { try gemm.run(trial, plan: plan) }
-        // Interleaved rounds, so that another process's burst hits one round, not one plan; the
-        // median of each, since a busy machine's typical call is what the run will see.
-        var times = [[Double]](repeating: [], count: candidates.count)
-        for _ in 0..<3 {
-            for (i, plan) in candidates.enumerated() {
-                let start = DispatchTime.now().uptimeNanoseconds
-                for _ in 0..<repeats { try gemm.run(trial, plan: plan) }
-                times[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / Double(repeats))
-            }
-        }
-        let typical = times.map { $0.sorted()[$0.count / 2] }
-        // More threads must win by 10 %: a product that gains less is cheaper on one thread once
-        // the machine is shared.
-        var chosen = 0
-        for i in typical.indices.dropFirst() where typical[i] < 0.9 * typical[chosen] { chosen = i }
-        if verbose {
-            log(call, zip(candidates, typical).map { "\($0) \(String(format: "%.0f", Double(call.flops) / $1)) GF/s" }
-                .joined(separator: ", ") + " → \(candidates[chosen])")
-        }
-        return Choice(plan: candidates[chosen], singleNanoseconds: candidates[0] == .single ? typical[0] : .infinity)
+        return call.flops >= 1 << 30 ? [candidates[candidates.count - 1]] : candidates
     }
 
-    private func log(_ call: GEMMCall, _ text: String) {
+    private func log(_ call: GEMMCall, _ record: Record, _ text: String) {
+        let rates = record.candidates.indices.map {
+            "\(record.candidates[$0]) \(String(format: "%.0f", Double(call.flops) / record.median($0))) GF/s"
+        }
         FileHandle.standardError.write(Data(("gemm \(call.transposeA ? "T" : "N")\(call.transposeB ? "T" : "N") "
-            + "\(call.m)x\(call.n)x\(call.k): \(text)\n").utf8))
+            + "\(call.m)x\(call.n)x\(call.k): \(rates.joined(separator: ", ")) \(text)\n").utf8))
     }
 }

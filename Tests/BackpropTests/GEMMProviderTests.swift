@@ -41,7 +41,7 @@ struct GEMMProviderTests {
         }
     }
 
-    @Test("β = 0 overwrites C, NaN included (the BLAS rule the tuner's scratch C relies on)",
+    @Test("β = 0 overwrites C, NaN included (the BLAS rule denseForward relies on: Z holds the last step's values)",
           arguments: GEMMChoice.allCases)
     func betaZeroClears(choice: GEMMChoice) throws {
         let gemm = ParallelGEMM(provider: choice.makeProvider(), threads: 2)
@@ -69,8 +69,8 @@ struct GEMMProviderTests {
         let pa = HostBuffer(a), pb = HostBuffer(b), pc = HostBuffer(c0)
         let call = GEMMCall(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1.5, a: pa.pointer, lda: m,
                             b: pb.pointer, ldb: n, beta: 0.5, c: pc.pointer, ldc: m)
-        // Twice: timed the first time, by the kept plan the second; β = 0.5 shows C was updated once.
-        for _ in 0..<2 {
+        // Every call is real, whichever plan runs it; β = 0.5 shows C was updated once each time.
+        for _ in 0..<(2 * GEMMTuner.samples + 4) {
             pc.set(c0)
             try tuner.run(call)
             let worst = zip(pc.values, zip(expected, scale)).map { abs(Double($0) - $1.0) / $1.1 }.max()!
@@ -79,6 +79,28 @@ struct GEMMProviderTests {
         let shape = GEMMTuner.Shape(transposeA: false, transposeB: true, m: m, n: n, k: k)
         #expect(tuner.plans.count == 1)
         #expect(tuner.plans[shape].map { gemm.candidates(for: call).contains($0) } == true)
+    }
+
+    @Test("the tuner runs the plan that is fastest where it runs, and changes when the machine does")
+    func tunerFollowsTheFasterPlan() throws {
+        let provider = PacedProvider()
+        let tuner = GEMMTuner(ParallelGEMM(provider: provider, threads: 2))
+        let x = HostBuffer([0])
+        let call = GEMMCall(transposeA: false, transposeB: false, m: 64, n: 64, k: 64, alpha: 1,
+                            a: x.pointer, lda: 64, b: x.pointer, ldb: 64, beta: 0, c: x.pointer, ldc: 64)
+        let shape = GEMMTuner.Shape(transposeA: false, transposeB: false, m: 64, n: 64, k: 64)
+        // Two threads four times slower (a busy partner core): one thread once each plan has its samples.
+        provider.slowThreads = 2
+        for _ in 0..<(2 * GEMMTuner.samples + 2) { try tuner.run(call) }
+        #expect(tuner.plans[shape] == .single)
+        let settled = provider.calls
+        for _ in 0..<200 { try tuner.run(call) }
+        // Probing the slower plan costs a call in 16, then fewer while the choice holds.
+        #expect(provider.calls[2, default: 0] - settled[2, default: 0] <= 200 / GEMMTuner.firstProbeInterval)
+        // The machine goes quiet: two threads now win, and probes find it within a few intervals.
+        provider.slowThreads = 1
+        for _ in 0..<(GEMMTuner.samples * GEMMTuner.longestProbeInterval) { try tuner.run(call) }
+        #expect(tuner.plans[shape] == .library(threads: 2))
     }
 
     @Test("BACKPROP_GEMM: a provider by name, nil when unset, the valid choices when wrong")
@@ -131,6 +153,20 @@ struct GEMMProviderTests {
             }
         }
         return (out, scale)
+    }
+}
+
+/// A provider that computes nothing and takes 400 µs per call on `slowThreads` threads, 100 µs
+/// otherwise, and counts its calls by thread count. Only the test's thread uses it.
+final class PacedProvider: GEMMProvider, @unchecked Sendable {
+    var slowThreads = 0
+    var calls: [Int: Int] = [:]
+    var info: GEMMProviderInfo { GEMMProviderInfo(library: "paced", version: "0", isa: "none", warning: nil) }
+    var threadsItself: Bool { true }
+    func run(_ call: GEMMCall, threads: Int) throws {
+        calls[threads, default: 0] += 1
+        let until = DispatchTime.now().uptimeNanoseconds + (threads == slowThreads ? 400_000 : 100_000)
+        while DispatchTime.now().uptimeNanoseconds < until {}
     }
 }
 
