@@ -62,7 +62,7 @@ public final class Network {
     /// Forward pass over the first `n` columns of `workspace.input`:
     /// `zˡ = Wˡ·aˡ⁻¹ + bˡ`, `aˡ = σ(zˡ)`, keeping every `z` and `a` for the backward pass.
     /// Returns the output activations `aᴸ` (`outputs × n`). With `deferOutput` the output
-    /// layer stops at `zᴸ`: ``backward(_:count:correct:outputActivated:)`` applies its σ (in the same pass as
+    /// layer stops at `zᴸ`: ``backward(_:count:meanOver:correct:outputActivated:)`` applies its σ (in the same pass as
     /// the loss), and the returned `aᴸ` is written only then.
     @discardableResult
     public func forward(_ workspace: Workspace, count n: Int, deferOutput: Bool = false) throws -> Matrix {
@@ -84,8 +84,11 @@ public final class Network {
     /// the four fundamental equations, in batched matrix form, writing every layer's
     /// `∂C/∂W` and `∂C/∂b` for `C = (1/n)·Σₓ Cₓ`. Adds `Σₓ Cₓ` to `workspace.lossSum`, and
     /// with `correct` the batch's right predictions to `workspace.correct`. Pass
-    /// `outputActivated: false` after a `forward(deferOutput: true)`.
-    public func backward(_ workspace: Workspace, count n: Int, correct: Bool = false,
+    /// `outputActivated: false` after a `forward(deferOutput: true)`. With `meanOver` the
+    /// gradient is of `(1/meanOver)·Σₓ Cₓ` over these `n` samples: a process of a data-parallel
+    /// group passes the global batch, so that the processes' gradients sum to the global mean
+    /// with no pass to rescale them.
+    public func backward(_ workspace: Workspace, count n: Int, meanOver: Int? = nil, correct: Bool = false,
                          outputActivated: Bool = true) throws {
         let L = layers.count - 1
         let zL = workspace.z[L].prefixColumns(n), aL = workspace.a[L].prefixColumns(n)
@@ -94,7 +97,7 @@ public final class Network {
         // the cross-entropy losses fold σ' in: δᴸ = (aᴸ − y)/n.
         try backend.outputLoss(architecture.loss, activation: layers[L].activation, z: zL, a: aL,
                                activate: !outputActivated, targets: workspace.target.prefixColumns(n),
-                               meanOver: n, gradient: workspace.delta[L].prefixColumns(n),
+                               meanOver: meanOver ?? n, gradient: workspace.delta[L].prefixColumns(n),
                                lossSum: workspace.lossSum, correct: correct ? workspace.correct : nil)
 
         for l in stride(from: L, through: 1, by: -1) {

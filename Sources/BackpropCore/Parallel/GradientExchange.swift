@@ -42,14 +42,16 @@ final class GradientExchange {
         })
     }
 
-    /// Turns this process's gradient of the mean over its `local` samples into the gradient of
-    /// the mean over the `global` batch: `∂C/∂θ = Σ_ranks (local/global)·∂C_rank/∂θ`.
-    /// A process with no samples in this batch contributes zero.
-    func sumGradients(local: Int, global: Int) throws {
+    /// Sums the processes' gradients. Each is already of `(1/global)·Σ` over its `local` samples
+    /// (``Network/backward(_:count:meanOver:correct:outputActivated:)``), so the sum is the
+    /// gradient of the global batch's mean. A process with no samples in this batch contributes
+    /// zero. (Rescaling each process's own mean by local/global instead cost a pass over the
+    /// gradient per step: 784-512-256-10 on 2 ranks, ~4 % of a step.)
+    func sumGradients(local: Int) throws {
         guard group.size > 1 else { return }
         if let inPlace {
             for g in inPlace {
-                weigh(g, local: local, global: global)
+                if local == 0 { g.update(repeating: 0) }
                 try group.allreduceSum(g)
             }
             return
@@ -61,7 +63,7 @@ final class GradientExchange {
                 if local > 0 { try backend.download(g, into: UnsafeMutableBufferPointer(rebasing: all[offset..<(offset + g.count)])) }
                 offset += g.count
             }
-            weigh(all, local: local, global: global)
+            if local == 0 { all.update(repeating: 0) }
             try group.allreduceSum(all)
             offset = 0
             for g in gradients {
@@ -69,13 +71,5 @@ final class GradientExchange {
                 offset += g.count
             }
         }
-    }
-
-    /// `g ← (local/global)·g`; zero when this process had no samples (its buffers hold an old step).
-    private func weigh(_ g: UnsafeMutableBufferPointer<Float>, local: Int, global: Int) {
-        if local == 0 { g.update(repeating: 0); return }
-        guard local != global else { return }
-        let weight = Float(local) / Float(global)
-        for i in g.indices { g[i] *= weight }
     }
 }

@@ -116,9 +116,10 @@ public final class Trainer {
                 try backend.gatherColumns(data.targets, indices: order, offset: first, into: workspace.target.prefixColumns(n))
                 // The output layer's σ, loss, δᴸ and correct count in one pass (backward's first).
                 try network.forward(workspace, count: n, deferOutput: true)
-                try network.backward(workspace, count: n, correct: true, outputActivated: false)
+                // Each process's gradient is of the global mean: the group's sum needs no rescaling.
+                try network.backward(workspace, count: n, meanOver: global, correct: true, outputActivated: false)
             }
-            try exchange.sumGradients(local: n, global: global)
+            try exchange.sumGradients(local: n)
             try optimizer.update()
             seenHere += n
             if let progress {
