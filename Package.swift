@@ -36,7 +36,7 @@ let package = Package(
         // CPU backend: products by oneDNN (kernels chosen by instruction set) or OpenBLAS,
         // C loops vectorized per machine for the rest.
         .target(name: "BackpropCPU", dependencies: ["BackpropCore", "CDNNL", "CBLAS", "CPUKernels"]),
-        .target(name: "CPUKernels"),
+        .target(name: "CPUKernels", linkerSettings: [.linkedLibrary("gomp")]),
         // oneDNN ships no pkg-config file: the module map links it by name.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",

@@ -6,13 +6,17 @@ import Foundation
 /// (oneDNN, or OpenBLAS; see ``GEMMChoice``); everything else is a tight loop over unsafe
 /// pointers. Simple, exact, and the yardstick for the OpenCL backend.
 ///
-/// Threading: as every `Backend`, used from one thread at a time; only its GEMMs run on several
-/// threads (the library's own or our panels), inside one call.
+/// Threading: as every `Backend`, used from one thread at a time; its GEMMs run on several
+/// threads (the library's own or our panels) inside one call, and so do its larger elementwise
+/// passes when the GEMMs use oneDNN's OpenMP team (the same team, see `parallel_loops.c`).
 public final class CPUBackend: Backend {
     /// Host memory, 64-byte aligned.
     public typealias Storage = CPUStorage
 
     private let tuner: GEMMTuner
+    /// Threads for the elementwise passes: the OpenMP team's size when the GEMMs use it, else 1
+    /// (OpenBLAS or panels would make a second set of threads compete with their own).
+    private let loopThreads: Int32
 
     /// `threads` at most for each product (default ``CPUThreads/count(_:)``); `gemm` forces a
     /// provider (default `BACKPROP_GEMM`, else chosen by instruction set); `threading` how
@@ -24,6 +28,7 @@ public final class CPUBackend: Backend {
         let threading = threading ?? (try? GEMMThreading.fromEnvironment()).flatMap { $0 } ?? .library
         tuner = GEMMTuner(ParallelGEMM(provider: choice.makeProvider(), threads: threads ?? CPUThreads.count(),
                                        libraryThreads: threading == .library))
+        loopThreads = Int32(tuner.gemm.libraryThreads ? tuner.gemm.threads : 1)
     }
 
     /// The GEMM library in use: name, version and the instruction set of its kernels.
@@ -93,7 +98,7 @@ public final class CPUBackend: Backend {
 
     /// `s ← α·Σⱼ M[:, j] + β·s`, a vectorized C loop.
     public func sumColumns(_ m: Operand<CPUStorage>, alpha: Float, beta: Float, into s: Operand<CPUStorage>) throws {
-        bp_sum_columns(m.floats, m.rows, m.cols, alpha, beta, s.floats)
+        bp_par_sum_columns(loopThreads, m.floats, m.rows, m.cols, alpha, beta, s.floats)
     }
 
     /// `C ← A ⊙ B`, a vectorized C loop.
@@ -145,9 +150,9 @@ public final class CPUBackend: Backend {
         let pu = upstream.floats, pd = delta.floats, n = z.count
         switch activation {
         case .identity: if pu != pd { pd.update(from: pu, count: n) }
-        case .sigmoid: bp_sigmoid_backward(a.floats, pu, pd, n)
-        case .relu: bp_relu_backward(z.floats, pu, pd, n)
-        case .tanh: bp_tanh_backward(a.floats, pu, pd, n)
+        case .sigmoid: bp_par_activation_backward(loopThreads, Int32(BP_SIGMOID), a.floats, pu, pd, n)
+        case .relu: bp_par_activation_backward(loopThreads, Int32(BP_RELU), z.floats, pu, pd, n)
+        case .tanh: bp_par_activation_backward(loopThreads, Int32(BP_TANH), a.floats, pu, pd, n)
         case .softmax: preconditionFailure("refused by the checked entry point")
         }
     }
@@ -213,15 +218,15 @@ public final class CPUBackend: Backend {
     /// `θ ← θ − η·(g + λθ)`, a vectorized C loop.
     public func sgdStep(parameters: Operand<CPUStorage>, gradient: Operand<CPUStorage>, learningRate: Float,
                         weightDecay: Float) throws {
-        bp_sgd(parameters.floats, gradient.floats, parameters.count, learningRate, weightDecay)
+        bp_par_sgd(loopThreads, parameters.floats, gradient.floats, parameters.count, learningRate, weightDecay)
     }
 
     /// `v ← μ·v + (g + λθ)`, `θ ← θ − η·v`, a vectorized C loop.
     public func momentumStep(parameters: Operand<CPUStorage>, gradient: Operand<CPUStorage>,
                              velocity: Operand<CPUStorage>, learningRate: Float, momentum: Float,
                              weightDecay: Float) throws {
-        bp_momentum(parameters.floats, gradient.floats, velocity.floats, parameters.count, learningRate,
-                    momentum, weightDecay)
+        bp_par_momentum(loopThreads, parameters.floats, gradient.floats, velocity.floats, parameters.count,
+                        learningRate, momentum, weightDecay)
     }
 
     /// `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²` with `g` including `λθ`, then
@@ -229,8 +234,8 @@ public final class CPUBackend: Backend {
     public func adamStep(parameters: Operand<CPUStorage>, gradient: Operand<CPUStorage>, m: Operand<CPUStorage>,
                          v: Operand<CPUStorage>, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
                          corrections c1: Float, _ c2: Float, weightDecay: Float) throws {
-        bp_adam(parameters.floats, gradient.floats, m.floats, v.floats, parameters.count, learningRate,
-                beta1, beta2, c1, c2, epsilon, weightDecay)
+        bp_par_adam(loopThreads, parameters.floats, gradient.floats, m.floats, v.floats, parameters.count,
+                    learningRate, beta1, beta2, c1, c2, epsilon, weightDecay)
     }
 
     // MARK: Data
@@ -239,14 +244,14 @@ public final class CPUBackend: Backend {
     /// `BackendError.shapeMismatch` at the first index outside `0 ..< source.cols`.
     public func gatherColumns(_ source: Operand<CPUStorage>, indices: CPUStorage, offset: Int,
                               into destination: Operand<CPUStorage>) throws {
-        let rows = source.rows, idx = indices.int32s + offset
+        let idx = indices.int32s + offset
         for j in 0..<destination.cols {
             let k = Int(idx[j])
             guard k >= 0 && k < source.cols else {
                 throw BackendError.shapeMismatch(operation: "gatherColumns", detail: "index \(k) out of 0..<\(source.cols)")
             }
-            (destination.floats + j * rows).update(from: source.floats + k * rows, count: rows)
         }
+        bp_par_gather_columns(loopThreads, source.floats, source.rows, idx, destination.cols, destination.floats)
     }
 
     // MARK: Views
@@ -276,7 +281,8 @@ public final class CPUBackend: Backend {
         case .tanh: Int32(BP_TANH)
         case .softmax: Int32(BP_BIAS_ONLY)
         }
-        bp_bias_activate(z.floats, bias.floats, activation == .softmax ? nil : activated?.floats, z.rows, z.cols, code)
+        bp_par_bias_activate(loopThreads, z.floats, bias.floats, activation == .softmax ? nil : activated?.floats,
+                             z.rows, z.cols, code)
         if activation == .softmax, let activated { try activate(.softmax, z, into: activated) }
     }
 
@@ -360,15 +366,15 @@ public final class CPUBackend: Backend {
             let o = run.lowerBound, count = run.count
             switch rule {
             case let .sgd(lr, wd):
-                bp_sgd(p + o, g + o, count, lr, decays ? wd : 0)
+                bp_par_sgd(loopThreads, p + o, g + o, count, lr, decays ? wd : 0)
             case let .momentum(lr, mu, wd):
                 guard let v = first?.floats else { throw BackendError.unsupported(operation: "updateParameters", detail: "momentum needs a velocity") }
-                bp_momentum(p + o, g + o, v + o, count, lr, mu, decays ? wd : 0)
+                bp_par_momentum(loopThreads, p + o, g + o, v + o, count, lr, mu, decays ? wd : 0)
             case let .adam(lr, b1, b2, eps, c1, c2, wd):
                 guard let m = first?.floats, let v = second?.floats else {
                     throw BackendError.unsupported(operation: "updateParameters", detail: "Adam needs two moments")
                 }
-                bp_adam(p + o, g + o, m + o, v + o, count, lr, b1, b2, c1, c2, eps, decays ? wd : 0)
+                bp_par_adam(loopThreads, p + o, g + o, m + o, v + o, count, lr, b1, b2, c1, c2, eps, decays ? wd : 0)
             }
         }
     }

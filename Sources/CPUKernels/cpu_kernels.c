@@ -83,10 +83,15 @@ VECTORIZED void bp_add_bias(float *z, const float *b, size_t rows, size_t cols) 
         for (size_t i = 0; i < rows; i++) z[j * rows + i] += b[i];
 }
 
-VECTORIZED void bp_sum_columns(const float *m, size_t rows, size_t cols, float alpha, float beta, float *out) {
+VECTORIZED void bp_sum_columns_strided(const float *m, size_t ld, size_t rows, size_t cols, float alpha, float beta,
+                                       float *out) {
     for (size_t i = 0; i < rows; i++) out[i] = beta == 0 ? 0 : beta * out[i];
     for (size_t j = 0; j < cols; j++)
-        for (size_t i = 0; i < rows; i++) out[i] += alpha * m[j * rows + i];
+        for (size_t i = 0; i < rows; i++) out[i] += alpha * m[j * ld + i];
+}
+
+void bp_sum_columns(const float *m, size_t rows, size_t cols, float alpha, float beta, float *out) {
+    bp_sum_columns_strided(m, rows, rows, cols, alpha, beta, out);
 }
 
 int bp_cpu_has_avx512f(void) {

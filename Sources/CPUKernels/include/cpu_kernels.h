@@ -23,6 +23,24 @@ void bp_add_bias(float *z, const float *b, size_t rows, size_t cols);
 enum { BP_IDENTITY = 0, BP_SIGMOID = 1, BP_RELU = 2, BP_TANH = 3, BP_BIAS_ONLY = 4 };
 void bp_bias_activate(float *z, const float *b, float *a, size_t rows, size_t cols, int activation);
 void bp_sum_columns(const float *m, size_t rows, size_t cols, float alpha, float beta, float *out);
+// The same over `rows` rows of a matrix whose columns are `ld` apart.
+void bp_sum_columns_strided(const float *m, size_t ld, size_t rows, size_t cols, float alpha, float beta,
+                            float *out);
 
 // Whether this CPU and the OS run AVX-512F instructions (CPUID and XCR0, as GCC and clang read them).
 int bp_cpu_has_avx512f(void);
+
+// The same passes split over the GEMMs' OpenMP team (parallel_loops.c): `threads` parts, one
+// part when the pass is small; every element computed exactly as by the one-thread kernel.
+#include <stdint.h>
+void bp_par_sgd(int threads, float *p, const float *g, size_t n, float lr, float wd);
+void bp_par_momentum(int threads, float *p, const float *g, float *v, size_t n, float lr, float mu, float wd);
+void bp_par_adam(int threads, float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+                 float beta2, float c1, float c2, float eps, float wd);
+void bp_par_bias_activate(int threads, float *z, const float *b, float *a, size_t rows, size_t cols, int activation);
+// activation: BP_RELU (x = z), BP_SIGMOID or BP_TANH (x = a).
+void bp_par_activation_backward(int threads, int activation, const float *x, const float *up, float *d, size_t n);
+void bp_par_sum_columns(int threads, const float *m, size_t rows, size_t cols, float alpha, float beta, float *out);
+// Column j of destination ← column indices[j] of source (indices checked by the caller).
+void bp_par_gather_columns(int threads, const float *source, size_t rows, const int32_t *indices, size_t count,
+                           float *destination);
