@@ -11,14 +11,9 @@ struct ProgramCache: Sendable {
 
     init(directory: URL?) { self.directory = directory }
 
-    /// The directory `BACKPROP_CACHE_DIR` names, or `~/.cache/backprop`.
+    /// The directory `BACKPROP_CACHE_DIR` names, or `~/.cache/backprop` (``CacheDirectory``).
     static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ProgramCache {
-        if let dir = environment["BACKPROP_CACHE_DIR"], !dir.isEmpty {
-            return ProgramCache(directory: URL(fileURLWithPath: dir, isDirectory: true))
-        }
-        guard let home = environment["HOME"], !home.isEmpty else { return ProgramCache(directory: nil) }
-        return ProgramCache(directory: URL(fileURLWithPath: home, isDirectory: true)
-            .appending(path: ".cache/backprop", directoryHint: .isDirectory))
+        ProgramCache(directory: CacheDirectory.fromEnvironment(environment))
     }
 
     /// The file for one (device, driver, options, source).

@@ -15,9 +15,18 @@ struct BackendOptions: ParsableArguments {
     /// `profiling`: kernel times recorded where the backend can (`bench --profile`);
     /// `workload`: what `auto` calibrates on (default: the MNIST network at batch 128).
     func makeBackend(profiling: Bool = false, workload: CalibrationWorkload? = nil) throws -> any Backend {
-        try BackendRegistry.standard.makeBackend(
-            named: backend, variable: "--backend",
-            BackendRequest(device: device, deviceLabel: "--device", profiling: profiling, workload: workload))
+        try BackendRegistry.standard.makeBackend(named: backend, variable: "--backend",
+                                                 request(profiling: profiling, workload: workload))
+    }
+
+    /// `auto` resolved by calibrating on `workload`: the backend, and the name of the
+    /// registration it is (what the other processes of a group then make).
+    func makeAutomaticChoice(workload: CalibrationWorkload?) throws -> (backend: any Backend, registration: String) {
+        try BackendRegistry.standard.makeAutomaticChoice(request(profiling: false, workload: workload))
+    }
+
+    private func request(profiling: Bool, workload: CalibrationWorkload?) -> BackendRequest {
+        BackendRequest(device: device, deviceLabel: "--device", profiling: profiling, workload: workload)
     }
 
     /// Whether the choice is `auto` (`--backend auto`, or `BACKPROP_BACKEND=auto` without it).

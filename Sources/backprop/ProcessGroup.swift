@@ -10,12 +10,12 @@ enum ProcessGroup {
     /// Runs `body` in the group. In a job of several processes a failure anywhere ends the
     /// whole job with the failing rank and its message (never a rank left waiting).
     static func run(_ options: BackendOptions,
-                    _ body: (any DataParallelGroup, BackendOptions) throws -> Void) throws {
+                    _ body: (any DataParallelGroup, GroupBackends) throws -> Void) throws {
         #if MPI
         if MPIWorld.isLaunched {
             let world = try MPIWorld()
             do {
-                try body(world, spread(options, localRank: world.localRank, localSize: world.localSize))
+                try body(world, GroupBackends(options: options, localRank: world.localRank, localSize: world.localSize))
             } catch {
                 world.abort("Error: rank \(world.rank) of \(world.size): \(error)")
             }
@@ -30,7 +30,7 @@ enum ProcessGroup {
             throw CommandError("this backprop was built without MPI but started as one of \(size) processes; build it with swift build --traits MPI")
         }
         #endif
-        try body(SingleProcess(), options)
+        try body(SingleProcess(), GroupBackends(options: options))
     }
 
     /// Shares one machine among its `localSize` processes: GEMM threads = cores ÷ processes
@@ -50,6 +50,38 @@ enum ProcessGroup {
             options.device = String(devices[localRank % devices.count].index)
         }
         return options
+    }
+}
+
+/// The backend of each process of a group. `auto` is resolved once, on rank 0, and every other
+/// rank makes the backend rank 0 chose (its own OpenCL device by local rank when the node has
+/// several): ranks that each calibrated would time one another's load, could choose different
+/// backends (whose roundings would then drift the parameters apart), and would all take the
+/// same fastest GPU.
+struct GroupBackends {
+    var options: BackendOptions
+    var localRank = 0, localSize = 1
+
+    /// Whether the backend waits for the run's network and batch (`auto` calibrates on them).
+    var isAutomatic: Bool { options.isAutomatic }
+
+    func make(in group: any DataParallelGroup, workload: CalibrationWorkload? = nil) throws -> any Backend {
+        let spread = ProcessGroup.spread(options, localRank: localRank, localSize: localSize)
+        guard isAutomatic, group.size > 1 else { return try spread.makeBackend(workload: workload) }
+        var name = [UInt8](repeating: 0, count: 64)
+        var calibrated: (any Backend)?
+        if group.rank == 0 {
+            let choice = try spread.makeAutomaticChoice(workload: workload)
+            calibrated = choice.backend
+            name.replaceSubrange(0..<min(63, choice.registration.utf8.count), with: choice.registration.utf8.prefix(63))
+        }
+        try name.withUnsafeMutableBytes { try group.broadcast($0) }
+        var named = spread
+        named.backend = String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+        named = ProcessGroup.spread(named, localRank: localRank, localSize: localSize)
+        // Rank 0 keeps what it calibrated unless the devices are to be spread over the node's ranks.
+        if let calibrated, named.device == nil { return calibrated }
+        return try named.makeBackend()
     }
 }
 

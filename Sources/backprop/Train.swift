@@ -58,15 +58,15 @@ struct Train: ParsableCommand {
     func hiddenSizes() throws -> [Int]? { try parseHiddenSizes(hidden) }
 
     func run() throws {
-        try ProcessGroup.run(backendOptions) { group, options in try train(in: group, options) }
+        try ProcessGroup.run(backendOptions) { group, backends in try train(in: group, backends) }
     }
 
     /// Trains as one process of `group` (alone, or one rank of an MPI job: rank 0 prints and
     /// saves). Load, hold out, build, plan, train: each step a function of its own.
-    private func train(in group: any DataParallelGroup, _ backendOptions: BackendOptions) throws {
+    private func train(in group: any DataParallelGroup, _ backends: GroupBackends) throws {
         if group.rank == 0 { try outputs.checkWritable() }
         // `auto` calibrates on this run's network and batch: made once they are known.
-        let early = backendOptions.isAutomatic ? nil : try backendOptions.makeBackend()
+        let early = backends.isAutomatic ? nil : try backends.make(in: group)
         let resumed = try resume.map { try ModelFile.load($0) }
         var loaded = try loadData(resumed: resumed)
         for warning in loaded.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
@@ -74,7 +74,7 @@ struct Train: ParsableCommand {
         // loaded.train ends with the record.count validation samples until the run splits them off.
         let trainCount = loaded.train.count - (record?.count ?? 0)
         let automatic = automaticSettings(samples: trainCount, resumed: resumed)
-        let backend = try early ?? backendOptions.makeBackend(workload: CalibrationWorkload(
+        let backend = try early ?? backends.make(in: group, workload: CalibrationWorkload(
             architecture: try resumed?.architecture ?? newArchitecture(for: loaded, hidden: try hiddenSizes() ?? automatic.hidden),
             batchSize: max(1, (batchSize ?? resumed?.checkpoint?.state.batchSize ?? automatic.batchSize) / group.size)))
         let network = try makeNetwork(resumed: resumed, data: &loaded, automatic: automatic, backend: backend)

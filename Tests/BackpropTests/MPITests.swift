@@ -38,6 +38,22 @@ struct MPITests {
         }
     }
 
+    @Test("--backend auto: rank 0 calibrates once for the job, and every rank trains on what it chose")
+    func automaticBackend() throws {
+        let dir = try temporaryDirectory()
+        let data = try MPIRun.csv(in: dir)
+        let result = try MPIRun.run(["-np", "2", "-x", "BACKPROP_CACHE_DIR=\(dir.path)", try backpropExecutable().path,
+                                     "train", "--data", data, "--hidden", "16", "--epochs", "1", "--backend", "auto", "--json"],
+                                    in: dir)
+        try #require(result.status == 0, "\(result.stderr)")
+        // One decision in the job's output: rank 0's (calibrated, or the only device); rank 1 made it without a word.
+        let decisions = result.stderr.split(separator: "\n").filter {
+            $0.hasPrefix("backend auto: chose") || $0.hasSuffix("the only device") || $0.contains(", cached (")
+        }
+        #expect(decisions.count == 1, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").last?.contains("\"parameter_checksum\"") == true, "\(result.stdout)")
+    }
+
     @Test("a rank that fails ends the job with its rank and message")
     func failingRank() throws {
         let dir = try temporaryDirectory()

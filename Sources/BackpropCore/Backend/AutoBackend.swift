@@ -97,13 +97,6 @@ public struct AutoBackendSelector {
         self.log = log
     }
 
-    /// `BACKPROP_CACHE_DIR`, else `~/.cache/backprop` (the directory of the compiled programs).
-    public static func cacheDirectory(_ environment: [String: String]) -> URL? {
-        if let dir = environment["BACKPROP_CACHE_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir, isDirectory: true) }
-        guard let home = environment["HOME"], !home.isEmpty else { return nil }
-        return URL(fileURLWithPath: home, isDirectory: true).appending(path: ".cache/backprop", directoryHint: .isDirectory)
-    }
-
     /// The index of the fastest figure that ran (ties: the first); nil when none ran.
     public static func choose(_ figures: [CalibrationFigure]) -> Int? {
         var best: Int?

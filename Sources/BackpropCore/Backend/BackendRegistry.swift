@@ -160,6 +160,14 @@ extension BackendRegistry {
     public func makeAutomatic(_ request: BackendRequest,
                               log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         throws -> any Backend {
+        try makeAutomaticChoice(request, log: log).backend
+    }
+
+    /// ``makeAutomatic(_:log:)``, and the name of the registration it chose (`cpu`, `opencl`):
+    /// what the other processes of a group make when one process calibrates for all.
+    public func makeAutomaticChoice(_ request: BackendRequest,
+                                    log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        throws -> (backend: any Backend, registration: String) {
         if let device = request.device, !device.isEmpty {
             throw BackendError.invalidChoice(variable: request.deviceLabel, value: device,
                                              valid: "no device with the backend auto (the calibration chooses it)")
@@ -175,12 +183,12 @@ extension BackendRegistry {
         }
         if candidates.count == 1, let only = candidates.first {
             log("backend auto: \(only.label), the only device")
-            return try make(only, profiling: request.profiling)
+            return (try make(only, profiling: request.profiling), only.backend)
         }
-        let selector = AutoBackendSelector(cacheDirectory: AutoBackendSelector.cacheDirectory(request.environment), log: log)
+        let selector = AutoBackendSelector(cacheDirectory: CacheDirectory.fromEnvironment(request.environment), log: log)
         let (choice, _, _) = try selector.select(candidates: candidates, workload: workload) { candidate in
             try AutoBackendSelector.measure(try make(candidate, profiling: false), workload: workload)
         }
-        return try make(choice, profiling: request.profiling)
+        return (try make(choice, profiling: request.profiling), choice.backend)
     }
 }
