@@ -17,12 +17,16 @@ import Foundation
 /// 31–37k; every shape on 2 threads gave 33–42k in the same minutes.
 ///
 /// So every call is a real call, computed once by one plan, and timed:
-/// - each candidate runs for the first calls of a shape in turn (its first call untimed: oneDNN
-///   generates kernels and OpenMP starts its team then) until each has `samples` times;
+/// - the candidates run the first calls of a shape one after the other, each for `samples` + 1
+///   calls in a row (the first untimed: oneDNN generates kernels and OpenMP wakes its team then);
 /// - then the plan with the lowest median of its last `samples` times runs, and the others are
-///   tried again, one call at a time, every `probeInterval` calls: 16 at first, doubling up to
-///   256 while the choice holds, back to 16 when a probe changes it. A plan chosen in a busy
-///   spell thus does not outlive it, and trying the slower plan costs at most 1/16 of the calls.
+///   tried again every `probeInterval` calls: 16 at first, doubling up to 256 while the choice
+///   holds, back to 16 when a probe changes it. A plan chosen in a busy spell thus does not
+///   outlive it, and trying the slower plan costs at most 2 calls in 16.
+/// A probe is two calls in a row, the second timed: a lone call on OpenMP's team after many on
+/// one thread finds the team asleep and ran 512×128×784 at 77 GFLOP/s where the team awake
+/// gives 170, so one thread was kept at 80. Each call of the running plan is timed too, so a
+/// plan that only a warm probe favours is found out where it runs and dropped at the next probe.
 /// A plan must be 5 % faster than the one running to replace it, so that noise does not flip
 /// the choice back and forth. `BACKPROP_GEMM_VERBOSE=1` prints each choice and change.
 final class GEMMTuner {
@@ -39,6 +43,8 @@ final class GEMMTuner {
         var probeInterval = GEMMTuner.firstProbeInterval
         var untilProbe = GEMMTuner.firstProbeInterval
         var nextProbe = 0
+        /// The plan being tried: its first call wakes it, the second is timed.
+        var probing: Int?
 
         init(candidates: [GEMMPlan]) {
             self.candidates = candidates
@@ -47,6 +53,21 @@ final class GEMMTuner {
         }
 
         func median(_ i: Int) -> Double { times[i].sorted()[times[i].count / 2] }
+
+        /// The next call's plan: each candidate in turn until all have their samples, then the
+        /// running plan, or the one being tried when a probe is due.
+        mutating func nextPlan() -> Int {
+            guard decided else { return times.indices.first { times[$0].count < GEMMTuner.samples } ?? chosen }
+            if let probing { return probing }
+            untilProbe -= 1
+            guard untilProbe <= 0 else { return chosen }
+            let others = candidates.indices.filter { $0 != chosen }
+            nextProbe = (nextProbe + 1) % others.count
+            let plan = others[nextProbe]
+            probing = plan
+            warmed[plan] = false
+            return plan
+        }
     }
 
     let gemm: ParallelGEMM
@@ -73,33 +94,27 @@ final class GEMMTuner {
             records[shape] = record
             return try gemm.run(call, plan: record.candidates[0])
         }
-        let plan = record.decided ? planToRun(&record) : record.times.indices.min { record.times[$0].count < record.times[$1].count }!
+        let plan = record.nextPlan()
         let start = DispatchTime.now().uptimeNanoseconds
         try gemm.run(call, plan: record.candidates[plan])
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
-        if record.warmed[plan] {
+        let timed = record.warmed[plan]
+        if timed {
             record.times[plan].append(elapsed)
             if record.times[plan].count > Self.samples { record.times[plan].removeFirst() }
         }
         record.warmed[plan] = true
         if record.decided {
-            if plan != record.chosen { reconsider(&record, call) }
+            if timed, plan == record.probing {
+                record.probing = nil
+                reconsider(&record, call)
+            }
         } else if record.times.allSatisfy({ $0.count == Self.samples }) {
             record.chosen = record.times.indices.min { record.median($0) < record.median($1) }!
             record.decided = true
             if verbose { log(call, record, "→ \(record.candidates[record.chosen])") }
         }
         records[shape] = record
-    }
-
-    /// The running plan, or, when a probe is due, the next of the others in turn.
-    private func planToRun(_ record: inout Record) -> Int {
-        record.untilProbe -= 1
-        guard record.untilProbe <= 0 else { return record.chosen }
-        record.untilProbe = record.probeInterval
-        let others = record.candidates.indices.filter { $0 != record.chosen }
-        record.nextProbe = (record.nextProbe + 1) % others.count
-        return others[record.nextProbe]
     }
 
     /// After a probe: switch when another plan is faster by the margin; probe sooner after a
