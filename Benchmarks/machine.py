@@ -81,14 +81,26 @@ def cpu_flags():
     return [f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if f in have]
 
 
-def fma_peak(threads):
-    """FP32 FMA peak in GFLOP/s, 1 thread and `threads` (Benchmarks/bin/fma_peak, compiled here when missing)."""
+def fma_peak(threads, tries=5):
+    """FP32 FMA peak in GFLOP/s, 1 thread and `threads` (Benchmarks/bin/fma_peak, compiled here when
+    missing): the best of `tries` runs, since another tenant's load only ever lowers it (on a shared
+    2-vCPU host one run measured 98 GFLOP/s on 2 threads, the 1-thread figure, minutes after 198);
+    every run's 2-thread figure is kept under "tries" as a record of how busy the host was."""
     exe = build_c_peer("fma_peak", ["-pthread"], deps=())
-    out = sh([exe, str(threads)], timeout=120) if exe else None
-    try:
-        return json.loads(out) if out else None
-    except ValueError:
+    runs = []
+    for _ in range(tries if exe else 0):
+        out = sh([exe, str(threads)], timeout=120)
+        try:
+            if out:
+                runs.append(json.loads(out))
+        except ValueError:
+            pass
+    if not runs:
         return None
+    best = max(runs, key=lambda r: r.get("gflops") or 0)
+    best = dict(best, gflops_1_thread=max(r.get("gflops_1_thread") or 0 for r in runs))
+    best["tries"] = [r.get("gflops") for r in runs]
+    return best
 
 
 def cpu_gemm(args):
