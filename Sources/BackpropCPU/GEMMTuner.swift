@@ -54,6 +54,9 @@ final class GEMMTuner {
 
         func median(_ i: Int) -> Double { times[i].sorted()[times[i].count / 2] }
 
+        /// The plan with the lowest median time.
+        var fastest: Int { times.indices.min { median($0) < median($1) } ?? chosen }
+
         /// The next call's plan: each candidate in turn until all have their samples, then the
         /// running plan, or the one being tried when a probe is due.
         mutating func nextPlan() -> Int {
@@ -110,7 +113,7 @@ final class GEMMTuner {
                 reconsider(&record, call)
             }
         } else if record.times.allSatisfy({ $0.count == Self.samples }) {
-            record.chosen = record.times.indices.min { record.median($0) < record.median($1) }!
+            record.chosen = record.fastest
             record.decided = true
             if verbose { log(call, record, "→ \(record.candidates[record.chosen])") }
         }
@@ -120,7 +123,7 @@ final class GEMMTuner {
     /// After a probe: switch when another plan is faster by the margin; probe sooner after a
     /// change, less often while the choice holds.
     private func reconsider(_ record: inout Record, _ call: GEMMCall) {
-        let best = record.times.indices.min { record.median($0) < record.median($1) }!
+        let best = record.fastest
         if best != record.chosen, record.median(best) < Self.margin * record.median(record.chosen) {
             if verbose { log(call, record, "\(record.candidates[record.chosen]) → \(record.candidates[best])") }
             record.chosen = best
