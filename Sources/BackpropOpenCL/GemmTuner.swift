@@ -102,14 +102,13 @@ struct OpenCLGemmTuner {
         // the others went), so the candidates are the tilings it holds, in its order.
         unusable += backend.buildNotes
         list = backend.tilings
-        let usable = Set(list.indices)
-        progress("\(list.count) candidate tilings compiled in \(String(format: "%.1f", elapsed())) s, \(usable.count) within the kernel's limits")
+        progress("\(list.count) candidate tilings compiled within the kernel's limits in \(String(format: "%.1f", elapsed())) s")
 
         var seen = Set<GemmShapeClass>(), results: [GemmTuningResult] = [], skipped: [GemmShape] = []
         for shape in shapes where seen.insert(shape.shapeClass).inserted {
             if elapsed() > budgetSeconds { skipped.append(shape); continue }
             let defaultTiling = family[GemmTiling.choose(family, m: shape.m, n: shape.n, computeUnits: info.computeUnits)]
-            let result = try tune(shape, backend: backend, tilings: list, usable: usable, defaultTiling: defaultTiling, progress: progress)
+            let result = try tune(shape, backend: backend, tilings: list, defaultTiling: defaultTiling, progress: progress)
             results.append(result)
             let rejected = result.rejected.isEmpty ? "" : ", \(result.rejected.count) rejected as wrong"
             if let winner = result.winner {
@@ -148,8 +147,8 @@ struct OpenCLGemmTuner {
         try OpenCLBackend(info: info, device: device, cache: ProgramCache(directory: nil), tilings: tilings)
     }
 
-    /// Verifies then times every usable candidate on `shape`.
-    private func tune(_ shape: GemmShape, backend: OpenCLBackend, tilings: [GemmTiling], usable: Set<Int>,
+    /// Verifies then times every candidate on `shape`.
+    private func tune(_ shape: GemmShape, backend: OpenCLBackend, tilings: [GemmTiling],
                       defaultTiling: GemmTiling, progress: (String) -> Void) throws -> GemmTuningResult {
         let (m, n, k) = (shape.m, shape.n, shape.k)
         let (ta, tb) = (shape.transposeA, shape.transposeB)
@@ -177,7 +176,7 @@ struct OpenCLGemmTuner {
         var best: (tiling: GemmTiling, gflops: Double)?
         var defaultGflops = 0.0, timed = 0, rejected: [String] = []
         defer { backend.forcedTiling = nil }
-        for (i, tiling) in tilings.enumerated() where usable.contains(i) {
+        for (i, tiling) in tilings.enumerated() {
             backend.forcedTiling = i
             // NaN first: an element the candidate never writes fails the check.
             try backend.fill(c, with: .nan)

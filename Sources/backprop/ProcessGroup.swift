@@ -76,7 +76,7 @@ struct GroupBackends {
             name.replaceSubrange(0..<min(63, choice.registration.utf8.count), with: choice.registration.utf8.prefix(63))
         }
         try name.withUnsafeMutableBytes { try group.broadcast($0) }
-        var named = spread
+        var named = options
         named.backend = String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
         named = ProcessGroup.spread(named, localRank: localRank, localSize: localSize)
         // Rank 0 keeps what it calibrated unless the devices are to be spread over the node's ranks.

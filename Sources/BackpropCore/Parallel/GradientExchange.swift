@@ -45,8 +45,8 @@ final class GradientExchange {
     /// Sums the processes' gradients. Each is already of `(1/global)·Σ` over its `local` samples
     /// (``Network/backward(_:count:meanOver:correct:outputActivated:)``), so the sum is the
     /// gradient of the global batch's mean. A process with no samples in this batch contributes
-    /// zero. (Rescaling each process's own mean by local/global instead cost a pass over the
-    /// gradient per step: 784-512-256-10 on 2 ranks, ~4 % of a step.)
+    /// zero. (Rescaling each process's own mean by local/global instead took one more pass over
+    /// the whole gradient every step.)
     func sumGradients(local: Int) throws {
         guard group.size > 1 else { return }
         if let inPlace {
