@@ -68,6 +68,69 @@ public final class MPIWorld: DataParallelGroup {
         }
     }
 
+    /// A ring (as in Horovod and NCCL): in step s = 1 … p−1 each rank sends its partial sum of
+    /// shard (r − s) to rank r + 1 and adds what rank r − 1 sends of shard (r − s − 1), so after
+    /// p − 1 steps shard r is summed on rank r, each float having crossed once. Written over
+    /// `MPI_Sendrecv` because Open MPI 4.1's `MPI_Reduce_scatter` took 2–4× as long at these sizes
+    /// (Benchmarks/RESULTS.md).
+    public func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {
+        try checkShards(shards, covering: values.count)
+        guard size > 1, let base = values.baseAddress else { return }
+        let largest = shards.map(\.count).max() ?? 0
+        if scratch.count < largest { scratch = [Float](repeating: 0, count: largest) }
+        let next = Int32((rank + 1) % size), previous = Int32((rank + size - 1) % size)
+        for s in 1..<size {
+            let send = shards[(rank - s + size) % size], receive = shards[(rank - s - 1 + 2 * size) % size]
+            try scratch.withUnsafeMutableBufferPointer { incoming in
+                // MPI counts are Int32: every rank makes as many calls as the largest shard needs
+                // pieces (some moving nothing), so that each call has its partner.
+                var done = 0
+                for _ in 0..<max(1, (largest + Self.piece - 1) / Self.piece) {
+                    let out = max(0, min(Self.piece, send.count - done)), into = max(0, min(Self.piece, receive.count - done))
+                    try check(MPI_Sendrecv(base + send.lowerBound + done, Int32(out), cmpi_float(), next, 0,
+                                           incoming.baseAddress! + done, Int32(into), cmpi_float(), previous, 0,
+                                           world, cmpi_status_ignore()), "MPI_Sendrecv")
+                    done += Self.piece
+                }
+                let target = base + receive.lowerBound
+                for i in 0..<receive.count { target[i] += incoming[i] }
+            }
+        }
+    }
+
+    /// `MPI_Allgatherv` in place; a buffer too large for its Int32 displacements goes shard by
+    /// shard as broadcasts from each owner.
+    public func allgather(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {
+        try checkShards(shards, covering: values.count)
+        guard size > 1, let base = values.baseAddress else { return }
+        if values.count <= Int(Int32.max) {
+            let counts = shards.map { Int32($0.count) }, displacements = shards.map { Int32($0.lowerBound) }
+            try check(MPI_Allgatherv(cmpi_in_place(), 0, cmpi_float(), base, counts, displacements, cmpi_float(), world),
+                      "MPI_Allgatherv")
+            return
+        }
+        for (owner, shard) in shards.enumerated() {
+            var done = 0
+            while done < shard.count {
+                let n = min(Self.piece, shard.count - done)
+                try check(MPI_Bcast(base + shard.lowerBound + done, Int32(n), cmpi_float(), Int32(owner), world), "MPI_Bcast")
+                done += n
+            }
+        }
+    }
+
+    /// The largest piece of a buffer one MPI call moves (counts are Int32).
+    private static let piece = 1 << 30
+    /// The reduce-scatter's receive buffer, kept between steps.
+    private var scratch: [Float] = []
+
+    private func checkShards(_ shards: [Range<Int>], covering count: Int) throws {
+        guard shards.count == size, shards.first?.lowerBound == 0, shards.last?.upperBound == count,
+              zip(shards, shards.dropFirst()).allSatisfy({ $0.upperBound == $1.lowerBound }) else {
+            throw MPIError(call: "reduce-scatter/allgather", detail: "\(shards.count) shards that do not cover \(count) floats in rank order")
+        }
+    }
+
     /// Waits until every process has called it.
     public func barrier() throws { try check(MPI_Barrier(world), "MPI_Barrier") }
 
@@ -84,7 +147,7 @@ public final class MPIWorld: DataParallelGroup {
 
     /// MPI counts are `Int32`: larger buffers go in pieces, the same on every process.
     private func inChunks(_ count: Int, _ body: (Int, Int32) throws -> Void) throws {
-        let chunk = 1 << 30
+        let chunk = Self.piece
         var start = 0
         while start < count {
             let n = min(chunk, count - start)

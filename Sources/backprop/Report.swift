@@ -41,10 +41,13 @@ final class Report {
 
     /// The banner: data, network, and every effective setting.
     func start(data: LoadedData, validation: Int, architecture: Architecture, backend: String, seed: UInt64,
-               processes: Int = 1) {
+               processes: Int = 1, sharded: Bool = false) {
         started = Date()
         guard !json, !silent else { return }
-        let batch = processes > 1 ? "global batch \(plan.batchSize) (about \(plan.batchSize / processes) on each of \(processes) processes)" : "batch \(plan.batchSize)"
+        let batch = processes > 1
+            ? "global batch \(plan.batchSize) (about \(plan.batchSize / processes) on each of \(processes) processes"
+                + (sharded ? ", each updating 1/\(processes) of the parameters)" : ")")
+            : "batch \(plan.batchSize)"
         let target = regression
             ? "regression on \(data.encoding?.labels.joined(separator: ", ") ?? "")"
             : "\(data.train.classCount) classes" + (data.encoding?.classes.map { " (\(abbreviated($0)))" } ?? "")

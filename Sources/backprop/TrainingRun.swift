@@ -36,8 +36,11 @@ final class TrainingRun {
         config.learningRate = plan.schedule.rate(atStep: (plan.checkpoint?.state.step ?? 0) + 1)
         let optimizer = try Optimizer(config, for: network)
         optimizer.schedule = plan.schedule
+        // BACKPROP_SHARD_OPTIMIZER=0: every process updates every parameter after one allreduce
+        // (the way before the sharded step; kept for comparing the two).
+        let shard = ProcessInfo.processInfo.environment["BACKPROP_SHARD_OPTIMIZER"] != "0"
         trainer = try Trainer(network: network, optimizer: optimizer, batchSize: plan.batchSize, seed: command.seed,
-                              group: group)
+                              group: group, shardOptimizer: shard)
         stopping = plan.stopping
         history = []
         if let checkpoint = plan.checkpoint {
@@ -70,7 +73,8 @@ final class TrainingRun {
         files = TrainingFiles(command: command, data: data, network: network, firstSeed: resumed?.training?.seed,
                               writes: group.rank == 0)
         report.start(data: data, validation: validationCount, architecture: network.architecture,
-                     backend: backend.name, seed: command.seed, processes: group.size)
+                     backend: backend.name, seed: command.seed, processes: group.size,
+                     sharded: trainer.isSharded)
     }
 
     /// Trains, then scores the kept weights on the test split. A signal ends the run with

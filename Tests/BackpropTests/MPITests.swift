@@ -38,6 +38,34 @@ struct MPITests {
         }
     }
 
+    /// Each rank updates and keeps the optimizer state of its shard of the parameters only; the
+    /// state is gathered after each epoch, so rank 0's checkpoint holds all of it.
+    @Test("the checkpoint of sharded ranks holds one process's optimizer state, and resumes on another number of ranks")
+    func shardedCheckpoint() throws {
+        let dir = try temporaryDirectory()
+        let data = try MPIRun.csv(in: dir), exe = try backpropExecutable().path
+        let options = ["train", "--data", data, "--hidden", "32,16", "--epochs", "1", "--batch-size", "128"]
+        let one = try backprop(options + ["--checkpoint", "one.safetensors"], in: dir)
+        try #require(one.status == 0, "\(one.stderr)")
+        let two = try MPIRun.run(["-np", "2", exe] + options + ["--checkpoint", "two.safetensors"], in: dir)
+        try #require(two.status == 0, "\(two.stderr)")
+        let a = try #require(try ModelFile.load(dir.appendingPathComponent("two.safetensors").path).checkpoint)
+        let b = try #require(try ModelFile.load(dir.appendingPathComponent("one.safetensors").path).checkpoint)
+        #expect(a.state.step == b.state.step)
+        for (name, mine, theirs) in [("m", a.first, b.first), ("v", a.second, b.second)] {
+            try #require(mine.count == theirs.count && !mine.isEmpty)
+            for (k, (x, y)) in zip(mine, theirs).enumerated() {
+                let scale = y.map(abs).max() ?? 0
+                let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
+                #expect(x.count == y.count && worst <= 1e-5 * scale, "\(name) of tensor \(k): |Δ| \(worst) vs max \(scale)")
+            }
+        }
+        let resumed = try MPIRun.run(["-np", "3", exe, "train", "--data", data, "--resume", "two.safetensors", "--epochs", "1",
+                                      "--json"], in: dir)
+        try #require(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.split(separator: "\n").last?.contains("\"parameter_checksum\"") == true, "\(resumed.stdout)")
+    }
+
     @Test("--backend auto: rank 0 calibrates once for the job, and every rank trains on what it chose")
     func automaticBackend() throws {
         let dir = try temporaryDirectory()

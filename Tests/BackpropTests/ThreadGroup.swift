@@ -23,24 +23,50 @@ final class ThreadGroup: DataParallelGroup {
         let done = DispatchSemaphore(value: 0)
         for rank in 0..<size {
             Thread {
-                results.set(rank, Result { try body(ThreadGroup(rank: rank, meeting: meeting)) })
+                let result = Result { try body(ThreadGroup(rank: rank, meeting: meeting)) }
+                // A rank that failed will not come to the next meeting: release the others (as
+                // MPI_Abort ends an MPI job) instead of leaving them waiting for ever.
+                if case .failure = result { meeting.abandon() }
+                results.set(rank, result)
                 done.signal()
             }.start()
         }
         for _ in 0..<size { done.wait() }
-        return try results.all().map { try $0.get() }
+        let all = results.all()
+        // The failure that abandoned the others, not theirs.
+        for case let .failure(error) in all where !(error is Abandoned) { throw error }
+        return try all.map { try $0.get() }
     }
 
     func allreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws { try sum(values) }
     func allreduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws { try sum(values) }
 
     func broadcast(_ bytes: UnsafeMutableRawBufferPointer) throws {
-        let all = meeting.exchange(rank, Array(bytes))
+        let all = try meeting.exchange(rank, Array(bytes))
         bytes.copyBytes(from: all[0])
     }
 
+    /// Sums everything, then poisons every element outside this rank's shard with NaN: a trainer
+    /// that read a gradient it does not own would train to NaN.
+    func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {
+        precondition(shards.count == size && shards.first?.lowerBound == 0 && shards.last?.upperBound == values.count)
+        try sum(values)
+        for i in values.indices where !shards[rank].contains(i) { values[i] = .nan }
+    }
+
+    func allgather(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {
+        precondition(shards.count == size && shards.first?.lowerBound == 0 && shards.last?.upperBound == values.count)
+        let all = try meeting.exchange(rank, Array(UnsafeRawBufferPointer(values)))
+        for (owner, shard) in shards.enumerated() {
+            all[owner].withUnsafeBytes { raw in
+                let theirs = raw.bindMemory(to: Float.self)
+                for i in shard { values[i] = theirs[i] }
+            }
+        }
+    }
+
     private func sum<F: BinaryFloatingPoint>(_ values: UnsafeMutableBufferPointer<F>) throws {
-        let all = meeting.exchange(rank, Array(UnsafeRawBufferPointer(values)))
+        let all = try meeting.exchange(rank, Array(UnsafeRawBufferPointer(values)))
         for i in values.indices { values[i] = 0 }
         for bytes in all {
             bytes.withUnsafeBytes { raw in
@@ -63,9 +89,20 @@ private final class Meeting: @unchecked Sendable {   // every field is read and 
         brought = Array(repeating: [], count: size)
     }
 
-    func exchange(_ rank: Int, _ bytes: [UInt8]) -> [[UInt8]] {
+    private var abandoned = false
+
+    /// Ends every meeting, present and future, with ``Abandoned``.
+    func abandon() {
+        condition.lock()
+        abandoned = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func exchange(_ rank: Int, _ bytes: [UInt8]) throws -> [[UInt8]] {
         condition.lock()
         defer { condition.unlock() }
+        guard !abandoned else { throw Abandoned() }
         let mine = round
         brought[rank] = bytes
         arrived += 1
@@ -76,10 +113,16 @@ private final class Meeting: @unchecked Sendable {   // every field is read and 
             round += 1
             condition.broadcast()
         } else {
-            while round == mine { condition.wait() }
+            while round == mine && !abandoned { condition.wait() }
+            guard round != mine else { throw Abandoned() }
         }
         return lastRound
     }
+}
+
+/// Another rank failed, so this collective can never complete.
+struct Abandoned: Error, CustomStringConvertible {
+    var description: String { "another rank of the thread group failed" }
 }
 
 private final class Results<T: Sendable>: @unchecked Sendable {   // guarded by `lock`

@@ -15,6 +15,8 @@ public final class ParameterBuffer {
     public let count: Int
     /// All tensors as one `count × 1` matrix, or nil when the backend makes no views.
     public let whole: Matrix?
+    /// The backend's view alignment in floats (0 without ``whole``).
+    let alignment: Int
     /// Each tensor, sharing ``whole``'s memory when there is one.
     public let tensors: [Matrix]
 
@@ -25,6 +27,7 @@ public final class ParameterBuffer {
             offsets = []
             count = shapes.reduce(0) { $0 + $1.rows * $1.cols }
             whole = nil
+            alignment = 0
             tensors = try shapes.map { try backend.makeMatrix(rows: $0.rows, cols: $0.cols) }
             return
         }
@@ -38,6 +41,7 @@ public final class ParameterBuffer {
         let group = align % 256 == 0 ? align : (256 % align == 0 ? 256 : align * 256)
         count = roundUp(max(end, 1), group)
         self.offsets = offsets
+        alignment = align
         let whole = try backend.makeMatrix(rows: count, cols: 1)
         self.whole = whole
         tensors = try backend.views(of: whole, offsets: offsets, shapes: shapes)
@@ -53,6 +57,22 @@ public final class ParameterBuffer {
     public func paddedRanges(_ indices: [Int]) -> [Range<Int>] {
         guard whole != nil else { return [] }
         return indices.map { k in offsets[k]..<(k + 1 < offsets.count ? offsets[k + 1] : count) }
+    }
+
+    /// ``whole`` cut into `parts` contiguous ranges in order, covering it once, each starting at
+    /// a multiple of the alignment (so each can be a view) and as equal as that allows (the
+    /// shards of a sharded optimizer step, one per process). Empty without ``whole``.
+    public func shards(_ parts: Int) -> [Range<Int>] {
+        guard whole != nil, parts > 0 else { return [] }
+        let blocks = count / alignment   // count is a multiple of the alignment
+        let bounds = (0...parts).map { min(count, (blocks * $0 / parts) * alignment) }
+        return (0..<parts).map { bounds[$0]..<bounds[$0 + 1] }
+    }
+
+    /// `range` of ``whole`` (aligned at its start) as a `range.count × 1` view; nil without ``whole``.
+    func slice(_ range: Range<Int>, on backend: any Backend) throws -> Matrix? {
+        guard let whole else { return nil }
+        return try backend.views(of: whole, offsets: [range.lowerBound], shapes: [Shape(rows: range.count, cols: 1)])[0]
     }
 }
 

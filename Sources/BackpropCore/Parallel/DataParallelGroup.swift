@@ -2,8 +2,8 @@
 /// do): each holds the whole network, computes the gradient of its share of every global
 /// minibatch, and the shares' gradients are summed before the same update on every process.
 ///
-/// The contract is the four collectives training needs. Every process calls them in the same
-/// order with buffers of the same size; a call returns when this process has its result.
+/// The contract is the collectives training needs. Every process calls them in the same order
+/// with buffers of the same size; a call returns when this process has its result.
 /// ``SingleProcess`` is the group of one (every call a no-op); the `BackpropMPI` module
 /// (package trait `MPI`) implements it over MPI. Groups, like backends, are used from one thread.
 public protocol DataParallelGroup: AnyObject {
@@ -17,6 +17,13 @@ public protocol DataParallelGroup: AnyObject {
     func allreduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws
     /// Every process's `bytes` become rank 0's.
     func broadcast(_ bytes: UnsafeMutableRawBufferPointer) throws
+    /// Reduce-scatter: `values[shards[rank]] ← Σ over processes of values[shards[rank]]` on each
+    /// process; the rest of `values` is left unspecified. `shards` are contiguous ranges in rank
+    /// order covering `values`, one per process (some may be empty).
+    func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws
+    /// Allgather: `values[shards[r]] ←` rank r's `values[shards[r]]` on every process, for every r
+    /// (`shards` as in ``reduceScatterSum(_:shards:)``).
+    func allgather(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws
 }
 
 /// The group of one process: training as if there were no group at all.
@@ -27,6 +34,8 @@ public final class SingleProcess: DataParallelGroup {
     public func allreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {}
     public func allreduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws {}
     public func broadcast(_ bytes: UnsafeMutableRawBufferPointer) throws {}
+    public func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {}
+    public func allgather(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {}
 }
 
 extension DataParallelGroup {

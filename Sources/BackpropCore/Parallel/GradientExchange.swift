@@ -1,13 +1,23 @@
-/// The trainer's side of a ``DataParallelGroup``: parameters made equal at the start, and each
-/// step's gradient summed over the processes.
+/// The trainer's side of a ``DataParallelGroup``: parameters made equal at the start, each step's
+/// gradient summed over the processes, and — when the gradients are host memory in one buffer —
+/// the optimizer's work split between them (ZeRO stage 1, as DeepSpeed and PyTorch's
+/// `ZeroRedundancyOptimizer` do).
 ///
 /// Every gradient lives in one contiguous buffer (``Network/gradientBuffer``, where the backend
-/// makes views), so a step is ONE allreduce: in place when that buffer is host memory (the CPU
-/// backend), else after one read back into a host buffer allocated once (OpenCL) and one write.
-/// Without a contiguous buffer (a backend with no views) the tensors are summed one allreduce
-/// each (host memory) or packed into the host buffer. Measured on 784-512-256-10 with 2 ranks
-/// before the buffer was contiguous (Benchmarks/RESULTS.md): one allreduce per tensor in place
-/// 276 µs; packing into one buffer and back 420–472 µs, the copies costing more than the calls.
+/// makes views). A step is then one of:
+/// - **sharded** (host memory, several processes): the buffer is cut into one aligned shard per
+///   process; a reduce-scatter sums each shard on its owner only, the owner updates its shard's
+///   parameters and optimizer state, and an allgather of the parameters makes every process's
+///   the same. The same bytes move as in one allreduce, and each process makes 1/p of the
+///   optimizer's pass instead of all of it. Between epochs the optimizer state is gathered too
+///   (``shareOptimizerState()``), so that a checkpoint holds all of it.
+/// - **one allreduce** over the buffer, every process updating everything: in place on host
+///   memory when sharding is off, else after one read back into a host buffer allocated once
+///   (OpenCL) and one write. Without a contiguous buffer (a backend with no views) the tensors
+///   are summed one allreduce each (host memory) or packed into the host buffer.
+///
+/// Measured on 784-512-256-10 with 2 ranks before the buffer was contiguous (Benchmarks/RESULTS.md):
+/// one allreduce per tensor in place 276 µs; packing into one buffer and back 420–472 µs.
 final class GradientExchange {
     let group: any DataParallelGroup
     private let network: Network
@@ -17,17 +27,18 @@ final class GradientExchange {
     /// The gradients themselves when they are host memory, else nil.
     private let inPlace: [UnsafeMutableBufferPointer<Float>]?
     private var packed: [Float] = []
+    /// The sharded step's shards of the parameter buffer (one per rank), the parameters as host
+    /// memory, and the optimizer whose state is gathered between epochs; nil: one allreduce.
+    private var sharded: (shards: [Range<Int>], parameters: UnsafeMutableBufferPointer<Float>, optimizer: Optimizer)?
 
     /// Makes every process's parameters rank 0's, so that the group starts from one model
-    /// whatever each process loaded or initialized.
-    init(group: any DataParallelGroup, network: Network) throws {
+    /// whatever each process loaded or initialized; with `shardOptimizer` (and host memory in
+    /// one buffer, several processes) restricts `optimizer` to this process's shard.
+    init(group: any DataParallelGroup, network: Network, optimizer: Optimizer, shardOptimizer: Bool) throws {
         self.group = group
         self.network = network
         gradients = network.gradientBuffer.whole.map { [$0] } ?? network.layers.flatMap { [$0.weightGradient, $0.biasGradient] }
-        let host = gradients.compactMap { g in
-            (g.storage as? any HostStorage).map { UnsafeMutableBufferPointer(start: $0.hostFloats, count: g.count) }
-        }
-        inPlace = host.count == gradients.count ? host : nil
+        inPlace = Self.hostMemory(gradients)
         guard group.size > 1 else { return }
         if inPlace == nil { packed = [Float](repeating: 0, count: gradients.reduce(0) { $0 + $1.count }) }
 
@@ -40,9 +51,29 @@ final class GradientExchange {
             return LayerParameters(weight: Array(parameters[offset..<w]),
                                    bias: Array(parameters[w..<(w + layer.bias.count)]))
         })
+
+        if shardOptimizer, network.gradientBuffer.whole != nil, let gradient = inPlace?.first,
+           let whole = network.parameterBuffer.whole, let hostParameters = Self.hostMemory([whole])?.first,
+           gradient.count == hostParameters.count {
+            let shards = network.parameterBuffer.shards(group.size)
+            try optimizer.restrict(to: shards[group.rank])
+            sharded = (shards, hostParameters, optimizer)
+        }
     }
 
-    /// Sums the processes' gradients. Each is already of `(1/global)·Σ` over its `local` samples
+    /// Whether each step is sharded (see the type's description).
+    var isSharded: Bool { sharded != nil }
+
+    /// `matrices` as host buffers when every one is host memory, else nil.
+    private static func hostMemory(_ matrices: [Matrix]) -> [UnsafeMutableBufferPointer<Float>]? {
+        let host = matrices.compactMap { m in
+            (m.storage as? any HostStorage).map { UnsafeMutableBufferPointer(start: $0.hostFloats, count: m.count) }
+        }
+        return host.count == matrices.count ? host : nil
+    }
+
+    /// Sums the processes' gradients: all of them, or in a sharded step this process's shard
+    /// only. Each is already of `(1/global)·Σ` over its `local` samples
     /// (``Network/backward(_:count:meanOver:correct:outputActivated:)``), so the sum is the
     /// gradient of the global batch's mean. A process with no samples in this batch contributes
     /// zero. (Rescaling each process's own mean by local/global instead took one more pass over
@@ -52,7 +83,7 @@ final class GradientExchange {
         if let inPlace {
             for g in inPlace {
                 if local == 0 { g.update(repeating: 0) }
-                try group.allreduceSum(g)
+                if let sharded { try group.reduceScatterSum(g, shards: sharded.shards) } else { try group.allreduceSum(g) }
             }
             return
         }
@@ -70,6 +101,27 @@ final class GradientExchange {
                 try backend.upload(UnsafeBufferPointer(rebasing: all[offset..<(offset + g.count)]), to: g)
                 offset += g.count
             }
+        }
+    }
+
+    /// After the optimizer's update of a sharded step: every process gets every shard's new
+    /// parameters from its owner. Nothing otherwise (every process updated everything).
+    func shareParameters() throws {
+        guard let sharded else { return }
+        try group.allgather(sharded.parameters, shards: sharded.shards)
+    }
+
+    /// In a sharded step each process keeps the optimizer state of its shard only: gathers the
+    /// rest from the owners, so that every process holds all of it (for a checkpoint). Called by
+    /// every process at the same point (the end of an epoch).
+    func shareOptimizerState() throws {
+        guard let sharded else { return }
+        for buffer in [sharded.optimizer.firstBuffer, sharded.optimizer.secondBuffer] {
+            guard let whole = buffer?.whole else { continue }
+            guard let state = Self.hostMemory([whole])?.first else {
+                throw TrainingError.invalidOption("the optimizer state of a sharded step must be host memory")
+            }
+            try group.allgather(state, shards: sharded.shards)
         }
     }
 }

@@ -88,6 +88,15 @@ public final class Optimizer {
     /// The weights' ranges of the whole parameter buffer (the padding after each included),
     /// where weight decay applies.
     private let weightRanges: [Range<Int>]
+    /// What ``update()`` updates: every parameter, or in a sharded data-parallel step the part
+    /// of the parameter buffer this process owns (views of the parameters, gradient and state
+    /// there, and the weights' ranges within it), possibly nothing.
+    private var portion = Portion.all
+    private enum Portion {
+        case all
+        case shard(parameters: Matrix, gradient: Matrix, first: Matrix?, second: Matrix?, weightRanges: [Range<Int>])
+        case none
+    }
 
     /// An optimizer for `network`'s parameters, with zeroed state on its backend (a velocity
     /// per parameter for momentum, two moments for Adam); throws when `configuration` is invalid.
@@ -134,6 +143,14 @@ public final class Optimizer {
         step += 1
         if let schedule { configuration.learningRate = schedule.rate(atStep: step) }
         let backend = network.backend, rule = rule(step: step)
+        switch portion {
+        case .all: break
+        case .none: return
+        case let .shard(p, g, first, second, weights):
+            try backend.updateParameters(rule, parameters: p, gradient: g, first: first, second: second,
+                                         decayed: rule.weightDecay == 0 ? [] : weights)
+            return
+        }
         if let p = network.parameterBuffer.whole, let g = network.gradientBuffer.whole,
            (firstBuffer == nil) == (firstBuffer?.whole == nil), (secondBuffer == nil) == (secondBuffer?.whole == nil) {
             try backend.updateParameters(rule, parameters: p, gradient: g, first: firstBuffer?.whole,
@@ -146,5 +163,24 @@ public final class Optimizer {
                                          second: second.isEmpty ? nil : second[k],
                                          decayed: decays && rule.weightDecay != 0 ? [0..<theta.count] : [])
         }
+    }
+
+    /// From now on ``update()`` updates only `range` of the parameter buffer (the shard of this
+    /// process in a sharded data-parallel step: the group gathers the others). Throws
+    /// ``TrainingError/invalidOption(_:)`` when the buffers are not one view-able buffer each.
+    func restrict(to range: Range<Int>) throws {
+        guard !range.isEmpty else { portion = .none; return }
+        let backend = network.backend
+        func slice(_ buffer: ParameterBuffer?) throws -> Matrix? { try buffer?.slice(range, on: backend) }
+        guard let p = try slice(network.parameterBuffer), let g = try slice(network.gradientBuffer),
+              (firstBuffer == nil) == (firstBuffer?.whole == nil), (secondBuffer == nil) == (secondBuffer?.whole == nil) else {
+            throw TrainingError.invalidOption("a sharded update needs the parameters in one buffer (a backend with views)")
+        }
+        let weights = weightRanges.compactMap { w -> Range<Int>? in
+            let part = w.clamped(to: range)
+            return part.isEmpty ? nil : (part.lowerBound - range.lowerBound)..<(part.upperBound - range.lowerBound)
+        }
+        portion = .shard(parameters: p, gradient: g, first: try slice(firstBuffer), second: try slice(secondBuffer),
+                         weightRanges: weights)
     }
 }

@@ -66,19 +66,23 @@ public final class Trainer {
     private let exchange: GradientExchange
     /// The processes training this network together (by default just this one).
     public var group: any DataParallelGroup { exchange.group }
+    /// Whether the processes split the optimizer's work (see ``GradientExchange``).
+    public var isSharded: Bool { exchange.isSharded }
 
     /// `seed` drives the shuffling; the network's own seed drives its initial weights (in a
-    /// group, rank 0's parameters are copied to every process here). Throws
-    /// ``TrainingError/invalidOption(_:)`` when `batchSize < 1`.
+    /// group, rank 0's parameters are copied to every process here). With `shardOptimizer` a
+    /// group whose gradients are host memory splits the optimizer's work between its processes
+    /// (same results; see ``GradientExchange``). Throws ``TrainingError/invalidOption(_:)`` when
+    /// `batchSize < 1`.
     public init(network: Network, optimizer: Optimizer, batchSize: Int, seed: UInt64,
-                group: any DataParallelGroup = SingleProcess()) throws {
+                group: any DataParallelGroup = SingleProcess(), shardOptimizer: Bool = true) throws {
         guard batchSize > 0 else { throw TrainingError.invalidOption("batch size must be at least 1, got \(batchSize)") }
         self.network = network
         self.optimizer = optimizer
         self.batchSize = batchSize
         inference = try Inference(network: network, batchSize: batchSize)
         rng = SeededGenerator(seed: seed &+ 0x7EA1)
-        exchange = try GradientExchange(group: group, network: network)
+        exchange = try GradientExchange(group: group, network: network, optimizer: optimizer, shardOptimizer: shardOptimizer)
     }
 
     /// The workspace for batches from `data`: allocated once, no wider than the data needs
@@ -121,6 +125,7 @@ public final class Trainer {
             }
             try exchange.sumGradients(local: n)
             try optimizer.update()
+            try exchange.shareParameters()
             seenHere += n
             if let progress {
                 let seen = offset + global, local = max(seenHere, 1)
@@ -133,6 +138,8 @@ public final class Trainer {
                 })
             }
         }
+        // Every process holds all of the optimizer's state between epochs (a checkpoint saves it).
+        try exchange.shareOptimizerState()
         let sums = try group.sum([Double(try backend.scalar(workspace.lossSum)), Double(try backend.scalar(workspace.correct))])
         let loss = sums[0] / Double(data.count)
         guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, step: batches, loss: loss) }
