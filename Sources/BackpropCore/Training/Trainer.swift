@@ -66,13 +66,14 @@ public final class Trainer {
     private let exchange: GradientExchange
     /// The processes training this network together (by default just this one).
     public var group: any DataParallelGroup { exchange.group }
-    /// Whether the processes split the optimizer's work (see ``GradientExchange``).
+    /// Whether the processes split the optimizer's work: each sums and updates only its shard of
+    /// the parameters (a reduce-scatter), then the new parameters are gathered (ZeRO stage 1).
     public var isSharded: Bool { exchange.isSharded }
 
     /// `seed` drives the shuffling; the network's own seed drives its initial weights (in a
     /// group, rank 0's parameters are copied to every process here). With `shardOptimizer` a
     /// group whose gradients are host memory splits the optimizer's work between its processes
-    /// (same results; see ``GradientExchange``). Throws ``TrainingError/invalidOption(_:)`` when
+    /// (same results; ``isSharded``). Throws ``TrainingError/invalidOption(_:)`` when
     /// `batchSize < 1`.
     public init(network: Network, optimizer: Optimizer, batchSize: Int, seed: UInt64,
                 group: any DataParallelGroup = SingleProcess(), shardOptimizer: Bool = true) throws {
