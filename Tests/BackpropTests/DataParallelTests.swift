@@ -85,6 +85,16 @@ struct DataParallelTests {
         try Self.expectSame(ranks, as: single)
     }
 
+    @Test("when one process may not shard (BACKPROP_SHARD_OPTIMIZER=0 on one rank), every process takes the allreduce")
+    func shardingNeedsEveryProcess() throws {
+        let single = try Self.train(group: SingleProcess(), optimizer: .adam, networkSeed: 1)
+        let ranks = try ThreadGroup.run(size: 2) { group in
+            try Self.train(group: group, optimizer: .adam, networkSeed: 1, shardOptimizer: group.rank == 0)
+        }
+        #expect(ranks.allSatisfy { !$0.sharded })
+        try Self.expectSame(ranks, as: single)
+    }
+
     /// On OpenCL the gradients live on the device: they are read back into one packed buffer.
     @Test("OpenCL ranks on threads train like one OpenCL process", .enabled(if: OpenCLTestDevice.enabled))
     func openCLMatchesOneProcess() throws {

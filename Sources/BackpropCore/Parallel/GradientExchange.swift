@@ -52,12 +52,19 @@ final class GradientExchange {
                                    bias: Array(parameters[w..<(w + layer.bias.count)]))
         })
 
+        var host: UnsafeMutableBufferPointer<Float>?
         if shardOptimizer, network.gradientBuffer.whole != nil, let gradient = inPlace?.first,
-           let whole = network.parameterBuffer.whole, let hostParameters = Self.hostMemory([whole])?.first,
-           gradient.count == hostParameters.count {
+           let whole = network.parameterBuffer.whole, let parameters = Self.hostMemory([whole])?.first,
+           gradient.count == parameters.count {
+            host = parameters
+        }
+        // Every process must make the same collectives: shard only if all can (one that cannot,
+        // or was told not to, makes every process take the allreduce instead of a hang).
+        let able = try group.sum([host == nil ? 0 : 1])[0]
+        if let host, able == Double(group.size) {
             let shards = network.parameterBuffer.shards(group.size)
             try optimizer.restrict(to: shards[group.rank])
-            sharded = (shards, hostParameters, optimizer)
+            sharded = (shards, host, optimizer)
         }
     }
 
