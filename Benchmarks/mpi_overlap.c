@@ -2,14 +2,15 @@
 // as soon as each layer's gradient is ready (overlapping the rest of the backward pass)?
 //
 // Models the end of a 784-512-256-10 backward pass at 64 samples per rank: the upper layers'
-// gradients (512x256 + 256x10 weights and their biases, 134,410 floats) are ready, layer 1's
+// gradients (512x256 + 256x10 weights and their biases, 133,898 floats) are ready, layer 1's
 // dW = delta1 (512x64) · X^T (64x784) is still to compute (one OpenBLAS thread per rank), then its
-// 401,920 floats. Three ways to sum the 536,330 floats over the ranks, alternated, 300 times each:
-//   one     dW1, then one MPI_Allreduce over everything (what Trainer does)
+// 401,920 floats. Three ways to sum the 535,818 floats over the ranks, alternated, 300 times each:
+//   one     dW1, then one MPI_Allreduce over everything (what Trainer did before its sharded step,
+//           whose reduce-scatter is one collective over everything too)
 //   buckets MPI_Iallreduce(upper) before dW1, MPI_Iallreduce(layer 1) after, MPI_Waitall
 //   tested  buckets, with dW1 in 8 row panels and MPI_Test after each (Open MPI progresses a
 //           non-blocking collective only inside MPI calls)
-// Build and run: Benchmarks/mpi_overlap.sh (prints medians in µs, rank 0).
+// Build and run: Benchmarks/mpi_exchange.sh (prints medians in µs, rank 0).
 #include <mpi.h>
 #include <cblas.h>
 #include <stdio.h>

@@ -70,9 +70,9 @@ public final class MPIWorld: DataParallelGroup {
 
     /// A ring (as in Horovod and NCCL): in step s = 1 … p−1 each rank sends its partial sum of
     /// shard (r − s) to rank r + 1 and adds what rank r − 1 sends of shard (r − s − 1), so after
-    /// p − 1 steps shard r is summed on rank r, each float having crossed once. Written over
-    /// `MPI_Sendrecv` because Open MPI 4.1's `MPI_Reduce_scatter` took 2–4× as long at these sizes
-    /// (Benchmarks/RESULTS.md).
+    /// p − 1 steps shard r is summed on rank r; each rank sends (p − 1)/p of the buffer. Written
+    /// over `MPI_Sendrecv` because Open MPI 4.1's `MPI_Reduce_scatter` took about twice as long
+    /// on 535,818 floats (Benchmarks/mpi_collectives.c, Benchmarks/RESULTS.md).
     public func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {
         try checkShards(shards, covering: values.count)
         guard size > 1, let base = values.baseAddress else { return }

@@ -132,6 +132,34 @@ struct DataParallelTests {
         #expect(ranks[0].test.accuracy == single.test.accuracy)
     }
 
+    /// The work split itself (the tests above would pass if every rank updated everything: the
+    /// allgather overwrites what a rank does not own).
+    @Test("a restricted optimizer updates its shard only; a trainer of one process lifts the restriction")
+    func restrictedUpdate() throws {
+        let backend = CPUBackend(threads: 1)
+        let network = try Network(backend: backend, architecture: try Architecture(inputs: 6, hidden: [16], outputs: 4), seed: 3)
+        let optimizer = try Optimizer(OptimizerConfiguration(kind: .sgd, learningRate: 1), for: network)
+        let whole = try #require(network.gradientBuffer.whole)
+        let gradient = try #require(whole.storage as? CPUStorage)
+        let count = network.parameterBuffer.count
+        /// Which elements of the parameter buffer one SGD step with every gradient 1 changes.
+        func changed() throws -> [Bool] {
+            let parameters = try #require(network.parameterBuffer.whole)
+            let before = try backend.download(parameters)
+            UnsafeMutableBufferPointer(start: gradient.hostFloats, count: count).update(repeating: 1)
+            try optimizer.update()
+            return zip(before, try backend.download(parameters)).map { $0 != $1 }
+        }
+        let shard = network.parameterBuffer.shards(3)[1]
+        try optimizer.restrict(to: shard)
+        #expect(try changed() == (0..<count).map { shard.contains($0) })
+        try optimizer.restrict(to: 0..<0)
+        #expect(try changed().allSatisfy { !$0 })
+        try optimizer.restrict(to: shard)
+        _ = try Trainer(network: network, optimizer: optimizer, batchSize: 8, seed: 1)
+        #expect(try changed().allSatisfy { $0 })
+    }
+
     @Test("a parameter buffer's shards cover it once, in order, aligned, as equal as the alignment allows")
     func shards() throws {
         let backend = CPUBackend(threads: 1)

@@ -49,6 +49,7 @@ struct MPITests {
         try #require(one.status == 0, "\(one.stderr)")
         let two = try MPIRun.run(["-np", "2", exe] + options + ["--checkpoint", "two.safetensors"], in: dir)
         try #require(two.status == 0, "\(two.stderr)")
+        #expect(two.stdout.contains("each updating 1/2 of the parameters"), "not sharded: \(two.stdout)")
         let a = try #require(try ModelFile.load(dir.appendingPathComponent("two.safetensors").path).checkpoint)
         let b = try #require(try ModelFile.load(dir.appendingPathComponent("one.safetensors").path).checkpoint)
         #expect(a.state.step == b.state.step)

@@ -4,7 +4,8 @@
 ///
 /// A network keeps its parameters and its gradients in two of these with one layout, and the
 /// optimizer its state in more: so one ``Backend/updateParameters(_:parameters:gradient:first:second:decayed:)``
-/// call updates every layer, and a data-parallel group sums every gradient in one allreduce.
+/// call updates every layer, and a data-parallel group sums every gradient in one collective
+/// (an allreduce, or the sharded step's reduce-scatter over aligned parts, ``shards(_:)``).
 /// The padding between tensors is zero and stays zero: its gradient is never written.
 public final class ParameterBuffer {
     /// The tensors' shapes, in order.

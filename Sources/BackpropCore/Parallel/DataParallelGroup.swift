@@ -1,6 +1,7 @@
 /// The processes that train one model together by data parallelism (as Horovod or PyTorch DDP
 /// do): each holds the whole network, computes the gradient of its share of every global
-/// minibatch, and the shares' gradients are summed before the same update on every process.
+/// minibatch, and the shares' gradients are summed before every process makes the same update
+/// (or each its part of it, and the parts are gathered).
 ///
 /// The contract is the collectives training needs. Every process calls them in the same order
 /// with buffers of the same size; a call returns when this process has its result.
@@ -36,6 +37,23 @@ public final class SingleProcess: DataParallelGroup {
     public func broadcast(_ bytes: UnsafeMutableRawBufferPointer) throws {}
     public func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {}
     public func allgather(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {}
+}
+
+extension DataParallelGroup {
+    /// By default an allreduce of everything: every shard then holds its sum (a group with a
+    /// cheaper reduce-scatter, as `MPIWorld`'s ring, implements its own).
+    public func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {
+        try allreduceSum(values)
+    }
+
+    /// By default an allreduce in which each process contributes its own shard and zeros
+    /// elsewhere (a -0.0 comes back as +0.0; `MPIWorld` implements its own).
+    public func allgather(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {
+        for (owner, shard) in shards.enumerated() where owner != rank {
+            UnsafeMutableBufferPointer(rebasing: values[shard]).update(repeating: 0)
+        }
+        try allreduceSum(values)
+    }
 }
 
 extension DataParallelGroup {

@@ -1,15 +1,17 @@
 /// The trainer's side of a ``DataParallelGroup``: parameters made equal at the start, each step's
 /// gradient summed over the processes, and — when the gradients are host memory in one buffer —
-/// the optimizer's work split between them (ZeRO stage 1, as DeepSpeed and PyTorch's
-/// `ZeroRedundancyOptimizer` do).
+/// the optimizer's work split between them (as in ZeRO stage 1 of DeepSpeed and PyTorch's
+/// `ZeroRedundancyOptimizer`, except that every process keeps the whole state's memory, gathered
+/// after each epoch, so that rank 0 alone can write a checkpoint).
 ///
 /// Every gradient lives in one contiguous buffer (``Network/gradientBuffer``, where the backend
 /// makes views). A step is then one of:
 /// - **sharded** (host memory, several processes): the buffer is cut into one aligned shard per
 ///   process; a reduce-scatter sums each shard on its owner only, the owner updates its shard's
 ///   parameters and optimizer state, and an allgather of the parameters makes every process's
-///   the same. The same bytes move as in one allreduce, and each process makes 1/p of the
-///   optimizer's pass instead of all of it. Between epochs the optimizer state is gathered too
+///   the same. The same bytes move as in one allreduce, and each process makes about 1/p of the
+///   optimizer's pass instead of all of it (shards split the padded buffer: in a small network
+///   some processes own only padding). Between epochs the optimizer state is gathered too
 ///   (``shareOptimizerState()``), so that a checkpoint holds all of it.
 /// - **one allreduce** over the buffer, every process updating everything: in place on host
 ///   memory when sharding is off, else after one read back into a host buffer allocated once
@@ -39,6 +41,8 @@ final class GradientExchange {
         self.network = network
         gradients = network.gradientBuffer.whole.map { [$0] } ?? network.layers.flatMap { [$0.weightGradient, $0.biasGradient] }
         inPlace = Self.hostMemory(gradients)
+        // A trainer made earlier with the same optimizer may have restricted it.
+        try optimizer.restrict(to: nil)
         guard group.size > 1 else { return }
         if inPlace == nil { packed = [Float](repeating: 0, count: gradients.reduce(0) { $0 + $1.count }) }
 

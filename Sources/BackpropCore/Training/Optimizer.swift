@@ -166,9 +166,11 @@ public final class Optimizer {
     }
 
     /// From now on ``update()`` updates only `range` of the parameter buffer (the shard of this
-    /// process in a sharded data-parallel step: the group gathers the others). Throws
-    /// ``TrainingError/invalidOption(_:)`` when the buffers are not one view-able buffer each.
-    func restrict(to range: Range<Int>) throws {
+    /// process in a sharded data-parallel step: the group gathers the others), or everything
+    /// when `range` is nil. Throws ``TrainingError/invalidOption(_:)`` when the buffers are not
+    /// one view-able buffer each.
+    func restrict(to range: Range<Int>?) throws {
+        guard let range else { portion = .all; return }
         guard !range.isEmpty else { portion = .none; return }
         let backend = network.backend
         func slice(_ buffer: ParameterBuffer?) throws -> Matrix? { try buffer?.slice(range, on: backend) }

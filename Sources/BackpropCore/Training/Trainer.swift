@@ -44,8 +44,12 @@ public struct BatchProgress {
 /// Minibatch gradient descent: shuffle each epoch, gather each batch on the device, forward,
 /// backward, update; evaluate on the test split after each epoch. In a ``DataParallelGroup`` of
 /// several processes `batchSize` is the global batch: each process takes its share of every
-/// batch of one shared order, the gradients are summed, and every process makes the same update
-/// (evaluation is not shared: with the same parameters each process gets the same numbers).
+/// batch of one shared order, the gradients are summed, and every process ends the step with the
+/// same parameters — each making the whole update, or in a sharded step (``isSharded``) its part
+/// of it. Every process must use the same optimizer rule. Evaluation is not shared: with the same
+/// parameters each process gets the same numbers. In a sharded step the optimizer's state is
+/// complete on every process only between epochs (each epoch ends by gathering it), and the
+/// network's gradients are summed only in the process's own part.
 ///
 /// A trainer is used from one thread at a time, like its network and backend.
 public final class Trainer {
