@@ -45,6 +45,11 @@ public final class MPIWorld: DataParallelGroup {
         try check(MPI_Comm_size(node, &localSize), "MPI_Comm_size")
         MPI_Comm_free(&node)
         (self.rank, self.size) = (Int(rank), Int(size))
+        // Rank 0's piece for every process: cutting buffers differently would pair calls wrongly.
+        var piece = Int64(ProcessInfo.processInfo.environment["BACKPROP_MPI_PIECE"].flatMap { Int($0) }
+            .map { min(max($0, 1), 1 << 30) } ?? 1 << 30)
+        try check(MPI_Bcast(&piece, 1, cmpi_int64(), 0, world), "MPI_Bcast")
+        self.piece = Int(piece)
         (self.localRank, self.localSize) = (Int(localRank), Int(localSize))
     }
 
@@ -85,12 +90,12 @@ public final class MPIWorld: DataParallelGroup {
                 // MPI counts are Int32: every rank makes as many calls as the largest shard needs
                 // pieces (some moving nothing), so that each call has its partner.
                 var done = 0
-                for _ in 0..<max(1, (largest + Self.piece - 1) / Self.piece) {
-                    let out = max(0, min(Self.piece, send.count - done)), into = max(0, min(Self.piece, receive.count - done))
+                for _ in 0..<max(1, (largest + piece - 1) / piece) {
+                    let out = max(0, min(piece, send.count - done)), into = max(0, min(piece, receive.count - done))
                     try check(MPI_Sendrecv(base + send.lowerBound + done, Int32(out), cmpi_float(), next, 0,
                                            incoming.baseAddress! + done, Int32(into), cmpi_float(), previous, 0,
                                            world, cmpi_status_ignore()), "MPI_Sendrecv")
-                    done += Self.piece
+                    done += piece
                 }
                 let target = base + receive.lowerBound
                 for i in 0..<receive.count { target[i] += incoming[i] }
@@ -98,12 +103,12 @@ public final class MPIWorld: DataParallelGroup {
         }
     }
 
-    /// `MPI_Allgatherv` in place; a buffer too large for its Int32 displacements goes shard by
-    /// shard as broadcasts from each owner.
+    /// `MPI_Allgatherv` in place; a buffer longer than a piece (its displacements are Int32) goes
+    /// shard by shard as broadcasts from each owner.
     public func allgather(_ values: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {
         try checkShards(shards, covering: values.count)
         guard size > 1, let base = values.baseAddress else { return }
-        if values.count <= Int(Int32.max) {
+        if values.count <= piece {
             let counts = shards.map { Int32($0.count) }, displacements = shards.map { Int32($0.lowerBound) }
             try check(MPI_Allgatherv(cmpi_in_place(), 0, cmpi_float(), base, counts, displacements, cmpi_float(), world),
                       "MPI_Allgatherv")
@@ -112,15 +117,17 @@ public final class MPIWorld: DataParallelGroup {
         for (owner, shard) in shards.enumerated() {
             var done = 0
             while done < shard.count {
-                let n = min(Self.piece, shard.count - done)
+                let n = min(piece, shard.count - done)
                 try check(MPI_Bcast(base + shard.lowerBound + done, Int32(n), cmpi_float(), Int32(owner), world), "MPI_Bcast")
                 done += n
             }
         }
     }
 
-    /// The largest piece of a buffer one MPI call moves (counts are Int32).
-    private static let piece = 1 << 30
+    /// The largest piece of a buffer one MPI call moves: counts are Int32, so 2³⁰ elements;
+    /// `BACKPROP_MPI_PIECE` makes it smaller, for the tests of the paths that cut buffers (which
+    /// would otherwise need gigabytes).
+    private let piece: Int
     /// The reduce-scatter's receive buffer, kept between steps.
     private var scratch: [Float] = []
 
@@ -147,7 +154,7 @@ public final class MPIWorld: DataParallelGroup {
 
     /// MPI counts are `Int32`: larger buffers go in pieces, the same on every process.
     private func inChunks(_ count: Int, _ body: (Int, Int32) throws -> Void) throws {
-        let chunk = Self.piece
+        let chunk = piece
         var start = 0
         while start < count {
             let n = min(chunk, count - start)

@@ -67,6 +67,32 @@ struct MPITests {
         #expect(resumed.stdout.split(separator: "\n").last?.contains("\"parameter_checksum\"") == true, "\(resumed.stdout)")
     }
 
+    /// MPI counts are Int32: buffers over 2³⁰ elements go in pieces. BACKPROP_MPI_PIECE=7 cuts
+    /// every collective of a small run into 7-element pieces (uneven shards, empty last calls,
+    /// the allgather's broadcast fallback), as a 4 GB model would be cut.
+    @Test("collectives cut into pieces train like one process")
+    func pieces() throws {
+        let dir = try temporaryDirectory()
+        let data = try MPIRun.csv(in: dir)
+        let options = ["train", "--data", data, "--hidden", "32,16", "--epochs", "1", "--batch-size", "128"]
+        let one = try backprop(options + ["--save", "one.safetensors"], in: dir)
+        try #require(one.status == 0, "\(one.stderr)")
+        let many = try MPIRun.run(["-np", "3", "-x", "BACKPROP_MPI_PIECE=7", try backpropExecutable().path] + options
+                                  + ["--save", "many.safetensors"], in: dir)
+        try #require(many.status == 0, "\(many.stderr)")
+        #expect(many.stdout.contains("each updating 1/3 of the parameters") && many.stdout.contains("identical on every process"),
+                "\(many.stdout)")
+        let a = try ModelFile.load(dir.appendingPathComponent("many.safetensors").path).parameters
+        let b = try ModelFile.load(dir.appendingPathComponent("one.safetensors").path).parameters
+        for (l, (p, q)) in zip(a, b).enumerated() {
+            for (name, x, y) in [("weight", p.weight, q.weight), ("bias", p.bias, q.bias)] {
+                let scale = y.map(abs).max() ?? 0
+                let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 1e-5 * scale, "layer \(l) \(name): |Δ| \(worst) vs max|θ| \(scale)")
+            }
+        }
+    }
+
     @Test("--backend auto: rank 0 calibrates once for the job, and every rank trains on what it chose")
     func automaticBackend() throws {
         let dir = try temporaryDirectory()
