@@ -27,15 +27,7 @@ struct MPITests {
         let lines = many.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
         #expect(lines.count == 3, "\(many.stdout)")
         #expect(lines.last?.contains("\"parameter_checksum\"") == true, "\(many.stdout)")
-        let a = try ModelFile.load(dir.appendingPathComponent("many.safetensors").path).parameters
-        let b = try ModelFile.load(dir.appendingPathComponent("one.safetensors").path).parameters
-        for (l, (p, q)) in zip(a, b).enumerated() {
-            for (name, x, y) in [("weight", p.weight, q.weight), ("bias", p.bias, q.bias)] {
-                let scale = y.map(abs).max() ?? 0
-                let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
-                #expect(worst <= 1e-5 * scale, "layer \(l) \(name): |Δ| \(worst) vs max|θ| \(scale)")
-            }
-        }
+        try MPIRun.expectSameModel(dir.appendingPathComponent("many.safetensors"), as: dir.appendingPathComponent("one.safetensors"))
     }
 
     /// Each rank updates and keeps the optimizer state of its shard of the parameters only; the
@@ -55,11 +47,7 @@ struct MPITests {
         #expect(a.state.step == b.state.step)
         for (name, mine, theirs) in [("m", a.first, b.first), ("v", a.second, b.second)] {
             try #require(mine.count == theirs.count && !mine.isEmpty)
-            for (k, (x, y)) in zip(mine, theirs).enumerated() {
-                let scale = y.map(abs).max() ?? 0
-                let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
-                #expect(x.count == y.count && worst <= 1e-5 * scale, "\(name) of tensor \(k): |Δ| \(worst) vs max \(scale)")
-            }
+            for (k, (x, y)) in zip(mine, theirs).enumerated() { MPIRun.expectClose(x, y, "\(name) of tensor \(k)") }
         }
         let resumed = try MPIRun.run(["-np", "3", exe, "train", "--data", data, "--resume", "two.safetensors", "--epochs", "1",
                                       "--json"], in: dir)
@@ -82,15 +70,7 @@ struct MPITests {
         try #require(many.status == 0, "\(many.stderr)")
         #expect(many.stdout.contains("each updating 1/3 of the parameters") && many.stdout.contains("identical on every process"),
                 "\(many.stdout)")
-        let a = try ModelFile.load(dir.appendingPathComponent("many.safetensors").path).parameters
-        let b = try ModelFile.load(dir.appendingPathComponent("one.safetensors").path).parameters
-        for (l, (p, q)) in zip(a, b).enumerated() {
-            for (name, x, y) in [("weight", p.weight, q.weight), ("bias", p.bias, q.bias)] {
-                let scale = y.map(abs).max() ?? 0
-                let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
-                #expect(worst <= 1e-5 * scale, "layer \(l) \(name): |Δ| \(worst) vs max|θ| \(scale)")
-            }
-        }
+        try MPIRun.expectSameModel(dir.appendingPathComponent("many.safetensors"), as: dir.appendingPathComponent("one.safetensors"))
     }
 
     @Test("--backend auto: rank 0 calibrates once for the job, and every rank trains on what it chose")
@@ -133,6 +113,23 @@ struct MPITests {
 }
 
 enum MPIRun {
+    /// Float sums reorder across ranks: |Δ| ≤ 1e-5 · max|y| of the tensor, element by element.
+    static func expectClose(_ x: [Float], _ y: [Float], _ what: String) {
+        let scale = y.map(abs).max() ?? 0
+        let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
+        #expect(x.count == y.count && worst <= 1e-5 * scale, "\(what): |Δ| \(worst) vs max|θ| \(scale)")
+    }
+
+    /// Every tensor of the model file `many` within rounding of `one`'s.
+    static func expectSameModel(_ many: URL, as one: URL) throws {
+        let a = try ModelFile.load(many.path).parameters, b = try ModelFile.load(one.path).parameters
+        #expect(a.count == b.count)
+        for (l, (p, q)) in zip(a, b).enumerated() {
+            expectClose(p.weight, q.weight, "layer \(l) weight")
+            expectClose(p.bias, q.bias, "layer \(l) bias")
+        }
+    }
+
     static let path = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// 4004 rows of 4 Gaussian blobs in 10-D (about 3200 training rows at the default test split).
