@@ -115,11 +115,8 @@ public final class MPIWorld: DataParallelGroup {
             return
         }
         for (owner, shard) in shards.enumerated() {
-            var done = 0
-            while done < shard.count {
-                let n = min(piece, shard.count - done)
-                try check(MPI_Bcast(base + shard.lowerBound + done, Int32(n), cmpi_float(), Int32(owner), world), "MPI_Bcast")
-                done += n
+            try inChunks(shard.count) { start, n in
+                try check(MPI_Bcast(base + shard.lowerBound + start, n, cmpi_float(), Int32(owner), world), "MPI_Bcast")
             }
         }
     }

@@ -56,12 +56,9 @@ final class GradientExchange {
                                    bias: Array(parameters[w..<(w + layer.bias.count)]))
         })
 
-        var host: UnsafeMutableBufferPointer<Float>?
-        if shardOptimizer, network.gradientBuffer.whole != nil, let gradient = inPlace?.first,
-           let whole = network.parameterBuffer.whole, let parameters = Self.hostMemory([whole])?.first,
-           gradient.count == parameters.count {
-            host = parameters
-        }
+        // Host memory in one buffer each (the gradients then are one in-place buffer too).
+        let host = shardOptimizer && network.gradientBuffer.whole != nil && inPlace != nil
+            ? network.parameterBuffer.whole.flatMap { Self.hostMemory([$0])?.first } : nil
         // Every process must make the same collectives: shard only if all can (one that cannot,
         // or was told not to, makes every process take the allreduce instead of a hang).
         let able = try group.sum([host == nil ? 0 : 1])[0]

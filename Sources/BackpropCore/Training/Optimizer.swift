@@ -88,14 +88,15 @@ public final class Optimizer {
     /// The weights' ranges of the whole parameter buffer (the padding after each included),
     /// where weight decay applies.
     private let weightRanges: [Range<Int>]
-    /// What ``update()`` updates: every parameter, or in a sharded data-parallel step the part
-    /// of the parameter buffer this process owns (views of the parameters, gradient and state
-    /// there, and the weights' ranges within it), possibly nothing.
-    private var portion = Portion.all
+    /// What ``update()`` updates: one range of the parameter buffer in one backend call (the
+    /// whole buffer, or in a sharded data-parallel step the part this process owns: views of
+    /// the parameters, gradient and state there, and the weights' ranges within it), nothing
+    /// (an empty part), or each tensor in turn (a backend with no views).
+    private var portion = Portion.tensors
     private enum Portion {
-        case all
-        case shard(parameters: Matrix, gradient: Matrix, first: Matrix?, second: Matrix?, weightRanges: [Range<Int>])
+        case range(parameters: Matrix, gradient: Matrix, first: Matrix?, second: Matrix?, weightRanges: [Range<Int>])
         case none
+        case tensors
     }
 
     /// An optimizer for `network`'s parameters, with zeroed state on its backend (a velocity
@@ -122,6 +123,7 @@ public final class Optimizer {
                 merged.append(r)
             }
         }
+        portion = try updates(over: nil)
     }
 
     /// The rule of the next update, Adam's bias corrections for step `t` in Float on the host.
@@ -144,18 +146,12 @@ public final class Optimizer {
         if let schedule { configuration.learningRate = schedule.rate(atStep: step) }
         let backend = network.backend, rule = rule(step: step)
         switch portion {
-        case .all: break
-        case .none: return
-        case let .shard(p, g, first, second, weights):
+        case let .range(p, g, first, second, weights):
             try backend.updateParameters(rule, parameters: p, gradient: g, first: first, second: second,
                                          decayed: rule.weightDecay == 0 ? [] : weights)
             return
-        }
-        if let p = network.parameterBuffer.whole, let g = network.gradientBuffer.whole,
-           (firstBuffer == nil) == (firstBuffer?.whole == nil), (secondBuffer == nil) == (secondBuffer?.whole == nil) {
-            try backend.updateParameters(rule, parameters: p, gradient: g, first: firstBuffer?.whole,
-                                         second: secondBuffer?.whole, decayed: rule.weightDecay == 0 ? [] : weightRanges)
-            return
+        case .none: return
+        case .tensors: break
         }
         let first = first, second = second
         for (k, (theta, gradient, decays)) in tensors.enumerated() {
@@ -170,19 +166,35 @@ public final class Optimizer {
     /// when `range` is nil. Throws ``TrainingError/invalidOption(_:)`` when the buffers are not
     /// one view-able buffer each.
     func restrict(to range: Range<Int>?) throws {
-        guard let range else { portion = .all; return }
-        guard !range.isEmpty else { portion = .none; return }
-        let backend = network.backend
-        func slice(_ buffer: ParameterBuffer?) throws -> Matrix? { try buffer?.slice(range, on: backend) }
-        guard let p = try slice(network.parameterBuffer), let g = try slice(network.gradientBuffer),
-              (firstBuffer == nil) == (firstBuffer?.whole == nil), (secondBuffer == nil) == (secondBuffer?.whole == nil) else {
+        let made = try updates(over: range)
+        if range != nil, case .tensors = made {
             throw TrainingError.invalidOption("a sharded update needs the parameters in one buffer (a backend with views)")
         }
+        portion = made
+    }
+
+    /// The portion of ``update()`` over `range` of the buffers (nil: all of them); `.tensors`
+    /// when they are not one view-able buffer each.
+    private func updates(over range: Range<Int>?) throws -> Portion {
+        guard let p = network.parameterBuffer.whole, let g = network.gradientBuffer.whole,
+              (firstBuffer == nil) == (firstBuffer?.whole == nil), (secondBuffer == nil) == (secondBuffer?.whole == nil) else {
+            return .tensors
+        }
+        guard let range else {
+            return .range(parameters: p, gradient: g, first: firstBuffer?.whole, second: secondBuffer?.whole,
+                          weightRanges: weightRanges)
+        }
+        guard !range.isEmpty else { return .none }
+        let backend = network.backend
+        func slice(_ buffer: ParameterBuffer?) throws -> Matrix? { try buffer?.slice(range, on: backend) }
         let weights = weightRanges.compactMap { w -> Range<Int>? in
             let part = w.clamped(to: range)
             return part.isEmpty ? nil : (part.lowerBound - range.lowerBound)..<(part.upperBound - range.lowerBound)
         }
-        portion = .shard(parameters: p, gradient: g, first: try slice(firstBuffer), second: try slice(secondBuffer),
-                         weightRanges: weights)
+        guard let part = try slice(network.parameterBuffer), let partGradient = try slice(network.gradientBuffer) else {
+            return .tensors
+        }
+        return .range(parameters: part, gradient: partGradient, first: try slice(firstBuffer), second: try slice(secondBuffer),
+                      weightRanges: weights)
     }
 }
