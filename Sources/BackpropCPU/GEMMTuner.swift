@@ -17,12 +17,19 @@ import Foundation
 /// 31–37k; every shape on 2 threads gave 33–42k in the same minutes.
 ///
 /// So every call is a real call, computed once by one plan, and timed:
-/// - the candidates run the first calls of a shape one after the other, each for `samples` + 1
-///   calls in a row (the first untimed: oneDNN generates kernels and OpenMP wakes its team then);
-/// - then the plan with the lowest median of its last `samples` times runs, and the others are
-///   tried again every `probeInterval` calls: 16 at first, doubling up to 256 while the choice
-///   holds, back to 16 when a probe changes it. A plan chosen in a busy spell thus does not
-///   outlive it, and trying the slower plan costs at most 2 calls in 16.
+/// - the candidates (1, 2, 4, … threads and all of them, ``ParallelGEMM/candidates(for:)``) run
+///   the first calls of a shape one after the other, each for `samples` + 1 calls in a row (the
+///   first untimed: oneDNN generates kernels and OpenMP wakes its team then);
+/// - then the plan with the lowest median of its last `samples` times runs, and its neighbours
+///   in the list (half and twice its threads) are tried again now and then. Time against
+///   threads has one valley for a product, so neighbours suffice, and the choice walks to a
+///   farther plan one step per change when the machine changes;
+/// - a neighbour is tried after `interval × w` calls, where w is how many times slower than the
+///   running plan its last try was (1 … 64): a try costs about w calls, so trying costs at most
+///   2 calls' time in `interval` however slow the plan is (on 16 cores one thread may be 16×
+///   slower, and trying it every 16 calls would triple the time). `interval` is 16 at first
+///   and doubles to 256 while the plan stays slower; a try that beat the running plan is
+///   repeated after 16 calls, so that a plan chosen in a busy spell does not outlive it.
 /// A probe is two calls in a row, the second timed: a lone call on OpenMP's team after many on
 /// one thread finds the team asleep and ran 512×128×784 at 77 GFLOP/s where the team awake
 /// gives 170, so one thread was kept at 80. Each call of the running plan is timed too, so a
@@ -33,16 +40,16 @@ final class GEMMTuner {
     struct Shape: Hashable { var transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int }
 
     /// One shape's candidates, each one's recent times (nanoseconds, newest last), the plan that
-    /// runs, and when the others are tried next.
+    /// runs, and when its neighbours are tried next.
     private struct Record {
         let candidates: [GEMMPlan]
         var times: [[Double]]
         var warmed: [Bool]
         var chosen = 0
         var decided = false
-        var probeInterval = GEMMTuner.firstProbeInterval
-        var untilProbe = GEMMTuner.firstProbeInterval
-        var nextProbe = 0
+        /// Per plan: calls between its tries while it stays slower, and calls until its next try.
+        var interval: [Int]
+        var untilProbe: [Int]
         /// The plan being tried: its first call wakes it, the second is timed.
         var probing: Int?
 
@@ -50,6 +57,8 @@ final class GEMMTuner {
             self.candidates = candidates
             times = Array(repeating: [], count: candidates.count)
             warmed = Array(repeating: false, count: candidates.count)
+            interval = Array(repeating: GEMMTuner.firstProbeInterval, count: candidates.count)
+            untilProbe = interval
         }
 
         func median(_ i: Int) -> Double { times[i].sorted()[times[i].count / 2] }
@@ -57,19 +66,39 @@ final class GEMMTuner {
         /// The plan with the lowest median time.
         var fastest: Int { times.indices.min { median($0) < median($1) } ?? chosen }
 
+        /// The plans next to the running one, which are the ones tried.
+        var neighbours: [Int] { [chosen - 1, chosen + 1].filter(candidates.indices.contains) }
+
+        /// Counts down to plan `i`'s next try: its interval times how much slower its last try was.
+        mutating func schedule(_ i: Int) {
+            let slowdown = (times[i].last ?? 0) / median(chosen)
+            let weight = slowdown.isFinite ? min(max(Int(slowdown.rounded(.up)), 1), GEMMTuner.largestWeight) : 1
+            untilProbe[i] = interval[i] * weight
+        }
+
         /// The next call's plan: each candidate in turn until all have their samples, then the
-        /// running plan, or the one being tried when a probe is due.
+        /// running plan, or a neighbour whose try is due.
         mutating func nextPlan() -> Int {
             guard decided else { return times.indices.first { times[$0].count < GEMMTuner.samples } ?? chosen }
             if let probing { return probing }
-            untilProbe -= 1
-            guard untilProbe <= 0 else { return chosen }
-            let others = candidates.indices.filter { $0 != chosen }
-            nextProbe = (nextProbe + 1) % others.count
-            let plan = others[nextProbe]
+            var due: Int?
+            for i in neighbours {
+                untilProbe[i] -= 1
+                if due == nil, untilProbe[i] <= 0 { due = i }
+            }
+            guard let plan = due else { return chosen }
             probing = plan
             warmed[plan] = false
             return plan
+        }
+
+        /// Runs `plan` from now on, its neighbours tried soon.
+        mutating func choose(_ plan: Int) {
+            chosen = plan
+            for i in neighbours {
+                interval[i] = GEMMTuner.firstProbeInterval
+                schedule(i)
+            }
         }
     }
 
@@ -81,6 +110,9 @@ final class GEMMTuner {
     static let samples = 5
     static let firstProbeInterval = 16
     static let longestProbeInterval = 256
+    /// The most a try's slowness stretches the wait for the next (a plan 64× slower, as one
+    /// thread of 64 on a large product, is still tried every 1,024 to 16,384 calls).
+    static let largestWeight = 64
     /// How much faster another plan must be to replace the running one.
     static let margin = 0.95
 
@@ -110,33 +142,34 @@ final class GEMMTuner {
         if record.decided {
             if timed, plan == record.probing {
                 record.probing = nil
-                reconsider(&record, call)
+                reconsider(&record, call, tried: plan)
             }
         } else if record.times.allSatisfy({ $0.count == Self.samples }) {
-            record.chosen = record.fastest
+            record.choose(record.fastest)
             record.decided = true
             if verbose { log(call, record, "→ \(record.candidates[record.chosen])") }
         }
         records[shape] = record
     }
 
-    /// After a probe: switch when another plan is faster by the margin; probe sooner after a
-    /// change, less often while the choice holds.
-    private func reconsider(_ record: inout Record, _ call: GEMMCall) {
-        let best = record.fastest
-        if best != record.chosen, record.median(best) < Self.margin * record.median(record.chosen) {
-            if verbose { log(call, record, "\(record.candidates[record.chosen]) → \(record.candidates[best])") }
-            record.chosen = best
-            record.probeInterval = Self.firstProbeInterval
-        } else {
-            record.probeInterval = min(2 * record.probeInterval, Self.longestProbeInterval)
+    /// After a try of plan `tried`: run it from now on when its median is faster by the margin
+    /// (only plans just timed are compared: the others' times may be from another spell); else
+    /// try it again soon if it beat the running plan this time, later if it did not.
+    private func reconsider(_ record: inout Record, _ call: GEMMCall, tried: Int) {
+        if record.median(tried) < Self.margin * record.median(record.chosen) {
+            if verbose { log(call, record, "\(record.candidates[record.chosen]) → \(record.candidates[tried])") }
+            record.choose(tried)
+            return
         }
-        record.untilProbe = record.probeInterval
+        let promising = record.times[tried].last! < Self.margin * record.median(record.chosen)
+        record.interval[tried] = promising ? Self.firstProbeInterval
+            : min(2 * record.interval[tried], Self.longestProbeInterval)
+        record.schedule(tried)
     }
 
     private func candidates(for call: GEMMCall) -> [GEMMPlan] {
         let candidates = gemm.candidates(for: call)
-        // A product of a GFLOP or more is never fastest on one thread when there are more.
+        // A product of a GFLOP or more gives each of 64 threads over 100 µs of work: it runs on all.
         return call.flops >= 1 << 30 ? [candidates[candidates.count - 1]] : candidates
     }
 

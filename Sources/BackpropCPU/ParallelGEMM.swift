@@ -35,15 +35,17 @@ struct ParallelGEMM: Sendable {
         self.libraryThreads = libraryThreads && provider.threadsItself
     }
 
-    /// The plans worth timing for `call` on this provider, fewest threads first. A library that
-    /// threads itself is never also given panels: mixing its OpenMP team (which spins a while
-    /// after each product) with our panel threads on the same cores made both slower (a
-    /// 784-128-10 step fell to a tenth of its speed on 2 vCPUs), and its own threads beat
-    /// panels at every MLP step shape measured.
+    /// The plans worth timing for `call` on this provider, fewest threads first: 1, 2, 4, … and
+    /// `threads` itself. On many cores a mid-sized product is often fastest on a few of them
+    /// (each thread's share must outweigh waking it), so the choice is not only one or all. A
+    /// library that threads itself is never also given panels: mixing its OpenMP team (which
+    /// spins a while after each product) with our panel threads on the same cores made both
+    /// slower (a 784-128-10 step fell to a tenth of its speed on 2 vCPUs), and its own threads
+    /// beat panels at every MLP step shape measured. Panels are at least 8 rows or columns wide.
     func candidates(for call: GEMMCall) -> [GEMMPlan] {
-        guard threads > 1 else { return [.single] }
-        if libraryThreads { return [.single, .library(threads: threads)] }
-        return max(call.m, call.n) >= 8 * threads ? [.single, .panels(threads)] : [.single]
+        let counts = sequence(first: 2) { $0 * 2 }.prefix { $0 < threads } + (threads > 1 ? [threads] : [])
+        if libraryThreads { return [.single] + counts.map { .library(threads: $0) } }
+        return [.single] + counts.filter { max(call.m, call.n) >= 8 * $0 }.map { .panels($0) }
     }
 
     func run(_ call: GEMMCall, plan: GEMMPlan) throws {

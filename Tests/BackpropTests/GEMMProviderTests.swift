@@ -90,7 +90,7 @@ struct GEMMProviderTests {
                             a: x.pointer, lda: 64, b: x.pointer, ldb: 64, beta: 0, c: x.pointer, ldc: 64)
         let shape = GEMMTuner.Shape(transposeA: false, transposeB: false, m: 64, n: 64, k: 64)
         // Two threads four times slower (a busy partner core): one thread once each plan has its samples.
-        provider.slowThreads = 2
+        provider.micros = [1: 100, 2: 400]
         for _ in 0..<(2 * GEMMTuner.samples + 2) { try tuner.run(call) }
         #expect(tuner.plans[shape] == .single)
         let settled = provider.calls
@@ -98,9 +98,50 @@ struct GEMMProviderTests {
         // Probing the slower plan costs a call in 16, then fewer while the choice holds.
         #expect(provider.calls[2, default: 0] - settled[2, default: 0] <= 200 / GEMMTuner.firstProbeInterval)
         // The machine goes quiet: two threads now win, and probes find it within a few intervals.
-        provider.slowThreads = 1
+        provider.micros = [1: 400, 2: 100]
         for _ in 0..<(GEMMTuner.samples * GEMMTuner.longestProbeInterval) { try tuner.run(call) }
         #expect(tuner.plans[shape] == .library(threads: 2))
+    }
+
+    @Test("on many threads the tuner finds the count in between that is fastest, and walks to another when the machine changes")
+    func tunerFindsTheCountInBetween() throws {
+        let provider = PacedProvider()
+        let gemm = ParallelGEMM(provider: provider, threads: 8)
+        let call = PacedProvider.call
+        #expect(gemm.candidates(for: call) == [.single, .library(threads: 2), .library(threads: 4), .library(threads: 8)])
+        #expect(ParallelGEMM(provider: provider, threads: 6).candidates(for: call)
+                == [.single, .library(threads: 2), .library(threads: 4), .library(threads: 6)])
+        let tuner = GEMMTuner(gemm)
+        provider.micros = [1: 400, 2: 220, 4: 120, 8: 250]
+        for _ in 0..<(4 * (GEMMTuner.samples + 1)) { try tuner.run(call) }
+        #expect(tuner.plans[PacedProvider.shape] == .library(threads: 4))
+        // Other processes take cores: two threads are now fastest, eight slowest.
+        provider.micros = [1: 400, 2: 120, 4: 300, 8: 600]
+        for _ in 0..<(GEMMTuner.samples * GEMMTuner.longestProbeInterval) { try tuner.run(call) }
+        #expect(tuner.plans[PacedProvider.shape] == .library(threads: 2))
+        // Only the running plan's neighbours are tried: one thread and four.
+        let tried = provider.calls
+        for _ in 0..<500 { try tuner.run(call) }
+        #expect(provider.calls[8, default: 0] == tried[8, default: 0])
+        #expect(provider.calls[1, default: 0] > tried[1, default: 0] || provider.calls[4, default: 0] > tried[4, default: 0])
+    }
+
+    @Test("trying a plan 50× slower than the running one costs a few per cent of the time, not half")
+    func tunerBoundsTheCostOfTrying() throws {
+        let provider = PacedProvider()
+        let tuner = GEMMTuner(ParallelGEMM(provider: provider, threads: 2))
+        // A large product on many cores: one thread is far slower than all of them.
+        provider.micros = [1: 3_000, 2: 60]
+        for _ in 0..<(2 * (GEMMTuner.samples + 1)) { try tuner.run(PacedProvider.call) }
+        #expect(tuner.plans[PacedProvider.shape] == .library(threads: 2))
+        let settled = provider.calls[1, default: 0]
+        let calls = 2_000
+        for _ in 0..<calls { try tuner.run(PacedProvider.call) }
+        // Tried every 16 calls and then every 256 (the rule for plans of like speed) it would
+        // take 22 calls here, 55 % of the running plan's time; the bound is 2 calls' time in 16.
+        let slowCalls = provider.calls[1, default: 0] - settled
+        #expect(slowCalls >= 2, "the slower plan must still be tried")
+        #expect(Double(slowCalls * 3_000) <= 0.15 * Double(calls * 60))
     }
 
     @Test("BACKPROP_GEMM: a provider by name, nil when unset, the valid choices when wrong")
@@ -156,18 +197,24 @@ struct GEMMProviderTests {
     }
 }
 
-/// A provider that computes nothing and takes 400 µs per call on `slowThreads` threads, 100 µs
-/// otherwise, and counts its calls by thread count. Only the test's thread uses it.
+/// A provider that computes nothing and takes `micros[threads]` µs per call (100 if unset), and
+/// counts its calls by thread count. Only the test's thread uses it.
 final class PacedProvider: GEMMProvider, @unchecked Sendable {
-    var slowThreads = 0
+    var micros: [Int: Int] = [:]
     var calls: [Int: Int] = [:]
     var info: GEMMProviderInfo { GEMMProviderInfo(library: "paced", version: "0", isa: "none", warning: nil) }
     var threadsItself: Bool { true }
     func run(_ call: GEMMCall, threads: Int) throws {
         calls[threads, default: 0] += 1
-        let until = DispatchTime.now().uptimeNanoseconds + (threads == slowThreads ? 400_000 : 100_000)
+        let until = DispatchTime.now().uptimeNanoseconds + UInt64(1_000 * micros[threads, default: 100])
         while DispatchTime.now().uptimeNanoseconds < until {}
     }
+
+    /// A 64×64×64 call on memory it never touches, and its shape.
+    static let call = GEMMCall(transposeA: false, transposeB: false, m: 64, n: 64, k: 64, alpha: 1,
+                          a: nowhere, lda: 64, b: nowhere, ldb: 64, beta: 0, c: nowhere, ldc: 64)
+    static let shape = GEMMTuner.Shape(transposeA: false, transposeB: false, m: 64, n: 64, k: 64)
+    private nonisolated(unsafe) static let nowhere = UnsafeMutablePointer<Float>.allocate(capacity: 1)
 }
 
 /// Floats at a stable address for the length of a test.
