@@ -17,14 +17,12 @@ import Foundation
 /// 31–37k; every shape on 2 threads gave 33–42k in the same minutes.
 ///
 /// So every call is a real call, computed once by one plan, and timed:
-/// - the candidates (1, 2, 4, … threads and all of them, ``ParallelGEMM/candidates(for:)``) run
-///   the first calls of a shape one after the other, each for `samples` + 1 calls in a row (the
-///   first untimed: oneDNN generates kernels and OpenMP wakes its team then);
-/// - then the plan with the lowest median of its last `samples` times runs, and its neighbours
-///   in the list (half and twice its threads) are tried again now and then. Time against
-///   threads has one valley for a product, so neighbours suffice, and the choice walks to a
-///   farther plan one step per change when the machine changes;
-/// - a neighbour is tried after `interval × w` calls, where w is how many times slower than the
+/// - the candidates (``ParallelGEMM/candidates(for:)``, in order of threads) run the first calls
+///   of a shape one after the other, each for `samples` + 1 calls in a row (the first untimed:
+///   oneDNN generates kernels and OpenMP wakes its team then);
+/// - then the plan with the lowest median of its last `samples` times runs, and the others are
+///   tried again now and then;
+/// - another plan is tried after `interval × w` calls, where w is how many times slower than the
 ///   running plan its last try was (1 … 64): a try costs about w calls, so trying costs at most
 ///   2 calls' time in `interval` however slow the plan is (on 16 cores one thread may be 16×
 ///   slower, and trying it every 16 calls would triple the time). `interval` is 16 at first
@@ -40,7 +38,7 @@ final class GEMMTuner {
     struct Shape: Hashable { var transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int }
 
     /// One shape's candidates, each one's recent times (nanoseconds, newest last), the plan that
-    /// runs, and when its neighbours are tried next.
+    /// runs, and when the others are tried next.
     private struct Record {
         let candidates: [GEMMPlan]
         var times: [[Double]]
@@ -66,8 +64,8 @@ final class GEMMTuner {
         /// The plan with the lowest median time.
         var fastest: Int { times.indices.min { median($0) < median($1) } ?? chosen }
 
-        /// The plans next to the running one, which are the ones tried.
-        var neighbours: [Int] { [chosen - 1, chosen + 1].filter(candidates.indices.contains) }
+        /// The plans tried now and then: all but the running one.
+        var others: [Int] { candidates.indices.filter { $0 != chosen } }
 
         /// Counts down to plan `i`'s next try: its interval times how much slower its last try was.
         mutating func schedule(_ i: Int) {
@@ -77,12 +75,12 @@ final class GEMMTuner {
         }
 
         /// The next call's plan: each candidate in turn until all have their samples, then the
-        /// running plan, or a neighbour whose try is due.
+        /// running plan, or another whose try is due.
         mutating func nextPlan() -> Int {
             guard decided else { return times.indices.first { times[$0].count < GEMMTuner.samples } ?? chosen }
             if let probing { return probing }
             var due: Int?
-            for i in neighbours {
+            for i in others {
                 untilProbe[i] -= 1
                 if due == nil, untilProbe[i] <= 0 { due = i }
             }
@@ -92,10 +90,10 @@ final class GEMMTuner {
             return plan
         }
 
-        /// Runs `plan` from now on, its neighbours tried soon.
+        /// Runs `plan` from now on, the others tried soon.
         mutating func choose(_ plan: Int) {
             chosen = plan
-            for i in neighbours {
+            for i in others {
                 interval[i] = GEMMTuner.firstProbeInterval
                 schedule(i)
             }

@@ -35,17 +35,19 @@ struct ParallelGEMM: Sendable {
         self.libraryThreads = libraryThreads && provider.threadsItself
     }
 
-    /// The plans worth timing for `call` on this provider, fewest threads first: 1, 2, 4, … and
-    /// `threads` itself. On many cores a mid-sized product is often fastest on a few of them
-    /// (each thread's share must outweigh waking it), so the choice is not only one or all. A
-    /// library that threads itself is never also given panels: mixing its OpenMP team (which
-    /// spins a while after each product) with our panel threads on the same cores made both
-    /// slower (a 784-128-10 step fell to a tenth of its speed on 2 vCPUs), and its own threads
-    /// beat panels at every MLP step shape measured. Panels are at least 8 rows or columns wide.
+    /// The plans worth timing for `call` on this provider: one thread, or all of them. A library
+    /// that threads itself is never also given panels: mixing its OpenMP team (which spins a
+    /// while after each product) with our panel threads on the same cores made both slower (a
+    /// 784-128-10 step fell to a tenth of its speed on 2 vCPUs), and its own threads beat
+    /// panels at every MLP step shape measured. Nor are teams of sizes in between offered (2, 4,
+    /// … of 8): the team's idle threads spin while a smaller team works, so each shape's choice
+    /// changed the others' times. With 4 threads on 2 vCPUs (as where a container's CPU quota is
+    /// below its visible cores) the choices then flipped between 2 and 4 threads for good, and
+    /// 784-512-512-10 trained at 11–19k samples/s against 28–34k with 1 or 4 (2026-12-03).
     func candidates(for call: GEMMCall) -> [GEMMPlan] {
-        let counts = sequence(first: 2) { $0 * 2 }.prefix { $0 < threads } + (threads > 1 ? [threads] : [])
-        if libraryThreads { return [.single] + counts.map { .library(threads: $0) } }
-        return [.single] + counts.filter { max(call.m, call.n) >= 8 * $0 }.map { .panels($0) }
+        guard threads > 1 else { return [.single] }
+        if libraryThreads { return [.single, .library(threads: threads)] }
+        return max(call.m, call.n) >= 8 * threads ? [.single, .panels(threads)] : [.single]
     }
 
     func run(_ call: GEMMCall, plan: GEMMPlan) throws {

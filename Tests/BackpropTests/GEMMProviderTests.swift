@@ -103,29 +103,6 @@ struct GEMMProviderTests {
         #expect(tuner.plans[shape] == .library(threads: 2))
     }
 
-    @Test("on many threads the tuner finds the count in between that is fastest, and walks to another when the machine changes")
-    func tunerFindsTheCountInBetween() throws {
-        let provider = PacedProvider()
-        let gemm = ParallelGEMM(provider: provider, threads: 8)
-        let call = PacedProvider.call
-        #expect(gemm.candidates(for: call) == [.single, .library(threads: 2), .library(threads: 4), .library(threads: 8)])
-        #expect(ParallelGEMM(provider: provider, threads: 6).candidates(for: call)
-                == [.single, .library(threads: 2), .library(threads: 4), .library(threads: 6)])
-        let tuner = GEMMTuner(gemm)
-        provider.micros = [1: 400, 2: 220, 4: 120, 8: 250]
-        for _ in 0..<(4 * (GEMMTuner.samples + 1)) { try tuner.run(call) }
-        #expect(tuner.plans[PacedProvider.shape] == .library(threads: 4))
-        // Other processes take cores: two threads are now fastest, eight slowest.
-        provider.micros = [1: 400, 2: 120, 4: 300, 8: 600]
-        for _ in 0..<(GEMMTuner.samples * GEMMTuner.longestProbeInterval) { try tuner.run(call) }
-        #expect(tuner.plans[PacedProvider.shape] == .library(threads: 2))
-        // Only the running plan's neighbours are tried: one thread and four.
-        let tried = provider.calls
-        for _ in 0..<500 { try tuner.run(call) }
-        #expect(provider.calls[8, default: 0] == tried[8, default: 0])
-        #expect(provider.calls[1, default: 0] > tried[1, default: 0] || provider.calls[4, default: 0] > tried[4, default: 0])
-    }
-
     @Test("trying a plan 50× slower than the running one costs a few per cent of the time, not half")
     func tunerBoundsTheCostOfTrying() throws {
         let provider = PacedProvider()
