@@ -30,7 +30,7 @@ public struct GraphExplanation: Explanation {
         /// Its value at the point.
         public var value: Double
     }
-    /// `∂f/∂p = Σ over p's children c of ∂f/∂c · ∂c/∂p`, with every term.
+    /// `∂f/∂p = Σ over p's children c (the nodes that use p) of ∂f/∂c · ∂c/∂p`, with every term.
     public struct BackStep: Codable, Sendable {
         /// One child's share of the gradient: `∂f/∂c · ∂c/∂p`.
         public struct Term: Codable, Sendable {
@@ -186,7 +186,7 @@ public struct GraphExplanation: Explanation {
                 ["  \($0.name) = \($0.formula)", $0.formula == num($0.value) ? "" : "= \(num($0.value))"]
             })
             lines.append("")
-            lines.append("backward: ∂\(e.name)/∂v = Σ over the children c of v:  ∂\(e.name)/∂c · ∂c/∂v")
+            lines.append("backward: ∂\(e.name)/∂v = Σ over the nodes c that use v:  ∂\(e.name)/∂c · ∂c/∂v")
             var rows = [["  ∂\(e.name)/∂\(e.name)", "", "= 1"]]
             for step in e.backward {
                 // A term from the output itself is just the local derivative (∂f/∂f = 1).

@@ -217,7 +217,7 @@ public struct PathsExplanation: Explanation {
         })
         lines.append("  E = ½Σₖ(tₖ − yₖ)² = \(num(error))")
         lines.append("")
-        lines.append("output errors δₖ = yₖ − tₖ")
+        lines.append("output errors δₖ = yₖ − tₖ = ∂E/∂yₖ (= ∂E/∂zₖ: the output is linear)")
         lines += table(delta.indices.map { k in
             let s = subscriptIndex(k + 1)
             return ["  δ\(s) = y\(s) − t\(s)", "= \(num(layerValues[L - 1][k])) − \(factor(target[k]))", "= \(num(delta[k]))"]

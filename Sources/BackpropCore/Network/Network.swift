@@ -67,12 +67,12 @@ public final class Network {
     @discardableResult
     public func forward(_ workspace: Workspace, count n: Int, deferOutput: Bool = false) throws -> Matrix {
         var previous = workspace.input.prefixColumns(n)              // a⁰ = x
-        for (l, layer) in layers.enumerated() {
-            let z = workspace.z[l].prefixColumns(n), a = workspace.a[l].prefixColumns(n)
-            // zˡ = Wˡ·aˡ⁻¹ + bˡ,  aˡ = σ(zˡ)   (one fused pass: bias and σ where Z is produced)
+        for (i, layer) in layers.enumerated() {
+            let z = workspace.z[i].prefixColumns(n), a = workspace.a[i].prefixColumns(n)
+            // Layer l = i + 1: zˡ = Wˡ·aˡ⁻¹ + bˡ,  aˡ = σ(zˡ)   (one fused pass: bias and σ where Z is produced)
             try backend.denseForward(weight: layer.weight, bias: layer.bias, input: previous,
                                      activation: layer.activation, z: z,
-                                     activated: deferOutput && l == layers.count - 1 ? nil : a)
+                                     activated: deferOutput && i == layers.count - 1 ? nil : a)
             previous = a
         }
         return previous
@@ -88,30 +88,35 @@ public final class Network {
     /// gradient is of `(1/meanOver)·Σₓ Cₓ` over these `n` samples: a process of a data-parallel
     /// group passes the global batch, so that the processes' gradients sum to the global mean
     /// with no pass to rescale them.
+    ///
+    /// The comments number layers 1 … L as the equations (and the DocC article) do; the arrays
+    /// count from 0, so `layers[i]`, `workspace.z[i]`, `workspace.a[i]` and `workspace.delta[i]`
+    /// are layer i + 1's W, z, a and δ, and x = a⁰ is `workspace.input`.
     public func backward(_ workspace: Workspace, count n: Int, meanOver: Int? = nil, correct: Bool = false,
                          outputActivated: Bool = true) throws {
-        let L = layers.count - 1
-        let zL = workspace.z[L].prefixColumns(n), aL = workspace.a[L].prefixColumns(n)
+        let last = layers.count - 1      // layer L's index
+        let zL = workspace.z[last].prefixColumns(n), aL = workspace.a[last].prefixColumns(n)
 
         // (1) δᴸ = ∇ₐC ⊙ σ'(zᴸ)  — one pass with the loss (and aᴸ = σ(zᴸ) when deferred);
         // the cross-entropy losses fold σ' in: δᴸ = (aᴸ − y)/n.
-        try backend.outputLoss(architecture.loss, activation: layers[L].activation, z: zL, a: aL,
+        try backend.outputLoss(architecture.loss, activation: layers[last].activation, z: zL, a: aL,
                                activate: !outputActivated, targets: workspace.target.prefixColumns(n),
-                               meanOver: meanOver ?? n, gradient: workspace.delta[L].prefixColumns(n),
+                               meanOver: meanOver ?? n, gradient: workspace.delta[last].prefixColumns(n),
                                lossSum: workspace.lossSum, correct: correct ? workspace.correct : nil)
 
-        for l in stride(from: L, through: 1, by: -1) {
-            let layer = layers[l]
+        for i in stride(from: last, through: 1, by: -1) {
+            let layer = layers[i]
+            // With l = i + 1, the layer of `layers[i]` (so aˡ⁻¹ is `workspace.a[i - 1]`):
             // (4) ∂C/∂Wˡ = δˡ·(aˡ⁻¹)ᵀ   (summed over the batch by the product itself)
             // (3) ∂C/∂bˡ = Σ_batch δˡ
             // (2) δˡ⁻¹ = ((Wˡ)ᵀ·δˡ) ⊙ σ'(zˡ⁻¹)   (σ' applied where the product is stored)
             // — all three in one call: each reads δˡ.
-            try backend.layerBackward(weight: layer.weight, delta: workspace.delta[l].prefixColumns(n),
-                                      a: workspace.a[l - 1].prefixColumns(n), weightGradient: layer.weightGradient,
-                                      biasGradient: layer.biasGradient, activation: layers[l - 1].activation,
-                                      z: workspace.z[l - 1].prefixColumns(n), into: workspace.delta[l - 1].prefixColumns(n))
+            try backend.layerBackward(weight: layer.weight, delta: workspace.delta[i].prefixColumns(n),
+                                      a: workspace.a[i - 1].prefixColumns(n), weightGradient: layer.weightGradient,
+                                      biasGradient: layer.biasGradient, activation: layers[i - 1].activation,
+                                      z: workspace.z[i - 1].prefixColumns(n), into: workspace.delta[i - 1].prefixColumns(n))
         }
-        // (4) and (3) for the first layer, whose input is x = a⁰.
+        // (4) and (3) for layer 1 (`layers[0]`), whose input is x = a⁰.
         try backend.parameterGradients(delta: workspace.delta[0].prefixColumns(n), input: workspace.input.prefixColumns(n),
                                        weightGradient: layers[0].weightGradient, biasGradient: layers[0].biasGradient)
     }
