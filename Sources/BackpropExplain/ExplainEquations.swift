@@ -54,34 +54,30 @@ public struct EquationsExplanation: Explanation {
     public var verification: Verification
 
     /// Derives the equations for one sample: `input` defaults to `0.8, −0.4, 0.3, 0.6, …` and
-    /// `target` to the first class; weights are the seeded, rounded example weights. Throws
+    /// `target` to the first class; weights are the seeded, rounded example weights. `seed` nil
+    /// takes the first from 1 at which every unit passes error back (σ'(z) ≠ 0: only a ReLU can
+    /// stop it, and a layer of switched-off ReLUs would show nothing but zeros). Throws
     /// ``ExplainError`` for softmax, or sizes or numbers that would not make a readable example.
     public init(sizes: [Int] = [2, 3, 2], activation: Activation = .sigmoid,
-                input: [Double]? = nil, target: [Double]? = nil, seed: UInt64 = 1) throws {
+                input: [Double]? = nil, target: [Double]? = nil, seed: UInt64? = nil) throws {
         guard activation != .softmax else {
             throw ExplainError("softmax has no elementwise σ'; use sigmoid, tanh, relu or identity")
         }
         let x = input ?? (0..<(sizes.first ?? 0)).map { [0.8, -0.4, 0.3, 0.6][$0 % 4] }
         let y = target ?? (0..<(sizes.last ?? 0)).map { $0 == 0 ? 1.0 : 0.0 }
         try validateExample(sizes: sizes, input: x, target: y)
+        let seed = seed ?? (1...1000).first { seed in
+            Self.forward(exampleParameters(sizes: sizes, seed: seed, biases: true), sizes: sizes, activation: activation, x: x)
+                .allSatisfy { $0.slope.allSatisfy { $0 != 0 } }
+        } ?? 1
         self.sizes = sizes
         self.activation = activation
         self.seed = seed
         self.input = x
         self.target = y
         let parameters = exampleParameters(sizes: sizes, seed: seed, biases: true)
-
-        // Forward: zˡ = Wˡaˡ⁻¹ + bˡ, aˡ = σ(zˡ).
-        var layers: [Layer] = []
-        var a = x
-        for (l, p) in parameters.enumerated() {
-            let (rows, cols) = (sizes[l + 1], sizes[l])
-            var z = p.bias
-            for j in 0..<cols { for i in 0..<rows { z[i] += p.weight[i + j * rows] * a[j] } }
-            a = z.map(activation.value)
-            layers.append(Layer(index: l + 1, rows: rows, cols: cols, weight: p.weight, bias: p.bias, z: z, a: a,
-                                slope: z.map(activation.derivative), upstream: [], delta: [], weightGradient: []))
-        }
+        var layers = Self.forward(parameters, sizes: sizes, activation: activation, x: x)
+        let a = layers.last?.a ?? x
         cost = zip(a, y).reduce(0) { $0 + 0.5 * ($1.0 - $1.1) * ($1.0 - $1.1) }
 
         // (BP1) δᴸ = (aᴸ − y) ⊙ σ'(zᴸ); (BP2) δˡ = ((Wˡ⁺¹)ᵀδˡ⁺¹) ⊙ σ'(zˡ).
@@ -105,6 +101,22 @@ public struct EquationsExplanation: Explanation {
 
         verification = try Self.verify(sizes: sizes, activation: activation, parameters: parameters,
                                        input: x, target: y, layers: layers)
+    }
+
+    /// Forward: zˡ = Wˡaˡ⁻¹ + bˡ, aˡ = σ(zˡ), and σ'(zˡ), layer by layer.
+    static func forward(_ parameters: [DoubleLayerParameters], sizes: [Int], activation: Activation,
+                        x: [Double]) -> [Layer] {
+        var layers: [Layer] = []
+        var a = x
+        for (l, p) in parameters.enumerated() {
+            let (rows, cols) = (sizes[l + 1], sizes[l])
+            var z = p.bias
+            for j in 0..<cols { for i in 0..<rows { z[i] += p.weight[i + j * rows] * a[j] } }
+            a = z.map(activation.value)
+            layers.append(Layer(index: l + 1, rows: rows, cols: cols, weight: p.weight, bias: p.bias, z: z, a: a,
+                                slope: z.map(activation.derivative), upstream: [], delta: [], weightGradient: []))
+        }
+        return layers
     }
 
     static func verify(sizes: [Int], activation: Activation, parameters: [DoubleLayerParameters],
@@ -181,6 +193,11 @@ public struct EquationsExplanation: Explanation {
                                  text("⊙"), columnVector(layer.slope), text("="), columnVector(layer.delta)])
                 lines.append("")
             }
+        }
+        if layers.contains(where: { $0.slope.contains(0) }) {
+            lines.append("  where \(σ)'(z) = 0 (a ReLU with z ≤ 0) the error stops: that unit's δ is 0, and so are the")
+            lines.append("  gradients of its weights and bias for this sample")
+            lines.append("")
         }
         lines.append("(BP3) ∂C/∂bˡ = δˡ")
         lines += hstack(layers.reversed().flatMap { layer -> [Block] in

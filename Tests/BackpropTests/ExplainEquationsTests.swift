@@ -78,9 +78,22 @@ struct ExplainEquationsTests {
 
     @Test("a ReLU exactly at its kink, where every gradient is 0, still passes (finite differences n/a)")
     func kinkWithZeroGradient() throws {
-        let e = try EquationsExplanation(sizes: [2, 2], activation: .relu, input: [1, 2], target: [0, 1])
+        let e = try EquationsExplanation(sizes: [2, 2], activation: .relu, input: [1, 2], target: [0, 1], seed: 1)
         #expect(e.verification.finiteDifferenceNote != nil)
         #expect(e.verification.passed, "graph \(e.verification.graphDifference), backend \(e.verification.backendDifference ?? -1)")
+    }
+
+    @Test("with ReLU and no seed, the example starts from a seed at which every unit passes error back")
+    func reluExampleIsAlive() throws {
+        let chosen = try EquationsExplanation(activation: .relu)
+        #expect(chosen.layers.allSatisfy { $0.slope.allSatisfy { $0 == 1 } })
+        #expect(chosen.seed > 1)
+        #expect(try EquationsExplanation(activation: .sigmoid).seed == 1)
+        // Seed 1 switches every hidden ReLU off: the text says why its gradients are zero.
+        let dead = try EquationsExplanation(activation: .relu, seed: 1)
+        #expect(dead.layers[0].slope.allSatisfy { $0 == 0 })
+        #expect(dead.render().contains("the error stops"))
+        #expect(!chosen.render().contains("the error stops"))
     }
 
     @Test("reluKink finds a ReLU unit at z = 0; the note names the layer and the unit")
