@@ -103,6 +103,25 @@ struct LoaderTests {
         #expect(text?.contains(path + ".gz") == true, "got: \(text ?? "no error")")
     }
 
+    @Test("a .gz CSV cut short is an error, even where the cut leaves whole rows or only the trailer is missing")
+    func truncatedGzipCSV() throws {
+        let dir = try temporaryDirectory()
+        let path = dir.appendingPathComponent("t.csv").path
+        let rows = (0..<3000).map { "\($0 % 7),\($0 % 11),\($0 % 2)" }
+        try ("a,b,label\n" + rows.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let gz = Process()
+        gz.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gz.arguments = ["-9", path]
+        try gz.run(); gz.waitUntilExit()
+        let full = try Data(contentsOf: URL(fileURLWithPath: path + ".gz"))
+        #expect(try DataSource.loadTable(path + ".gz").train.count > 0)
+        for cut in [full.count - 8, full.count / 2] {
+            try full.prefix(cut).write(to: URL(fileURLWithPath: path + ".gz"))
+            let text = errorText { _ = try DataSource.loadTable(path + ".gz") }
+            #expect(text?.contains("truncated") == true, "cut at \(cut) of \(full.count): \(text ?? "no error")")
+        }
+    }
+
     @Test("a CSV with a label column loads; integer labels name their classes")
     func csv() throws {
         let loaded = try loadCSV("a,label,b\n1,0,2\n3.5,2,-4e1\n5,0,1\n6,2,0\n", testFraction: 0.5)

@@ -35,7 +35,8 @@ enum Zlib {
         guard let file = z.open(path, "rb") else {
             throw DataError.unreadable(file: path, reason: String(cString: strerror(errno)))
         }
-        defer { _ = z.close(file) }
+        var open = true
+        defer { if open { _ = z.close(file) } }
         var chunk = [UInt8](repeating: 0, count: chunkSize)
         while true {
             let n = chunk.withUnsafeMutableBytes { z.read(file, $0.baseAddress, UInt32($0.count)) }
@@ -47,5 +48,14 @@ enum Zlib {
             if n == 0 { break }
             try chunk.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<Int(n)])) }
         }
+        // gzread ends a cut stream quietly, as at its end; gzclose tells the two apart (its
+        // trailer, with the length and CRC-32 it checks, never came).
+        open = false
+        if z.close(file) == zBufferError {
+            throw DataError.malformed(file: path, detail: "the compressed data ends early: the file is truncated (an interrupted download or copy?)")
+        }
     }
+
+    /// `Z_BUF_ERROR`: what `gzclose` returns when the last read ended inside a gzip stream.
+    private static let zBufferError: Int32 = -5
 }
