@@ -32,6 +32,15 @@ struct CSVDialectTests {
         #expect(cells(plain).first == ["# a note", "with a comma"])
     }
 
+    @Test("blanks around unquoted fields are trimmed, the first field of a line included")
+    func blanksTrimmed() throws {
+        let table = try RawTable.parse(" label , a\n  x ,1\nx, 2\n\t y,3\n", file: "t.csv")
+        #expect(table.header == ["label", "a"])
+        #expect(cells(table) == [["x", "1"], ["x", "2"], ["y", "3"]])
+        let tabs = try RawTable.parse("label\ta\nx\t1\n\t2\n", file: "t.tsv")
+        #expect(cells(tabs) == [["x", "1"], ["∅", "2"]], "a tab delimiter is not a blank: the first field is empty")
+    }
+
     @Test("the delimiter is sniffed from the header among , ; tab |, or given",
           arguments: [(";", "1.5"), ("\t", "1.5"), ("|", "1.5"), (",", "1.5")])
     func sniffed(delimiter: String, first: String) throws {

@@ -132,7 +132,8 @@ struct CSVParser {
                 if let comment, b == comment { state = .comment; continue }
                 recordLine = line
                 state = .fieldStart
-                try startField(b, delimiter: delimiter, emit: emit)
+                // The first field's leading blanks are trimmed as every other field's.
+                if !isBlank(b) { try startField(b, delimiter: delimiter, emit: emit) }
             case .fieldStart:
                 if isBlank(b) { continue }
                 try startField(b, delimiter: delimiter, emit: emit)
