@@ -18,7 +18,7 @@ struct Export: ParsableCommand {
     var onnx: String
 
     func run() throws {
-        if URL(fileURLWithPath: onnx).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL {
+        if sameFile(onnx, model) {
             throw CommandError("--onnx \(onnx) is the model file itself: choose another path (e.g. model.onnx)")
         }
         let saved = try ModelFile.load(model)

@@ -20,6 +20,12 @@ struct Predict: ParsableCommand {
     @OptionGroup var dialect: DialectOptions
 
     func run() throws {
+        if let output {
+            for (option, path) in [("--input", input), ("--model", model)] where sameFile(output, path) {
+                throw CommandError("--output \(output) is the file \(option) reads; write the predictions to another file")
+            }
+            try checkOutputPath(output)
+        }
         let saved = try ModelFile.load(model)
         let keptNames = try keep.map { try names($0, "--keep") } ?? []
         let rows = try DataSource.loadTableForPrediction(input, model: saved, modelFile: model, keep: keptNames,
@@ -51,7 +57,7 @@ struct Predict: ParsableCommand {
         if let output {
             try writeFileAtomically(Array(text.utf8), to: output)
         } else {
-            print(text, terminator: "")
+            try writeStandardOutput(Array(text.utf8))
         }
     }
 }

@@ -64,7 +64,7 @@ struct Train: ParsableCommand {
     /// Trains as one process of `group` (alone, or one rank of an MPI job: rank 0 prints and
     /// saves). Load, hold out, build, plan, train: each step a function of its own.
     private func train(in group: any DataParallelGroup, _ backends: GroupBackends) throws {
-        if group.rank == 0 { try outputs.checkWritable() }
+        if group.rank == 0 { try outputs.checkWritable(data: data == "mnist" ? nil : data, resume: resume) }
         // `auto` calibrates on this run's network and batch: made once they are known.
         let early = backends.isAutomatic ? nil : try backends.make(in: group)
         let resumed = try resume.map { try ModelFile.load($0) }

@@ -52,10 +52,20 @@ struct OutputOptions: ParsableArguments {
     /// Checks before the first step that every output can be written: its folder exists and
     /// takes a new file, and the path is not a folder. Stale temporary files of a killed run
     /// are removed on the way.
-    func checkWritable() throws {
+    /// Neither may replace what the run reads: the data, or (but by a model or checkpoint, which
+    /// continuing a run in place does) the resumed model.
+    func checkWritable(data: String?, resume: String?) throws {
         let paths = files.map(\.path)
-        if let twice = paths.first(where: { p in paths.filter { $0 == p }.count > 1 }) {
-            throw CommandError("\(files.filter { $0.path == twice }.map(\.option).joined(separator: " and ")) name the same file \(twice); give each its own")
+        if let twice = paths.first(where: { p in paths.filter { sameFile($0, p) }.count > 1 }) {
+            throw CommandError("\(files.filter { sameFile($0.path, twice) }.map(\.option).joined(separator: " and ")) name the same file \(twice); give each its own")
+        }
+        for (option, path) in files {
+            if let data, sameFile(path, data) {
+                throw CommandError("\(option) \(path) is the data file --data reads; write it to another file")
+            }
+            if option == "--plot", let resume, sameFile(path, resume) {
+                throw CommandError("--plot \(path) is the model --resume reads; write the plot to another file")
+            }
         }
         for (option, path) in files {
             do { try checkOutputPath(path) } catch { throw CommandError("\(option) \(path): \(error)") }

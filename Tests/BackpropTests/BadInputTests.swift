@@ -137,6 +137,19 @@ let commandInputs: [BadInput] = [
     BadInput(name: "predict output into a missing folder", files: fitting,
              arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/classes.csv", "--output", "$DIR/no/p.csv"],
              message: "cannot write $DIR/no/p.csv: cannot create a temporary file in $DIR/no"),
+    // No output may replace what the command reads.
+    BadInput(name: "predictions over their own input", files: fitting,
+             arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/classes.csv", "--output", "$DIR/classes.csv"],
+             message: "--output $DIR/classes.csv is the file --input reads"),
+    BadInput(name: "predictions over the model", files: fitting,
+             arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/classes.csv", "--output", "$DIR/./m.safetensors"],
+             message: "--output $DIR/./m.safetensors is the file --model reads"),
+    BadInput(name: "a model saved over the training data", files: csv("a,label\n1,0\n2,1\n"),
+             arguments: trainArgs + ["--data", "$DIR/t.csv", "--save", "$DIR/t.csv"],
+             message: "--save $DIR/t.csv is the data file --data reads"),
+    BadInput(name: "a plot over the resumed model", files: fitting,
+             arguments: trainArgs + ["--data", "$DIR/classes.csv", "--resume", "$DIR/m.safetensors", "--plot", "$DIR/m.safetensors"],
+             message: "--plot $DIR/m.safetensors is the model --resume reads"),
     // Checked before training; the message names the user's path, not the probe written beside it.
     BadInput(name: "save into a missing folder", files: csv("a,label\n1,0\n2,1\n"),
              arguments: trainArgs + ["--data", "$DIR/t.csv", "--save", "$DIR/no/m.safetensors"],
@@ -180,6 +193,10 @@ struct BadInputTests {
         }
         if input.status == 1 {
             #expect(result.stderr.split(separator: "\n").count == 1, "\(input.name): more than one line: \(result.stderr)")
+        }
+        // A command that fails changes none of the files it was given.
+        for (name, bytes) in input.files {
+            #expect(try Array(Data(contentsOf: dir.appendingPathComponent(name))) == bytes, "\(input.name): \(name) changed")
         }
     }
 }

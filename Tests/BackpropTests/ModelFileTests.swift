@@ -177,6 +177,35 @@ struct ModelFileTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.safetensors"])
     }
 
+    @Test("a write through a symbolic link replaces the file it points to and keeps the link; a stream is written in place")
+    func writesThroughLinksAndStreams() throws {
+        let dir = try temporaryDirectory()
+        let real = dir.appendingPathComponent("real.csv").path, link = dir.appendingPathComponent("link.csv").path
+        try "old\n".write(toFile: real, atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "real.csv")
+        try checkOutputPath(link)
+        try writeFileAtomically(Array("new\n".utf8), to: link)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "real.csv")
+        #expect(try String(contentsOfFile: real, encoding: .utf8) == "new\n")
+        #expect(sameFile(link, real) && sameFile(dir.path + "/./real.csv", real) && !sameFile(link, dir.path))
+
+        // A named pipe stays a pipe, and its reader gets the bytes.
+        let pipe = dir.appendingPathComponent("pipe").path
+        #expect(mkfifo(pipe, 0o600) == 0)
+        let reader = Thread { _ = try? String(contentsOfFile: pipe, encoding: .utf8) }
+        reader.start()
+        try writeFileAtomically(Array("through\n".utf8), to: pipe)
+        var info = stat()
+        #expect(stat(pipe, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+        // A device is written, not replaced, and its errors are reported.
+        try writeFileAtomically(Array("x".utf8), to: "/dev/null")
+        #expect(stat("/dev/null", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
+        if FileManager.default.fileExists(atPath: "/dev/full") {
+            let full = errorText { try writeFileAtomically(Array("x".utf8), to: "/dev/full") }
+            #expect(full?.contains("No space left") == true, "got \(full ?? "no error")")
+        }
+    }
+
     @Test("a model with non-finite parameters is never written")
     func refusesNaN() throws {
         let path = try temporaryDirectory().appendingPathComponent("m.safetensors").path

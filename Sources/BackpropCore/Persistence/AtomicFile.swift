@@ -6,13 +6,21 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
 }
 
 /// Throws unless `path` can be written by ``writeFileAtomically(_:to:)``: its folder exists and
-/// takes a new file, and `path` is not a folder. Checked before a long run rather than after
-/// its first epoch; removes stale temporary files of `path` on the way.
+/// takes a new file, and `path` is not a folder (or it is a stream that can be written). Checked
+/// before a long run rather than after its first epoch; removes stale temporary files of `path`
+/// on the way.
 public func checkOutputPath(_ path: String) throws {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
         throw ModelFileError.unwritable(file: path, reason: "it is a folder")
     }
+    if AtomicFile.isStream(path) {
+        guard access(path, W_OK) == 0 else {
+            throw ModelFileError.unwritable(file: path, reason: String(cString: strerror(errno)))
+        }
+        return
+    }
+    let path = AtomicFile.target(of: path)
     let probe = AtomicFile.temporaryName(for: path, suffix: "check")
     do { try AtomicFile.write([], to: probe, sync: false) } catch let ModelFileError.unwritable(_, reason) {
         // The user named `path`, not the probe beside it.
@@ -21,18 +29,40 @@ public func checkOutputPath(_ path: String) throws {
     unlink(probe)
 }
 
+/// Writes `bytes` to standard output, reporting what `print` would drop (a full disk, a closed pipe).
+public func writeStandardOutput(_ bytes: [UInt8]) throws {
+    try AtomicFile.writeAll(bytes, to: STDOUT_FILENO) { what, code in
+        ModelFileError.unwritable(file: "standard output", reason: "\(what): \(String(cString: strerror(code)))")
+    }
+}
+
+/// Whether `a` and `b` name the same file: the same inode when both exist (through links,
+/// `..` or another spelling), else the same path once symbolic links are resolved.
+public func sameFile(_ a: String, _ b: String) -> Bool {
+    var x = stat(), y = stat()
+    if stat(a, &x) == 0, stat(b, &y) == 0 { return x.st_dev == y.st_dev && x.st_ino == y.st_ino }
+    func resolved(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
+    return resolved(a) == resolved(b)
+}
+
 /// Writes that cannot tear: the bytes go to a temporary file in the target's folder, which is
 /// flushed to disk (`fsync`) and then renamed over the target; the folder is synced last so the
 /// rename itself survives a crash. A reader sees the old file or the new one, never a mix, and
 /// a failure at any step leaves the old file untouched and no temporary file behind.
+///
+/// A symbolic link is written through: the file it points to is replaced, the link kept. A
+/// stream (`/dev/stdout`, a named pipe, a device) cannot be replaced: it is written in place.
 enum AtomicFile {
     /// `beforeRename` runs after the data is on disk and before the rename (tests inject a
     /// failure there to show that the previous file survives).
     static func write(_ bytes: [UInt8], to path: String, sync: Bool = true,
                       beforeRename: () throws -> Void = {}) throws {
+        if isStream(path) { return try writeInPlace(bytes, to: path) }
+        let named = path
+        let path = target(of: path)
         removeStaleTemporaries(of: path)
         func fail(_ what: String, _ code: Int32 = errno) -> ModelFileError {
-            .unwritable(file: path, reason: "\(what): \(String(cString: strerror(code)))")
+            .unwritable(file: named, reason: "\(what): \(String(cString: strerror(code)))")
         }
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
@@ -45,15 +75,7 @@ enum AtomicFile {
         defer { if !renamed { unlink(temporary) } }
         do {
             defer { close(fd) }
-            var written = 0
-            try bytes.withUnsafeBytes { raw in
-                while written < raw.count {
-                    let n = Foundation.write(fd, raw.baseAddress.map { $0 + written }, raw.count - written)
-                    if n < 0, errno == EINTR { continue }
-                    guard n > 0 else { throw fail("write failed after \(written) of \(raw.count) bytes") }
-                    written += n
-                }
-            }
+            try writeAll(bytes, to: fd, fail: fail)
             guard fchmod(fd, 0o644) == 0 else { throw fail("cannot set permissions") }
             guard !sync || fsync(fd) == 0 else { throw fail("fsync failed") }
         }
@@ -67,6 +89,54 @@ enum AtomicFile {
             _ = fsync(directory)
             close(directory)
         }
+    }
+
+    /// Every byte to `fd`, retrying short writes; `fail` names what went wrong.
+    static func writeAll(_ bytes: [UInt8], to fd: Int32, fail: (String, Int32) -> Error) throws {
+        var written = 0
+        try bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress.map { $0 + written }, raw.count - written)
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { throw fail("write failed after \(written) of \(raw.count) bytes", errno) }
+                written += n
+            }
+        }
+    }
+
+    /// Whether `path` is something other than a file or a folder (after links): a pipe, a device,
+    /// a socket, or anything under /dev or /proc (`/dev/stdout` may lead to a file the shell
+    /// opened, which a rename would take away from it).
+    static func isStream(_ path: String) -> Bool {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        if absolute.hasPrefix("/dev/") || absolute.hasPrefix("/proc/") { return true }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        let kind = info.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
+    /// The file `path` leads to: itself, or where its chain of symbolic links ends (a link to
+    /// a file not yet written included), so that a write replaces that file and keeps the links.
+    static func target(of path: String) -> String {
+        var current = path
+        for _ in 0..<40 {   // the kernel's own limit on a chain of links
+            guard let next = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return current }
+            current = next.hasPrefix("/") ? next
+                : URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(next).path
+        }
+        return current
+    }
+
+    /// A stream is written as it is: opened, written, closed, every error reported.
+    private static func writeInPlace(_ bytes: [UInt8], to path: String) throws {
+        func fail(_ what: String, _ code: Int32) -> ModelFileError {
+            .unwritable(file: path, reason: "\(what): \(String(cString: strerror(code)))")
+        }
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw fail("cannot open it", errno) }
+        defer { close(fd) }
+        try writeAll(bytes, to: fd, fail: fail)
     }
 
     /// `.NAME.tmp-SUFFIX` beside `path`: where ``write(_:to:sync:beforeRename:)`` stages its bytes.
