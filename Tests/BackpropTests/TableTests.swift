@@ -23,6 +23,20 @@ private func labelled(_ labels: [String]) -> String {
 
 @Suite("Tables: labels, tasks, categorical features, missing values")
 struct TableTests {
+    @Test("a column of numbers with a stray word is reported with its line; a column of words is not")
+    func strayTextInNumbers() throws {
+        let values = (1...20).map { $0 == 10 ? "1e5x" : "\($0)" }
+        let rows = values.enumerated().map { "\($1),\(["red", "blue"][$0 % 2]),\($0 % 2)" }
+        let loaded = try loadCSV("a,colour,label\n" + rows.joined(separator: "\n") + "\n")
+        let stray = loaded.warnings.filter { $0.contains("not a number") }
+        #expect(stray.count == 1, "\(loaded.warnings)")
+        #expect(stray.first?.contains("line 11, column 1 (\"a\"): \"1e5x\" is not a number, the only such cell") == true, "\(stray)")
+        #expect(stray.first?.contains("read as 20 categories") == true, "\(stray)")
+        // Half numbers, half words: a column of categories, said nothing about.
+        let mixed = (0..<20).map { "\($0 % 2 == 0 ? "\($0)" : "w\($0)"),\($0 % 2)" }
+        #expect(try loadCSV("a,label\n" + mixed.joined(separator: "\n") + "\n").warnings.allSatisfy { !$0.contains("not a number") })
+    }
+
     @Test("classes are the distinct labels in natural order, whatever they are written as",
           arguments: [
             (["setosa", "virginica", "versicolor", "setosa"], ["setosa", "versicolor", "virginica"]),

@@ -12,6 +12,10 @@ public struct TableColumn: Sendable {
     /// The categories in order of first appearance.
     public private(set) var categories: [String] = []
     private var lookup: [String: Int32] = [:]
+    /// Cells that read as numbers and cells that do not (missing ones aside), and the row and
+    /// text of the first that does not: what ``strayText`` judges from.
+    private var numberCells = 0, textCells = 0
+    private var firstText: (row: Int, text: String)?
 
     /// The cells that mean "no value".
     public static let missingMarkers: Set<String> = ["", "NA", "N/A", "NaN", "nan", "?", "NULL", "null"]
@@ -24,6 +28,14 @@ public struct TableColumn: Sendable {
     }
 
     public var isNumeric: Bool { numbers != nil }
+
+    /// A column of numbers but for a few cells (at most 1 in 20, of at least 10 numbers) that
+    /// made it a column of categories: most likely typos, which the reader reports — the first
+    /// one's row and text, and how many there are. Nil for a numeric or a truly textual column.
+    public var strayText: (row: Int, text: String, count: Int)? {
+        guard numbers == nil, numberCells >= 10, textCells * 20 <= numberCells + textCells, let firstText else { return nil }
+        return (firstText.row, firstText.text, textCells)
+    }
     public var count: Int { numbers?.count ?? codes.count }
 
     /// Adds one cell; with `decimalComma`, `3,5` and `1.234,5` are numbers too. Throws a
@@ -33,10 +45,17 @@ public struct TableColumn: Sendable {
             if numbers != nil { numbers?.append(.nan) } else { codes.append(-1) }
             return
         }
-        if numbers != nil, let value = Float(cell) ?? (decimalComma ? Self.decimalCommaNumber(cell) : nil) {
-            guard value.isFinite else { throw CellError("\"\(cell)\" is not a finite number (Inf is not allowed; write a missing value as empty, NA or ?)") }
-            numbers?.append(value)
-            return
+        let number = Float(cell) ?? (decimalComma ? Self.decimalCommaNumber(cell) : nil)
+        if let number {
+            numberCells += 1
+            if numbers != nil {
+                guard number.isFinite else { throw CellError("\"\(cell)\" is not a finite number (Inf is not allowed; write a missing value as empty, NA or ?)") }
+                numbers?.append(number)
+                return
+            }
+        } else {
+            if firstText == nil { firstText = (count, cell) }
+            textCells += 1
         }
         if let earlier = numbers {
             numbers = nil
