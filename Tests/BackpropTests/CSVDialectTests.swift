@@ -110,6 +110,21 @@ struct DecimalCommaTests {
         #expect(off.columns[0].numbers == nil)
     }
 
+    @Test("a column that writes its decimal mark both ways is an error; --decimal , reads a point as grouping")
+    func mixedDecimalMarks() throws {
+        let text = "a;label\n1.234;x\n1.234,5;y\n"
+        let mixed = errorText { _ = try RawTable.parse(text, file: "eu.csv") }
+        #expect(mixed?.contains("eu.csv: line 3, column 1 (\"a\"): \"1.234,5\" and \"1.234\" above it write the decimal mark differently") == true,
+                "got \(mixed ?? "no error")")
+        let comma = try RawTable.parse(text, file: "eu.csv", dialect: CSVDialect(decimalComma: true))
+        #expect(comma.columns[0].numbers == [1234, 1234.5])
+        // With --decimal , a point that does not group thousands is no number.
+        #expect(try RawTable.parse("a;label\n1.5;x\n", file: "eu.csv", dialect: CSVDialect(decimalComma: true)).columns[0].numbers == nil)
+        // Each column may keep to its own mark.
+        let own = try RawTable.parse("a;b;label\n1.5;3,5;x\n2.25;0,5;y\n", file: "eu.csv")
+        #expect(own.columns[0].numbers == [1.5, 2.25] && own.columns[1].numbers == [3.5, 0.5])
+    }
+
     @Test("only one decimal comma after digits grouped in threes is a number",
           arguments: [("3,5", Float(3.5)), ("+0,5", 0.5), ("12.345.678,9", 12_345_678.9), ("1,2,3", nil), ("1.23,4", nil),
                       ("1234.567,8", nil), (",5", nil), ("5,", nil), ("1.5", nil), ("a,5", nil), ("1,5e3", nil)])

@@ -3,10 +3,11 @@
 public struct CSVDialect: Sendable, Equatable {
     public var delimiter: UInt8?
     public var comment: UInt8?
-    /// Whether `3,5` is the number 3.5 (and `1.234,5` is 1234.5). When nil it is decided by the
-    /// delimiter: yes unless the delimiter is a comma (European spreadsheets write `;`-separated
-    /// files with decimal commas; in a comma-separated file a quoted `"1,234"` is more likely a
-    /// thousands separator, so it stays text unless `--decimal ,` says otherwise).
+    /// Whether `3,5` is the number 3.5 (and `1.234,5` and `1.234` are 1234.5 and 1234). When nil
+    /// it is decided by the delimiter: either mark, one per column, unless the delimiter is a
+    /// comma (European spreadsheets write `;`-separated files with decimal commas; in a
+    /// comma-separated file a quoted `"1,234"` is more likely a thousands separator, so it stays
+    /// text unless `--decimal ,` says otherwise).
     public var decimalComma: Bool?
 
     public init(delimiter: UInt8? = nil, comment: UInt8? = nil, decimalComma: Bool? = nil) {
@@ -15,8 +16,15 @@ public struct CSVDialect: Sendable, Equatable {
         self.decimalComma = decimalComma
     }
 
-    /// Whether records split on `delimiter` read decimal commas.
-    public func readsDecimalComma(delimiter: UInt8) -> Bool { decimalComma ?? (delimiter != UInt8(ascii: ",")) }
+    /// The decimal mark of records split on `delimiter`: as given, else a point, or either in a
+    /// file not split on commas.
+    func decimalMark(delimiter: UInt8) -> DecimalMark {
+        switch decimalComma {
+        case true?: .comma
+        case false?: .point
+        case nil: delimiter == UInt8(ascii: ",") ? .point : .either
+        }
+    }
 
     /// The delimiters a header is sniffed for, in order of preference on a tie.
     public static let candidates: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t"), UInt8(ascii: "|")]

@@ -61,7 +61,7 @@ public struct RawTable: Sendable {
         let text: Set<String>
         let dialect: CSVDialect
         /// Decided at the header, once the delimiter is known.
-        var decimalComma = false
+        var decimal = DecimalMark.point
         var header: [String]?
         var columns: [TableColumn] = []
         var lines: [Int32] = []
@@ -91,7 +91,7 @@ public struct RawTable: Sendable {
             }
             for k in columns.indices {
                 let c = columns[k].position
-                do { try columns[k].append(record.fields[c], decimalComma: decimalComma) } catch {
+                do { try columns[k].append(record.fields[c], decimal: decimal) } catch {
                     throw DataError.malformed(file: file, detail: "line \(record.line), column \(c + 1) (\"\(header[c])\"): \(error.message)")
                 }
             }
@@ -105,7 +105,7 @@ public struct RawTable: Sendable {
                 throw DataError.malformed(file: file, detail: "line \(record.line): column \"\(duplicate)\" appears twice in the header")
             }
             header = names
-            decimalComma = dialect.readsDecimalComma(delimiter: record.delimiter)
+            decimal = dialect.decimalMark(delimiter: record.delimiter)
             let position = Dictionary(names.enumerated().map { ($1, $0) }) { first, _ in first }
             var seen = Set<String>()
             columns = try (keep?(names) ?? names).compactMap { name in

@@ -16,6 +16,8 @@ public struct TableColumn: Sendable {
     /// text of the first that does not: what ``strayText`` judges from.
     private var numberCells = 0, textCells = 0
     private var firstText: (row: Int, text: String)?
+    /// With ``DecimalMark/either``: the first number written with a decimal point, and with a comma.
+    private var pointExample: String?, commaExample: String?
 
     /// The cells that mean "no value".
     public static let missingMarkers: Set<String> = ["", "NA", "N/A", "NaN", "nan", "?", "NULL", "null"]
@@ -38,14 +40,34 @@ public struct TableColumn: Sendable {
     }
     public var count: Int { numbers?.count ?? codes.count }
 
-    /// Adds one cell; with `decimalComma`, `3,5` and `1.234,5` are numbers too. Throws a
-    /// message (without the place) for a number that is not finite.
-    mutating func append(_ cell: String, decimalComma: Bool = false) throws(CellError) {
+    /// Adds one cell, its number read with `decimal`'s mark. Throws a message (without the
+    /// place) for a number that is not finite, and for a column of numbers that writes the
+    /// decimal mark both ways (`1.5` and `3,5`: `1.234` would then mean two things).
+    mutating func append(_ cell: String, decimal: DecimalMark = .point) throws(CellError) {
         if Self.missingMarkers.contains(cell) {
             if numbers != nil { numbers?.append(.nan) } else { codes.append(-1) }
             return
         }
-        let number = Float(cell) ?? (decimalComma ? Self.decimalCommaNumber(cell) : nil)
+        var number: Float?
+        switch decimal {
+        case .point:
+            number = Float(cell)
+        case .comma:
+            // A point only groups thousands: 1.234 is 1234, and 1.5 is no number.
+            number = Self.decimalCommaNumber(cell) ?? (cell.contains(".") ? Self.decimalCommaNumber(cell + ",0") : Float(cell))
+        case .either:
+            if let n = Float(cell) {
+                number = n
+                if cell.contains("."), pointExample == nil { pointExample = cell }
+            } else if let n = Self.decimalCommaNumber(cell) {
+                number = n
+                if commaExample == nil { commaExample = cell }
+            }
+            if numbers != nil, let point = pointExample, let comma = commaExample {
+                let other = cell == point ? comma : point
+                throw CellError("\"\(cell)\" and \"\(other)\" above it write the decimal mark differently (a point and a comma): say which with --decimal , (a point then groups thousands: 1.234 is 1234) or --decimal .")
+            }
+        }
         if let number {
             numberCells += 1
             if numbers != nil {
@@ -103,6 +125,16 @@ public struct TableColumn: Sendable {
         if v == v.rounded(), abs(v) < 1e9 { return String(Int(v)) }
         return "\(v)"
     }
+}
+
+/// How numbers in a table write their decimal mark.
+enum DecimalMark: Sendable {
+    /// `1.5`; a comma is no number (`"1,234"` stays text).
+    case point
+    /// `1,5`; a point groups thousands (`1.234,5`, `1.234`).
+    case comma
+    /// Either, as long as each column keeps to one of them.
+    case either
 }
 
 /// A problem with one cell; the reader adds the file, line and column.
