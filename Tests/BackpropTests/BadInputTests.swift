@@ -137,6 +137,8 @@ let commandInputs: [BadInput] = [
     BadInput(name: "predict output into a missing folder", files: fitting,
              arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/classes.csv", "--output", "$DIR/no/p.csv"],
              message: "cannot write $DIR/no/p.csv: cannot create a temporary file in $DIR/no"),
+    BadInput(name: "a GEMM too large for memory", files: [:], arguments: ["bench", "--gemm", "100000x100000x100000", "--repetitions", "1"],
+             message: "gemm 100000x100000x100000 needs 120.0 GB for A, B and C"),
     // No output may replace what the command reads.
     BadInput(name: "predictions over their own input", files: fitting,
              arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/classes.csv", "--output", "$DIR/classes.csv"],

@@ -71,6 +71,13 @@ public struct BenchmarkSuite {
 
     /// `C(m×n) ← op(A)·op(B)` with `op(A)` `m×k`: GFLOP/s counting `2mnk`.
     public func gemm(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false) throws -> BenchmarkResult {
+        // Refused before the host arrays of A and B are made (a failed allocation of those traps).
+        let floats = [m * k, k * n, m * n].map(Double.init), memory = backend.memory
+        guard 4 * 2 * floats.reduce(0, +) < Double(memory.total), 4 * (floats.max() ?? 0) <= Double(memory.largestBuffer) else {
+            throw BenchmarkError(description: String(format: "gemm %dx%dx%d needs %.1f GB for A, B and C (and the host's copies); %@ has %.1f GB, at most %.1f GB in one buffer",
+                                                     m, n, k, 4 * floats.reduce(0, +) / 1e9, backend.name,
+                                                     Double(memory.total) / 1e9, Double(memory.largestBuffer) / 1e9))
+        }
         var data = SeededGenerator(seed: 1)
         func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float(data.nextUniform() - 0.5) } }
         let a = try backend.makeMatrix(rows: transposeA ? k : m, cols: transposeA ? m : k, values: random(m * k))
@@ -158,4 +165,9 @@ public struct BenchmarkSuite {
             report(try training(sizes: [784, 512, 512, 10], batchSize: 128, data: data))
         }
     }
+}
+
+/// A workload the backend has no room for; the message says how much it needs and has.
+public struct BenchmarkError: Error, CustomStringConvertible {
+    public let description: String
 }
