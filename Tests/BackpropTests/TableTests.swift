@@ -23,6 +23,15 @@ private func labelled(_ labels: [String]) -> String {
 
 @Suite("Tables: labels, tasks, categorical features, missing values")
 struct TableTests {
+    @Test("a column with no values (an unnamed one after a trailing delimiter) is ignored with a note")
+    func emptyColumnsIgnored() throws {
+        let rows = (0..<10).map { "\($0),,\($0 % 2)," }
+        let loaded = try loadCSV("a,b,label,\n" + rows.joined(separator: "\n") + "\n")
+        #expect(loaded.featureNames == ["a"])
+        #expect(loaded.notes.contains { $0.contains("ignored column \"b\", an unnamed column") && $0.contains("no row has a value") },
+                "\(loaded.notes)")
+    }
+
     @Test("a column of numbers with a stray word is reported with its line; a column of words is not")
     func strayTextInNumbers() throws {
         let values = (1...20).map { $0 == 10 ? "1e5x" : "\($0)" }

@@ -52,6 +52,13 @@ extension DataSource {
                                                             ignored: options.ignore, file: path)
                 return options.labels + features
             }
+            // A column with no value at all (often an unnamed one after a trailing delimiter) says nothing.
+            let empty = features.filter { name in table.column(name).map { c in (0..<c.count).allSatisfy(c.isMissing) } ?? false }
+            if !empty.isEmpty, empty.count < features.count {
+                features.removeAll { empty.contains($0) }
+                let named = empty.map { $0.isEmpty ? "an unnamed column (does each line end with a delimiter?)" : "column \"\($0)\"" }
+                notes.append("note      ignored \(named.joined(separator: ", ")): no row has a value")
+            }
             if options.missing == .error { try TableEncoding.checkNoneMissing(table, columns: options.labels + features) }
             let (task, classes) = try TableEncoding.target(of: table, labels: options.labels, task: options.task)
             split = SplitRecord(fileHash: table.contentHash, rows: table.rowCount, seed: options.seed,
