@@ -75,16 +75,23 @@ extension Train {
         } else if resumed != nil, checkpoint == nil {
             notes.append("resume    \(resume ?? "") holds no optimizer state (saved without --checkpoint): the optimizer starts afresh")
         }
+        if let resumed {
+            let ignored = [hidden.map { _ in "--hidden" }, loss.map { _ in "--loss" }, table.task.map { _ in "--task" }].compactMap { $0 }
+            if !ignored.isEmpty {
+                notes.append("resume    \(ignored.joined(separator: ", ")) \(ignored.count == 1 ? "is" : "are") ignored: the network is the model's, \(resumed.architecture)")
+            }
+        }
         var config = checkpoint?.state.optimizer ?? OptimizerConfiguration(kind: kind)
         if let lr { config.learningRate = lr }
-        if let weightDecay { config.weightDecay = weightDecay } else if resumed == nil { config.weightDecay = automatic.weightDecay }
+        // Without a checkpoint's own, the weight decay follows the data as in a new run.
+        if let weightDecay { config.weightDecay = weightDecay } else if checkpoint == nil { config.weightDecay = automatic.weightDecay }
         try config.validate()
 
         var planned = previous + (epochs ?? automatic.epochs)
         if epochs == nil, let saved, checkpoint != nil, saved.plannedEpochs > previous { planned = saved.plannedEpochs }
         if hidden == nil, resumed == nil { auto.append("hidden \(automatic.hidden.map(String.init).joined(separator: ","))") }
         if batchSize == nil, saved == nil { auto.append("batch \(batch)") }
-        if weightDecay == nil, resumed == nil { auto.append("weight decay \(automatic.weightDecay)") }
+        if weightDecay == nil, checkpoint == nil { auto.append("weight decay \(automatic.weightDecay)") }
         if epochs == nil, saved == nil { auto.append("up to \(planned) epochs") }
 
         let stepsPerEpoch = (samples + batch - 1) / batch

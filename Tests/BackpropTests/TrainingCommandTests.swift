@@ -72,6 +72,21 @@ struct TrainingCommandTests {
         for (a, b) in zip(resumed.tensors, whole.tensors) { #expect(a.tensor == b.tensor, "\(a.name)") }
     }
 
+    @Test("resuming a saved model says which given options it ignores, and chooses the weight decay as a new run does")
+    func resumeSaysWhatItIgnores() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let first = try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "1", "--save", "m.safetensors"], in: dir)
+        try #require(first.status == 0, "\(first.stderr)")
+        let again = try backprop(["train", "--data", data, "--hidden", "4", "--loss", "mse", "--epochs", "1", "--resume", "m.safetensors"], in: dir)
+        try #require(again.status == 0, "\(again.stderr)")
+        let output = again.stdout + again.stderr
+        #expect(output.contains("--hidden, --loss are ignored: the network is the model's, 4 → 8 relu → 3 softmax · cross-entropy"), "\(output)")
+        let decay = { (text: String) in text.split(separator: "\n").first { $0.hasPrefix("training") }.map(String.init) ?? "" }
+        #expect(decay(again.stdout).contains("weight decay 0.01") && decay(first.stdout).contains("weight decay 0.01"),
+                "\(decay(first.stdout)) / \(decay(again.stdout))")
+    }
+
     @Test("SIGINT finishes the step, says which epoch the file holds, exits 130 and leaves no temporary file")
     func interrupt() throws {
         let dir = try temporaryDirectory()
