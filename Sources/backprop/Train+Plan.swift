@@ -108,6 +108,9 @@ extension Train {
                 warmupSteps: loop.warmupSteps ?? old?.warmupSteps ?? 0,
                 epochDecay: loop.lrDecay ?? old?.epochDecay ?? 1, stepsPerEpoch: stepsPerEpoch)
         }
+        if schedule.warmupSteps > 0, schedule.warmupSteps >= schedule.totalSteps {
+            notes.append("warmup    --warmup-steps \(schedule.warmupSteps) is not below the run's \(schedule.totalSteps) steps: the learning rate never reaches its peak \(config.learningRate)")
+        }
         // Default: on when --epochs is not given; a resumed checkpoint keeps its own choice.
         let resumedChoice = epochs == nil ? checkpoint.map { $0.state.earlyStopping.patience != nil } : nil
         let stops = validation != nil && (loop.earlyStopping ?? resumedChoice ?? (epochs == nil))

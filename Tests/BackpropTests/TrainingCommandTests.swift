@@ -87,6 +87,17 @@ struct TrainingCommandTests {
                 "\(decay(first.stdout)) / \(decay(again.stdout))")
     }
 
+    @Test("a warmup as long as the run is pointed out: the learning rate would never reach its peak")
+    func warmupLongerThanTheRun() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let long = try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "1", "--warmup-steps", "100000000000"], in: dir)
+        #expect(long.status == 0 && long.stdout.contains("--warmup-steps 100000000000 is not below the run's") && long.stdout.contains("never reaches its peak"),
+                "\(long.stdout)\(long.stderr)")
+        let short = try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "2", "--warmup-steps", "2"], in: dir)
+        #expect(short.status == 0 && !short.stdout.contains("never reaches"), "\(short.stdout)")
+    }
+
     @Test("SIGINT finishes the step, says which epoch the file holds, exits 130 and leaves no temporary file")
     func interrupt() throws {
         let dir = try temporaryDirectory()
