@@ -9,9 +9,9 @@ struct ProfileOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --profile: the network's layer sizes, comma-separated (default: the training workloads 784,128,10 and 784,512,512,10).",
                                valueName: "sizes"))
     var layers: String?
-    @Option(help: "With --profile: samples per step (default 128).")
+    @Option(parsing: .unconditional, help: "With --profile: samples per step (default 128).")
     var batchSize: Int?
-    @Option(help: "With --profile: steps profiled, after as many untimed (default 20, 4 with --quick).")
+    @Option(parsing: .unconditional, help: "With --profile: steps profiled, after as many untimed (default 20, 4 with --quick).")
     var steps: Int?
 
     func validate() throws {

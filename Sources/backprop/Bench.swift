@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
     var quick = false
     @Option(help: "Restrict to groups: gemm, elementwise, train (comma-separated).")
     var only: String?
-    @Option(help: "Timed repetitions per workload (default 7, 2 with --quick).")
+    @Option(parsing: .unconditional, help: "Timed repetitions per workload (default 7, 2 with --quick).")
     var repetitions: Int?
     @Option(help: "Time these GEMMs instead of the suite: MxNxK with an optional :NT, :TN or :TT, comma-separated (e.g. 4096x4096x4096,128x784x128:NT).")
     var gemm: String?

@@ -16,13 +16,13 @@ struct GradcheckCommand: ParsableCommand {
 
     @OptionGroup var backendOptions: BackendOptions
 
-    @Option(help: "Random seed for the inputs.")
+    @Option(parsing: .unconditional, help: "Random seed for the inputs.")
     var seed: UInt64 = 1
 
     @Flag(help: "A short run (sizes 1–130, two small networks, 3 training steps), for simulators such as Oclgrind.")
     var quick = false
 
-    @Option(help: "With --quick: the operation sizes, comma-separated (default 1,7,33,130; e.g. 1,7,33 under a slow simulator).")
+    @Option(parsing: .unconditional, help: "With --quick: the operation sizes, comma-separated (default 1,7,33,130; e.g. 1,7,33 under a slow simulator).")
     var sizes: String?
 
     @Flag(help: "Print only the failures and the summary.")

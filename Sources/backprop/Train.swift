@@ -9,7 +9,7 @@ struct Train: ParsableCommand {
 
     @Option(help: "mnist, a folder of MNIST IDX files, or a CSV file with a header row.")
     var data = "mnist"
-    @Option(help: "Hidden layer sizes, comma-separated (e.g. 128,64); 'none' for no hidden layer (default: from the data).")
+    @Option(parsing: .unconditional, help: "Hidden layer sizes, comma-separated (e.g. 128,64); 'none' for no hidden layer (default: from the data).")
     var hidden: String?
     @Option(help: ArgumentHelp("Hidden activation: \(Activation.hidden.map(\.rawValue).joined(separator: ", ")).", valueName: "activation"))
     var activation: HiddenActivation = .init(.relu)
@@ -19,15 +19,15 @@ struct Train: ParsableCommand {
     var optimizer: OptimizerKind?
     @Option(parsing: .unconditional, help: "Peak learning rate (default: 0.1 sgd, 0.01 momentum, 0.001 adam).")
     var lr: Float?
-    @Option(help: "L2 weight decay λ applied to the weights (default 0).")
+    @Option(parsing: .unconditional, help: "L2 weight decay λ applied to the weights (default 0).")
     var weightDecay: Float?
-    @Option(help: "Samples per minibatch (under mpirun: the global batch, shared among the processes; default: from the data).")
+    @Option(parsing: .unconditional, help: "Samples per minibatch (under mpirun: the global batch, shared among the processes; default: from the data).")
     var batchSize: Int?
-    @Option(help: "Passes over the training data; on --resume, passes more (default: from the data, with early stopping).")
+    @Option(parsing: .unconditional, help: "Passes over the training data; on --resume, passes more (default: from the data, with early stopping).")
     var epochs: Int?
-    @Option(help: "Seed for weights, shuffling and the CSV split; equal seeds give equal runs.")
+    @Option(parsing: .unconditional, help: "Seed for weights, shuffling and the CSV split; equal seeds give equal runs.")
     var seed: UInt64 = 1
-    @Option(help: "Fraction of a CSV file held out for testing (default 0.2, or the split a resumed model records; MNIST has its own test set).")
+    @Option(parsing: .unconditional, help: "Fraction of a CSV file held out for testing (default 0.2, or the split a resumed model records; MNIST has its own test set).")
     var testSplit: Double?
     @OptionGroup(title: "Schedule, validation and early stopping") var loop: ScheduleOptions
     @OptionGroup(title: "Output files") var outputs: OutputOptions

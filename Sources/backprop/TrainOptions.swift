@@ -6,15 +6,15 @@ import Foundation
 struct ScheduleOptions: ParsableArguments {
     @Option(help: "Learning-rate schedule over the run's optimizer steps: \(ScheduleKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: cosine; constant with --lr-decay).")
     var schedule: ScheduleKind?
-    @Option(help: "Steps over which the learning rate rises linearly to --lr first (default 0).")
+    @Option(parsing: .unconditional, help: "Steps over which the learning rate rises linearly to --lr first (default 0).")
     var warmupSteps: Int?
-    @Option(help: "Legacy: multiply the learning rate by this factor after each epoch, on top of the schedule.")
+    @Option(parsing: .unconditional, help: "Legacy: multiply the learning rate by this factor after each epoch, on top of the schedule.")
     var lrDecay: Float?
-    @Option(help: "Fraction of the training split held out to validate each epoch (default 0.1; 0 for none).")
+    @Option(parsing: .unconditional, help: "Fraction of the training split held out to validate each epoch (default 0.1; 0 for none).")
     var validationSplit: Double?
     @Flag(inversion: .prefixedNo, help: "Stop when the validation loss has not improved for --patience epochs (default: on when --epochs is not given).")
     var earlyStopping: Bool?
-    @Option(help: "Epochs without a better validation loss before early stopping (default \(AutomaticSettings.patience)).")
+    @Option(parsing: .unconditional, help: "Epochs without a better validation loss before early stopping (default \(AutomaticSettings.patience)).")
     var patience: Int?
     @Flag(help: "Evaluate on the test split after every epoch, not only at the end.")
     var evalTest = false

@@ -18,15 +18,15 @@ struct Tune: ParsableCommand {
 
     @Option(help: "OpenCL device: index from `backprop devices` or a name fragment (default: $BACKPROP_OPENCL_DEVICE, else the first GPU, else the first device).")
     var device: String?
-    @Option(help: "Hidden layer sizes, comma-separated, as for train (e.g. 512,256; 'none' for none).")
+    @Option(parsing: .unconditional, help: "Hidden layer sizes, comma-separated, as for train (e.g. 512,256; 'none' for none).")
     var hidden: String?
-    @Option(help: "Inputs of the network (default 784, MNIST).")
+    @Option(parsing: .unconditional, help: "Inputs of the network (default 784, MNIST).")
     var inputs: Int = 784
-    @Option(help: "Outputs of the network (default 10).")
+    @Option(parsing: .unconditional, help: "Outputs of the network (default 10).")
     var outputs: Int = 10
-    @Option(help: "Samples per minibatch (default 128).")
+    @Option(parsing: .unconditional, help: "Samples per minibatch (default 128).")
     var batchSize: Int?
-    @Option(help: "Seconds after which shapes not yet tuned are skipped (default 40).")
+    @Option(parsing: .unconditional, help: "Seconds after which shapes not yet tuned are skipped (default 40).")
     var budget: Double = 40
     @Flag(help: "Print every candidate's GFLOP/s, not only each shape's winner.")
     var verbose = false

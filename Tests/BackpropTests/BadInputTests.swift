@@ -137,6 +137,9 @@ let commandInputs: [BadInput] = [
     BadInput(name: "predict output into a missing folder", files: fitting,
              arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/classes.csv", "--output", "$DIR/no/p.csv"],
              message: "cannot write $DIR/no/p.csv: cannot create a temporary file in $DIR/no"),
+    // A negative number is the option's value, not an unknown flag: the value's own check answers.
+    BadInput(name: "a negative batch size", files: csv("a,label\n1,0\n2,1\n"),
+             arguments: trainArgs + ["--data", "$DIR/t.csv", "--batch-size", "-1"], message: "--batch-size must be at least 1, got -1"),
     BadInput(name: "a GEMM too large for memory", files: [:], arguments: ["bench", "--gemm", "100000x100000x100000", "--repetitions", "1"],
              message: "gemm 100000x100000x100000 needs 120.0 GB for A, B and C"),
     // No output may replace what the command reads.

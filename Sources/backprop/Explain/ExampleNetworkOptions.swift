@@ -14,11 +14,11 @@ protocol ExampleNetworkDefaults {
 
 /// The network and the sample of `explain equations` and `explain paths`: `--sizes`, `--input`, `--target`.
 struct ExampleNetworkOptions<Defaults: ExampleNetworkDefaults>: ParsableArguments {
-    @Option(help: ArgumentHelp("Layer sizes, input first (at most 8 units each).", valueName: "n0,n1,…"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Layer sizes, input first (at most 8 units each).", valueName: "n0,n1,…"))
     var sizes = Defaults.sizes
-    @Option(help: ArgumentHelp("The input x (default \(Defaults.inputDefault)).", valueName: "x1,x2,…"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The input x (default \(Defaults.inputDefault)).", valueName: "x1,x2,…"))
     var input: String?
-    @Option(help: ArgumentHelp("The target \(Defaults.targetSymbol) (default 1,0,…).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("The target \(Defaults.targetSymbol) (default 1,0,…).",
                                valueName: "\(Defaults.targetSymbol)1,\(Defaults.targetSymbol)2,…"))
     var target: String?
 

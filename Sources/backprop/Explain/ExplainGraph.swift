@@ -9,9 +9,9 @@ struct ExplainGraph: ParsableCommand {
         abstract: "Backpropagation on a scalar expression graph: q = x + y, f = q·z, and a richer g with eᶻ and a square."
     )
 
-    @Option(help: "Value of x.") var x: Double = -2
-    @Option(help: "Value of y.") var y: Double = 5
-    @Option(help: "Value of z.") var z: Double = -4
+    @Option(parsing: .unconditional, help: "Value of x.") var x: Double = -2
+    @Option(parsing: .unconditional, help: "Value of y.") var y: Double = 5
+    @Option(parsing: .unconditional, help: "Value of z.") var z: Double = -4
     @Option(name: .customLong("dot"), help: ArgumentHelp(
         "Write the graph of g (or of f, with --expression f) with each node's operation, value and gradient "
             + "to this DOT file; also FILE.svg if Graphviz `dot` is installed.", valueName: "FILE"))

@@ -11,7 +11,7 @@ struct ExplainPaths: ParsableCommand {
     @OptionGroup var example: ExampleNetworkOptions<Defaults>
     @Option(help: ArgumentHelp("The first-layer weight w¹ⱼᵢ to show path by path (1-based).", valueName: "j,i"))
     var weight = "1,1"
-    @Option(help: "Seed for the example weights.") var seed: UInt64 = 3
+    @Option(parsing: .unconditional, help: "Seed for the example weights.") var seed: UInt64 = 3
     @OptionGroup var output: ExplainOutput
 
     enum Defaults: ExampleNetworkDefaults {
