@@ -23,6 +23,18 @@ private func labelled(_ labels: [String]) -> String {
 
 @Suite("Tables: labels, tasks, categorical features, missing values")
 struct TableTests {
+    @Test("a test share far from the one asked (many small classes) is said; an empty one says why")
+    func splitShareNoted() throws {
+        let rows = (0..<60).map { "\($0),c\($0 % 30)" }.joined(separator: "\n")
+        let loaded = try loadCSV("a,label\n" + rows + "\n", testFraction: 0.3)
+        #expect(loaded.test.count == 30)
+        #expect(loaded.notes.contains { $0.contains("30 test rows are 50 % of 60, not the 30 % asked") }, "\(loaded.notes)")
+        let empty = errorText { _ = try loadCSV("a,label\n" + rows + "\n", testFraction: 0.2) }
+        #expect(empty?.contains("leaves an empty split (each class gives round(0.2 × its rows) and keeps one; the largest has 2)") == true,
+                "\(empty ?? "no error")")
+        #expect(try loadCSV("a,label\n" + rows + "\n", testFraction: 0.5).notes.allSatisfy { !$0.hasPrefix("split") })
+    }
+
     @Test("a column with no values (an unnamed one after a trailing delimiter) is ignored with a note")
     func emptyColumnsIgnored() throws {
         let rows = (0..<10).map { "\($0),,\($0 % 2)," }

@@ -48,7 +48,8 @@ public struct SplitRecord: Sendable, Equatable, Codable {
         }
         let test = (0..<rows).filter { isTest[$0] }
         guard !test.isEmpty, test.count < rows else {
-            throw DataError.invalidOption("--test-split \(testFraction) of \(rows) rows leaves an empty split")
+            let why = groups.count > 1 ? " (each class gives round(\(testFraction) × its rows) and keeps one; the largest has \(groups.values.map(\.count).max() ?? 0))" : ""
+            throw DataError.invalidOption("--test-split \(testFraction) of \(rows) rows leaves an empty split\(why)")
         }
         return ((0..<rows).filter { !isTest[$0] }, test)
     }
