@@ -134,6 +134,8 @@ let commandInputs: [BadInput] = [
     BadInput(name: "resume from a file that is not a model", files: csv("a,label\n1,0\n2,1\n"),
              arguments: trainArgs + ["--data", "$DIR/t.csv", "--resume", "$DIR/t.csv"],
              message: "$DIR/t.csv: header length"),
+    BadInput(name: "resume from a JSON file", files: ["j.json": Array("{\"model\": 1}".utf8), "t.csv": Array("a,label\n1,0\n2,1\n".utf8)],
+             arguments: trainArgs + ["--data", "$DIR/t.csv", "--resume", "$DIR/j.json"], message: "it starts like JSON: not a safetensors file"),
     BadInput(name: "predict output into a missing folder", files: fitting,
              arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/classes.csv", "--output", "$DIR/no/p.csv"],
              message: "cannot write $DIR/no/p.csv: cannot create a temporary file in $DIR/no"),

@@ -32,6 +32,14 @@ struct CSVDialectTests {
         #expect(cells(plain).first == ["# a note", "with a comma"])
     }
 
+    @Test("a file whose lines end with a carriage return alone is an error that says so")
+    func classicMacLineEnds() {
+        let error = errorText { _ = try RawTable.parse("a,label\r1,x\r2,y\r", file: "mac.csv") }
+        #expect(error?.contains("mac.csv: line 1: lines end with a carriage return alone") == true, "got \(error ?? "no error")")
+        // A single line that ends in CR (no data) is not taken for one.
+        #expect(errorText { _ = try RawTable.parse("a,label\r", file: "one.csv") }?.contains("carriage return") == false)
+    }
+
     @Test("blanks around unquoted fields are trimmed, the first field of a line included")
     func blanksTrimmed() throws {
         let table = try RawTable.parse(" label , a\n  x ,1\nx, 2\n\t y,3\n", file: "t.csv")

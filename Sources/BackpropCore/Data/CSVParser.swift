@@ -95,6 +95,11 @@ struct CSVParser {
 
     private mutating func release(_ held: [UInt8], delimiter: UInt8, emit: (CSVRecord) throws -> Void) throws {
         pending = nil
+        // Held to the end without a line feed but with carriage returns: classic Mac line ends,
+        // which would read as one endless header.
+        if !held.contains(Self.newline), let cr = held.firstIndex(of: Self.cr), cr + 1 < held.count {
+            throw DataError.malformed(file: file, detail: "line 1: lines end with a carriage return alone (classic Mac text); convert them to line feeds, e.g. tr '\\r' '\\n' < \(file) > fixed.csv")
+        }
         if dialect.delimiter == nil { dialect.delimiter = delimiter }
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         let start = held.starts(with: bom) ? 3 : 0

@@ -95,7 +95,7 @@ extension TableEncoding {
             kept.append(row)
         }
         let warnings = unseen.enumerated().compactMap { k, u in
-            u.map { "warning: \(table.file): column \"\(columns[k].name)\": \"\($0.value)\" (line \($0.line)\($0.count > 1 ? " and \($0.count - 1) more rows" : "")) is a category not seen in training; encoded as all zeros" }
+            u.map { "warning: \(table.file): column \"\(columns[k].name)\": \"\(shortened($0.value))\" (line \($0.line)\($0.count > 1 ? " and \($0.count - 1) more rows" : "")) is a category not seen in training; encoded as all zeros" }
         }
         let count = kept.count
         var data = Dataset(featureCount: width, classCount: task == .classification ? classes?.count ?? 0 : labels.count,
@@ -105,3 +105,7 @@ extension TableEncoding {
         return EncodedRows(data: data, rows: kept, warnings: warnings)
     }
 }
+
+/// A cell quoted in a message: whole up to 40 characters, else its first 40 and an ellipsis (a
+/// stray 2 MB field would drown the message).
+func shortened(_ text: String) -> String { text.count <= 40 ? text : text.prefix(40) + "…" }

@@ -71,7 +71,7 @@ extension DataSource {
                 guard let c = table.column(name), let stray = c.strayText else { continue }
                 let which = stray.count == 1 ? "is not a number, the only such cell in a column of numbers"
                     : "is the first of \(stray.count) cells that are not numbers in a column of numbers"
-                warnings.append("warning: \(path): line \(table.lines[stray.row]), column \(c.position + 1) (\"\(name)\"): \"\(stray.text.prefix(40))\" \(which), so the column is read as \(c.categories.count) categories; correct \(stray.count == 1 ? "it" : "them") or leave \(stray.count == 1 ? "it" : "them") empty (missing) to read numbers")
+                warnings.append("warning: \(path): line \(table.lines[stray.row]), column \(c.position + 1) (\"\(name)\"): \"\(shortened(stray.text))\" \(which), so the column is read as \(c.categories.count) categories; correct \(stray.count == 1 ? "it" : "them") or leave \(stray.count == 1 ? "it" : "them") empty (missing) to read numbers")
             }
             // A string column with a category for most rows is an id or a name, not a feature.
             for c in encoding.columns {

@@ -106,7 +106,12 @@ public struct Safetensors: Sendable, Equatable {
         }
         let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
         guard length <= UInt64(maximumHeaderSize) else {
-            throw fail("header length \(length) is absurd (the limit is \(maximumHeaderSize) bytes): not a safetensors file?")
+            // Most often another kind of file given where a model was expected: say which if it shows.
+            let kind = bytes.first == UInt8(ascii: "{") || bytes.first == UInt8(ascii: "[") ? "it starts like JSON: not a safetensors file"
+                : bytes.starts(with: [0x1f, 0x8b]) ? "it is gzip-compressed: not a safetensors file"
+                : bytes.prefix(64).allSatisfy({ $0 == 9 || $0 == 10 || $0 == 13 || (32..<127).contains($0) }) ? "it starts like text (a CSV?): not a safetensors file"
+                : "not a safetensors file?"
+            throw fail("header length \(length) is absurd (the limit is \(maximumHeaderSize) bytes): \(kind)")
         }
         let headerEnd = 8 + Int(length)
         guard headerEnd <= bytes.count else {
