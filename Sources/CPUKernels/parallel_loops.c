@@ -31,20 +31,12 @@ static void bp_task_run(void *p) {
     if (begin < end) t->body(t->args, begin, end);
 }
 
-int bp_team_size(int threads, size_t work) {
-    if (threads <= 1 || work < BP_PARALLEL_MIN) return 1;
-    // Each thread woken must have half the threshold to do, or it costs more than its part saves.
-    size_t most = work / (BP_PARALLEL_MIN / 2);
-    return most < (size_t)threads ? (int)most : threads;
-}
-
 // body(args, begin, end) over 0..<n in contiguous parts, multiples of `align` (whole vectors).
 static void bp_for(int threads, size_t n, size_t work, size_t align,
                    void (*body)(const void *, size_t, size_t), const void *args) {
-    int team = bp_team_size(threads, work);
-    if (team <= 1 || n < 2 * align) { body(args, 0, n); return; }
+    if (threads <= 1 || work < BP_PARALLEL_MIN || n < 2 * align) { body(args, 0, n); return; }
     struct bp_task t = {body, args, n, align};
-    GOMP_parallel(bp_task_run, &t, (unsigned)team, 0);
+    GOMP_parallel(bp_task_run, &t, (unsigned)threads, 0);
 }
 
 struct sgd_args { float *p; const float *g; float lr, wd; };

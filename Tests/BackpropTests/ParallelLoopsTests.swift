@@ -1,4 +1,3 @@
-import CPUKernels
 import Testing
 @testable import BackpropCore
 @testable import BackpropCPU
@@ -17,16 +16,6 @@ struct ParallelLoopsTests {
         let a = try body(one), b = try body(two)
         #expect(a.count == b.count && a.elementsEqual(b) { $0.bitPattern == $1.bitPattern }, "\(what)")
         #expect(a.contains { $0 != 0 }, "\(what): all zero")
-    }
-
-    @Test("a pass wakes no more threads than its size pays for")
-    func teamSize() {
-        #expect(bp_team_size(2, 32_767) == 1)
-        #expect(bp_team_size(2, 32_768) == 2)
-        #expect(bp_team_size(1, 1 << 30) == 1)
-        #expect(bp_team_size(64, 100_000) == 6)
-        #expect(bp_team_size(64, 16_384 * 64) == 64)
-        #expect(bp_team_size(8, 1 << 30) == 8)
     }
 
     @Test("optimizer updates, over decayed and undecayed runs")

@@ -30,12 +30,9 @@ void bp_sum_columns_strided(const float *m, size_t ld, size_t rows, size_t cols,
 // Whether this CPU and the OS run AVX-512F instructions (CPUID and XCR0, as GCC and clang read them).
 int bp_cpu_has_avx512f(void);
 
-// The same passes split over the GEMMs' OpenMP team (parallel_loops.c): `threads` parts, fewer
-// when the pass is small (bp_team_size); every element computed exactly as by the one-thread kernel.
+// The same passes split over the GEMMs' OpenMP team (parallel_loops.c): `threads` parts, one
+// part when the pass is small; every element computed exactly as by the one-thread kernel.
 #include <stdint.h>
-// The threads a pass over `work` floats uses of `threads`: 1 below 32K floats, else at most one
-// per 16K floats (on 64 cores a pass over 100K floats wakes 6, not 64).
-int bp_team_size(int threads, size_t work);
 void bp_par_sgd(int threads, float *p, const float *g, size_t n, float lr, float wd);
 void bp_par_momentum(int threads, float *p, const float *g, float *v, size_t n, float lr, float mu, float wd);
 void bp_par_adam(int threads, float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
