@@ -40,8 +40,9 @@ struct ParallelGEMM: Sendable {
     /// while after each product) with our panel threads on the same cores made both slower (a
     /// 784-128-10 step fell to a tenth of its speed on 2 vCPUs), and its own threads beat
     /// panels at every MLP step shape measured. Nor are teams of sizes in between offered (2, 4,
-    /// … of 8): the team's idle threads spin while a smaller team works, so each shape's choice
-    /// changed the others' times. With 4 threads on 2 vCPUs (as where a container's CPU quota is
+    /// … of 8): libgomp ends the threads a smaller team leaves out and creates them again for the
+    /// next larger one (1001 thread creations in 1000 regions alternating 2 and 4 threads, 3 at
+    /// one size), so each shape's choice changed the others' times. With 4 threads on 2 vCPUs (as where a container's CPU quota is
     /// below its visible cores) the choices then flipped between 2 and 4 threads for good, and
     /// 784-512-512-10 trained at 11–19k samples/s against 28–34k with 1 or 4 (2026-12-03).
     func candidates(for call: GEMMCall) -> [GEMMPlan] {
