@@ -56,6 +56,15 @@ struct CommandTests {
         try #require(withLabel.status == 0 && withoutLabel.status == 0, "\(withLabel.stderr) \(withoutLabel.stderr)")
         let written = try String(contentsOf: dir.appendingPathComponent("p.csv"), encoding: .utf8)
         #expect(written == withLabel.stdout)
+        // --output /dev/stdout writes through the shell's redirection, appending after `>>`.
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "echo first > appended.csv && \"$0\" predict --model m.safetensors --input inputs.csv --output /dev/stdout >> appended.csv",
+                           try backpropExecutable().path]
+        shell.currentDirectoryURL = dir
+        try shell.run(); shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+        #expect(try String(contentsOf: dir.appendingPathComponent("appended.csv"), encoding: .utf8) == "first\n" + written)
         let lines = written.split(separator: "\n")
         #expect(lines.first == "class,p_0,p_1,p_2")
         #expect(lines.count == 91)

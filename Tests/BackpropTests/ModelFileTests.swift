@@ -189,14 +189,39 @@ struct ModelFileTests {
         #expect(try String(contentsOfFile: real, encoding: .utf8) == "new\n")
         #expect(sameFile(link, real) && sameFile(dir.path + "/./real.csv", real) && !sameFile(link, dir.path))
 
+        // A chain of links is followed to its end; a loop is an error, not a file to replace.
+        let chain = dir.appendingPathComponent("chain.csv").path
+        try FileManager.default.createSymbolicLink(atPath: chain, withDestinationPath: "link.csv")
+        try writeFileAtomically(Array("chained\n".utf8), to: chain)
+        #expect(try String(contentsOfFile: real, encoding: .utf8) == "chained\n")
+        let loop = dir.appendingPathComponent("loop").path
+        try FileManager.default.createSymbolicLink(atPath: loop, withDestinationPath: "loop")
+        #expect(errorText { try writeFileAtomically([1], to: loop) }?.contains("too many levels of symbolic links") == true)
+
         // A named pipe stays a pipe, and its reader gets the bytes.
         let pipe = dir.appendingPathComponent("pipe").path
         #expect(mkfifo(pipe, 0o600) == 0)
-        let reader = Thread { _ = try? String(contentsOfFile: pipe, encoding: .utf8) }
+        let received = Received()
+        let reader = Thread {
+            received.set(FileHandle(forReadingAtPath: pipe).map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) })
+        }
         reader.start()
         try writeFileAtomically(Array("through\n".utf8), to: pipe)
+        let deadline = Date().addingTimeInterval(10)
+        while received.get() == nil, Date() < deadline { usleep(1_000) }
+        #expect(received.get() == "through\n")
         var info = stat()
         #expect(stat(pipe, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+        // Two names of one device are not one file to protect.
+        #expect(!sameFile("/dev/null", "/dev/./null"))
+        // A regular file under /dev (tmpfs) is replaced like any other: a shorter write leaves no tail.
+        if FileManager.default.fileExists(atPath: "/dev/shm") {
+            let shm = "/dev/shm/backprop-test-\(UUID().uuidString)"
+            defer { unlink(shm) }
+            try writeFileAtomically(Array("a longer first text\n".utf8), to: shm)
+            try writeFileAtomically(Array("short\n".utf8), to: shm)
+            #expect(try String(contentsOfFile: shm, encoding: .utf8) == "short\n")
+        }
         // A device is written, not replaced, and its errors are reported.
         try writeFileAtomically(Array("x".utf8), to: "/dev/null")
         #expect(stat("/dev/null", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
@@ -232,4 +257,12 @@ struct ModelFileTests {
 extension TestData {
     /// `floats` on a copy, for use in expressions.
     func floatsValue(_ n: Int) -> [Float] { var copy = self; return copy.floats(n) }
+}
+
+/// A value one thread sets and another reads.
+private final class Received: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: String?
+    func set(_ v: String?) { lock.lock(); value = v ?? "(unreadable)"; lock.unlock() }
+    func get() -> String? { lock.lock(); defer { lock.unlock() }; return value }
 }

@@ -8,28 +8,30 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
 /// Throws unless `path` can be written by ``writeFileAtomically(_:to:)``: its folder exists and
 /// takes a new file, and `path` is not a folder (or it is a stream that can be written). Checked
 /// before a long run rather than after its first epoch; removes stale temporary files of `path`
-/// on the way.
+/// (a killed run's) on the way.
 public func checkOutputPath(_ path: String) throws {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
         throw ModelFileError.unwritable(file: path, reason: "it is a folder")
     }
     if AtomicFile.isStream(path) {
-        guard access(path, W_OK) == 0 else {
+        guard AtomicFile.standardDescriptor(path) != nil || access(path, W_OK) == 0 else {
             throw ModelFileError.unwritable(file: path, reason: String(cString: strerror(errno)))
         }
         return
     }
-    let path = AtomicFile.target(of: path)
-    let probe = AtomicFile.temporaryName(for: path, suffix: "check")
+    let target = try AtomicFile.target(of: path)
+    AtomicFile.removeStaleTemporaries(of: target)
+    let probe = AtomicFile.temporaryName(for: target, suffix: "check")
     do { try AtomicFile.write([], to: probe, sync: false) } catch let ModelFileError.unwritable(_, reason) {
-        // The user named `path`, not the probe beside it.
+        // The user named `path`, not the probe beside it (nor where its links lead).
         throw ModelFileError.unwritable(file: path, reason: reason)
     }
     unlink(probe)
 }
 
-/// Writes `bytes` to standard output, reporting what `print` would drop (a full disk, a closed pipe).
+/// Writes `bytes` to standard output, reporting what `print` would drop (a full disk; a closed
+/// pipe ends the process by SIGPIPE, as it does any Unix tool).
 public func writeStandardOutput(_ bytes: [UInt8]) throws {
     try AtomicFile.writeAll(bytes, to: STDOUT_FILENO) { what, code in
         ModelFileError.unwritable(file: "standard output", reason: "\(what): \(String(cString: strerror(code)))")
@@ -37,10 +39,13 @@ public func writeStandardOutput(_ bytes: [UInt8]) throws {
 }
 
 /// Whether `a` and `b` name the same file: the same inode when both exist (through links,
-/// `..` or another spelling), else the same path once symbolic links are resolved.
+/// `..` or another spelling), else the same path once symbolic links are resolved. Two names of
+/// one stream (a terminal, `/dev/null`) are not one file: nothing of it can be replaced.
 public func sameFile(_ a: String, _ b: String) -> Bool {
     var x = stat(), y = stat()
-    if stat(a, &x) == 0, stat(b, &y) == 0 { return x.st_dev == y.st_dev && x.st_ino == y.st_ino }
+    if stat(a, &x) == 0, stat(b, &y) == 0 {
+        return x.st_dev == y.st_dev && x.st_ino == y.st_ino && x.st_mode & S_IFMT == S_IFREG
+    }
     func resolved(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
     return resolved(a) == resolved(b)
 }
@@ -59,7 +64,7 @@ enum AtomicFile {
                       beforeRename: () throws -> Void = {}) throws {
         if isStream(path) { return try writeInPlace(bytes, to: path) }
         let named = path
-        let path = target(of: path)
+        let path = try target(of: path)
         removeStaleTemporaries(of: path)
         func fail(_ what: String, _ code: Int32 = errno) -> ModelFileError {
             .unwritable(file: named, reason: "\(what): \(String(cString: strerror(code)))")
@@ -104,12 +109,21 @@ enum AtomicFile {
         }
     }
 
-    /// Whether `path` is something other than a file or a folder (after links): a pipe, a device,
-    /// a socket, or anything under /dev or /proc (`/dev/stdout` may lead to a file the shell
-    /// opened, which a rename would take away from it).
+    /// The descriptor a name of this process's standard output or error stands for (`/dev/stdout`,
+    /// `/dev/fd/1`, `/proc/self/fd/1`, and 2 likewise). Written through the descriptor, a
+    /// redirection keeps its offset and `>>` its appending; opened anew it would start at 0.
+    static func standardDescriptor(_ path: String) -> Int32? {
+        switch URL(fileURLWithPath: path).standardizedFileURL.path {
+        case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1": STDOUT_FILENO
+        case "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2": STDERR_FILENO
+        default: nil
+        }
+    }
+
+    /// Whether `path` is written in place rather than replaced: standard output or error, or
+    /// (after links) something other than a file or a folder — a pipe, a device, a socket.
     static func isStream(_ path: String) -> Bool {
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        if absolute.hasPrefix("/dev/") || absolute.hasPrefix("/proc/") { return true }
+        if standardDescriptor(path) != nil { return true }
         var info = stat()
         guard stat(path, &info) == 0 else { return false }
         let kind = info.st_mode & S_IFMT
@@ -118,21 +132,24 @@ enum AtomicFile {
 
     /// The file `path` leads to: itself, or where its chain of symbolic links ends (a link to
     /// a file not yet written included), so that a write replaces that file and keeps the links.
-    static func target(of path: String) -> String {
+    /// A chain longer than the kernel's 40 is an error (a loop), not a link to replace.
+    static func target(of path: String) throws -> String {
         var current = path
-        for _ in 0..<40 {   // the kernel's own limit on a chain of links
+        for _ in 0...40 {
             guard let next = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return current }
             current = next.hasPrefix("/") ? next
                 : URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(next).path
         }
-        return current
+        throw ModelFileError.unwritable(file: path, reason: "too many levels of symbolic links (a loop?)")
     }
 
-    /// A stream is written as it is: opened, written, closed, every error reported.
+    /// A stream is written as it is: through its descriptor, or opened, written and closed;
+    /// every error reported.
     private static func writeInPlace(_ bytes: [UInt8], to path: String) throws {
         func fail(_ what: String, _ code: Int32) -> ModelFileError {
             .unwritable(file: path, reason: "\(what): \(String(cString: strerror(code)))")
         }
+        if let descriptor = standardDescriptor(path) { return try writeAll(bytes, to: descriptor, fail: fail) }
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw fail("cannot open it", errno) }
         defer { close(fd) }
