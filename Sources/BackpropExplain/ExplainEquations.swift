@@ -195,7 +195,7 @@ public struct EquationsExplanation: Explanation {
             }
         }
         if layers.contains(where: { $0.slope.contains(0) }) {
-            lines.append("  where \(σ)'(z) = 0 (a ReLU with z ≤ 0) the error stops: that unit's δ is 0, and so are the")
+            lines.append("  where \(σ)'(z) = 0\(activation == .relu ? " (a ReLU with z ≤ 0)" : "") the error stops: that unit's δ is 0, and so are the")
             lines.append("  gradients of its weights and bias for this sample")
             lines.append("")
         }

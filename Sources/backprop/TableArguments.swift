@@ -8,7 +8,7 @@ struct DialectOptions: ParsableArguments {
     var delimiter: String?
     @Option(help: "Skip CSV lines that start with this character (e.g. '#').")
     var comment: String?
-    @Option(help: "CSV decimal mark: . or , (default: a decimal comma is read too unless the delimiter is a comma).")
+    @Option(help: "CSV decimal mark: . or , (with , a point only groups thousands; default: either, one per column, unless the delimiter is a comma).")
     var decimal: String?
 
     func dialect() throws -> CSVDialect {

@@ -52,8 +52,10 @@ struct OutputOptions: ParsableArguments {
     /// Checks before the first step that every output can be written: its folder exists and
     /// takes a new file, and the path is not a folder. Stale temporary files of a killed run
     /// are removed on the way.
-    /// Neither may replace what the run reads: the data, or (but by a model or checkpoint, which
-    /// continuing a run in place does) the resumed model.
+    ///
+    /// No output may replace what the run reads: the data, or the resumed model — except by a
+    /// model or checkpoint (`--checkpoint c --resume c` continues a run in place), so only
+    /// `--plot` is checked against `--resume`.
     func checkWritable(data: String?, resume: String?) throws {
         let paths = files.map(\.path)
         if let twice = paths.first(where: { p in paths.filter { sameFile($0, p) }.count > 1 }) {

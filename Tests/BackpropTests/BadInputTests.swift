@@ -142,8 +142,11 @@ let commandInputs: [BadInput] = [
     // A negative number is the option's value, not an unknown flag: the value's own check answers.
     BadInput(name: "a negative batch size", files: csv("a,label\n1,0\n2,1\n"),
              arguments: trainArgs + ["--data", "$DIR/t.csv", "--batch-size", "-1"], message: "--batch-size must be at least 1, got -1"),
-    BadInput(name: "a GEMM too large for memory", files: [:], arguments: ["bench", "--gemm", "100000x100000x100000", "--repetitions", "1"],
-             message: "gemm 100000x100000x100000 needs 120.0 GB for A, B and C"),
+    // No machine holds these (3·10¹³ floats), and m·n overflows Int in the last one.
+    BadInput(name: "a GEMM too large for memory", files: [:], arguments: ["bench", "--gemm", "3000000x3000000x3000000", "--repetitions", "1"],
+             message: "gemm 3000000x3000000x3000000 needs 216000.0 GB for A, B and C and their host copies"),
+    BadInput(name: "a GEMM whose size overflows", files: [:], arguments: ["bench", "--gemm", "4294967296x4294967296x1", "--repetitions", "1"],
+             message: "gemm 4294967296x4294967296x1 needs"),
     // No output may replace what the command reads.
     BadInput(name: "predictions over their own input", files: fitting,
              arguments: ["predict", "--model", "$DIR/m.safetensors", "--input", "$DIR/classes.csv", "--output", "$DIR/classes.csv"],

@@ -72,11 +72,13 @@ public struct BenchmarkSuite {
     /// `C(m×n) ← op(A)·op(B)` with `op(A)` `m×k`: GFLOP/s counting `2mnk`.
     public func gemm(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false) throws -> BenchmarkResult {
         // Refused before the host arrays of A and B are made (a failed allocation of those traps).
-        let floats = [m * k, k * n, m * n].map(Double.init), memory = backend.memory
-        guard 4 * 2 * floats.reduce(0, +) < Double(memory.total), 4 * (floats.max() ?? 0) <= Double(memory.largestBuffer) else {
-            throw BenchmarkError(description: String(format: "gemm %dx%dx%d needs %.1f GB for A, B and C (and the host's copies); %@ has %.1f GB, at most %.1f GB in one buffer",
-                                                     m, n, k, 4 * floats.reduce(0, +) / 1e9, backend.name,
-                                                     Double(memory.total) / 1e9, Double(memory.largestBuffer) / 1e9))
+        // In Double: m·n of a huge shape overflows Int.
+        let (dm, dn, dk) = (Double(m), Double(n), Double(k)), memory = backend.memory
+        let floats = [dm * dk, dk * dn, dm * dn], bytes = 4 * 2 * floats.reduce(0, +)   // the host's copies of A and B too
+        guard bytes < Double(memory.total), 4 * (floats.max() ?? 0) <= Double(memory.largestBuffer) else {
+            func gb(_ x: Double) -> String { String(format: "%.1f GB", x / 1e9) }
+            throw BenchmarkError(description: "gemm \(m)x\(n)x\(k) needs \(gb(bytes)) for A, B and C and their host copies; "
+                + "\(backend.name) has \(gb(Double(memory.total))), at most \(gb(Double(memory.largestBuffer))) in one buffer")
         }
         var data = SeededGenerator(seed: 1)
         func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float(data.nextUniform() - 0.5) } }

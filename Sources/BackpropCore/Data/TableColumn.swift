@@ -31,11 +31,11 @@ public struct TableColumn: Sendable {
 
     public var isNumeric: Bool { numbers != nil }
 
-    /// A column of numbers but for a few cells (at most 1 in 20, of at least 10 numbers) that
-    /// made it a column of categories: most likely typos, which the reader reports — the first
+    /// A column of numbers but for a few cells (at most 1 in 20 of its values) that made it a
+    /// column of categories: most likely typos, which the reader reports — the first
     /// one's row and text, and how many there are. Nil for a numeric or a truly textual column.
     public var strayText: (row: Int, text: String, count: Int)? {
-        guard numbers == nil, numberCells >= 10, textCells * 20 <= numberCells + textCells, let firstText else { return nil }
+        guard numbers == nil, textCells * 20 <= numberCells + textCells, let firstText else { return nil }
         return (firstText.row, firstText.text, textCells)
     }
     public var count: Int { numbers?.count ?? codes.count }

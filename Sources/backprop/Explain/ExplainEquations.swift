@@ -10,7 +10,7 @@ struct ExplainEquations: ParsableCommand {
 
     @OptionGroup var example: ExampleNetworkOptions<Defaults>
     @Option(help: "The activation of every layer: sigmoid, tanh, relu or identity.") var activation = "sigmoid"
-    @Option(parsing: .unconditional, help: "Seed for the example weights and biases (default: the first from 1 at which every unit passes error back; 1 but for relu).")
+    @Option(parsing: .unconditional, help: "Seed for the example weights and biases (default: the first from 1 at which every unit passes error back, searched up to 1000: 1 but for relu).")
     var seed: UInt64?
     @OptionGroup var output: ExplainOutput
 
