@@ -15,7 +15,7 @@ extension Train {
     /// The network for fresh data: a softmax (or sigmoid) output per class, or an identity
     /// output per regression target with the squared-error loss.
     func newArchitecture(for loaded: LoadedData, hidden: [Int]) throws -> Architecture {
-        let inputs = loaded.train.featureCount, activation = activation.activation
+        let inputs = loaded.train.featureCount, activation = activation?.activation ?? .relu
         if loaded.task == .regression {
             if let loss, loss != .squaredError {
                 throw CommandError("--loss \(loss.rawValue) is for classification; regression trains with --loss mse")

@@ -76,7 +76,8 @@ extension Train {
             notes.append("resume    \(resume ?? "") holds no optimizer state (saved without --checkpoint): the optimizer starts afresh")
         }
         if let resumed {
-            let ignored = [hidden.map { _ in "--hidden" }, loss.map { _ in "--loss" }, table.task.map { _ in "--task" }].compactMap { $0 }
+            let ignored = [hidden.map { _ in "--hidden" }, activation.map { _ in "--activation" }, loss.map { _ in "--loss" },
+                           table.task.map { _ in "--task" }].compactMap { $0 }
             if !ignored.isEmpty {
                 notes.append("resume    \(ignored.joined(separator: ", ")) \(ignored.count == 1 ? "is" : "are") ignored: the network is the model's, \(resumed.architecture)")
             }

@@ -11,8 +11,8 @@ struct Train: ParsableCommand {
     var data = "mnist"
     @Option(parsing: .unconditional, help: "Hidden layer sizes, comma-separated (e.g. 128,64); 'none' for no hidden layer (default: from the data).")
     var hidden: String?
-    @Option(help: ArgumentHelp("Hidden activation: \(Activation.hidden.map(\.rawValue).joined(separator: ", ")).", valueName: "activation"))
-    var activation: HiddenActivation = .init(.relu)
+    @Option(help: ArgumentHelp("Hidden activation: \(Activation.hidden.map(\.rawValue).joined(separator: ", ")) (default: relu).", valueName: "activation"))
+    var activation: HiddenActivation?
     @Option(help: "Loss: \(Loss.allCases.map(\.rawValue).joined(separator: ", ")) (default: cross-entropy; mse for regression).")
     var loss: Loss?
     @Option(help: "Optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: adam, or a resumed checkpoint's).")

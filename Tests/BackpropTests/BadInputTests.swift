@@ -204,9 +204,11 @@ struct BadInputTests {
         if input.status == 1 {
             #expect(result.stderr.split(separator: "\n").count == 1, "\(input.name): more than one line: \(result.stderr)")
         }
-        // A command that fails changes none of the files it was given.
+        // A command that fails changes none of the files it was given, and leaves no other.
         for (name, bytes) in input.files {
             #expect(try Array(Data(contentsOf: dir.appendingPathComponent(name))) == bytes, "\(input.name): \(name) changed")
         }
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { !input.files.keys.contains($0) }
+        #expect(left.isEmpty, "\(input.name): left \(left)")
     }
 }

@@ -78,10 +78,13 @@ struct TrainingCommandTests {
         let data = try blobsCSV(in: dir)
         let first = try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "1", "--save", "m.safetensors"], in: dir)
         try #require(first.status == 0, "\(first.stderr)")
-        let again = try backprop(["train", "--data", data, "--hidden", "4", "--loss", "mse", "--epochs", "1", "--resume", "m.safetensors"], in: dir)
+        let again = try backprop(["train", "--data", data, "--hidden", "4", "--activation", "tanh", "--loss", "mse", "--epochs", "1",
+                                  "--resume", "m.safetensors", "--checkpoint", "m.safetensors"], in: dir)
         try #require(again.status == 0, "\(again.stderr)")
         let output = again.stdout + again.stderr
-        #expect(output.contains("--hidden, --loss are ignored: the network is the model's, 4 → 8 relu → 3 softmax · cross-entropy"), "\(output)")
+        #expect(output.contains("--hidden, --activation, --loss are ignored: the network is the model's, 4 → 8 relu → 3 softmax · cross-entropy"), "\(output)")
+        // Continued in place: --checkpoint may name the model --resume reads.
+        #expect(try ModelFile.load(dir.appendingPathComponent("m.safetensors").path).checkpoint != nil)
         let decay = { (text: String) in text.split(separator: "\n").first { $0.hasPrefix("training") }.map(String.init) ?? "" }
         #expect(decay(again.stdout).contains("weight decay 0.01") && decay(first.stdout).contains("weight decay 0.01"),
                 "\(decay(first.stdout)) / \(decay(again.stdout))")
