@@ -133,6 +133,18 @@ struct DecimalCommaTests {
         #expect(own.columns[0].numbers == [1.5, 2.25] && own.columns[1].numbers == [3.5, 0.5])
     }
 
+    @Test("a number among categories is named the same whether it comes before or after the first text")
+    func numbersAmongCategories() throws {
+        let first = try RawTable.parse("a;label\n3,5;x\n2,0;x\nfoo;y\n", file: "a.csv")
+        let later = try RawTable.parse("a;label\nfoo;y\n3,5;x\n2,0;x\n", file: "b.csv")
+        #expect(Set(first.columns[0].categories) == ["3.5", "2", "foo"])
+        #expect(Set(later.columns[0].categories) == Set(first.columns[0].categories))
+        // A column kept as text (predict --keep) keeps every value as written.
+        var kept = TableColumn(name: "id", position: 0, asText: true)
+        for cell in ["007", "2,0", "12345678901"] { try kept.append(cell, decimal: .either) }
+        #expect(kept.categories == ["007", "2,0", "12345678901"])
+    }
+
     @Test("only one decimal comma after digits grouped in threes is a number",
           arguments: [("3,5", Float(3.5)), ("+0,5", 0.5), ("12.345.678,9", 12_345_678.9), ("1,2,3", nil), ("1.23,4", nil),
                       ("1234.567,8", nil), (",5", nil), ("5,", nil), ("1.5", nil), ("a,5", nil), ("1,5e3", nil)])

@@ -26,8 +26,13 @@ public struct TableColumn: Sendable {
     public init(name: String, position: Int, asText: Bool = false) {
         self.name = name
         self.position = position
+        keepsText = asText
         if asText { numbers = nil }
     }
+
+    /// Whether every value is kept as written (`asText`); else a number among categories is
+    /// named by its canonical spelling, wherever in the column it comes.
+    private let keepsText: Bool
 
     public var isNumeric: Bool { numbers != nil }
 
@@ -84,7 +89,9 @@ public struct TableColumn: Sendable {
             codes.reserveCapacity(earlier.count + 1)
             for v in earlier { codes.append(v.isNaN ? -1 : code(of: Self.canonical(v))) }
         }
-        codes.append(code(of: cell))
+        // The numbers before the first text became canonical categories: so do those after it
+        // (`3,5` and `2.0` name "3.5" and "2" whichever row comes first, in training and later).
+        codes.append(code(of: keepsText ? cell : number.map(Self.canonical) ?? cell))
     }
 
     /// `3,5` → 3.5, `-1.234.567,25` → −1234567.25: one decimal comma, optionally after digits grouped
