@@ -23,16 +23,30 @@ private func labelled(_ labels: [String]) -> String {
 
 @Suite("Tables: labels, tasks, categorical features, missing values")
 struct TableTests {
-    @Test("a test share far from the one asked (many small classes) is said; an empty one says why")
-    func splitShareNoted() throws {
+    @Test("many small classes: the test split holds round(fraction × rows), one more row to the largest remainders; a record without the field splits per class as before")
+    func splitManySmallClasses() throws {
         let rows = (0..<60).map { "\($0),c\($0 % 30)" }.joined(separator: "\n")
-        let loaded = try loadCSV("a,label\n" + rows + "\n", testFraction: 0.3)
-        #expect(loaded.test.count == 30)
-        #expect(loaded.notes.contains { $0.contains("30 test rows are 50 % of 60, not the 30 % asked") }, "\(loaded.notes)")
-        let empty = errorText { _ = try loadCSV("a,label\n" + rows + "\n", testFraction: 0.2) }
-        #expect(empty?.contains("leaves an empty split (each class gives round(0.2 × its rows) and keeps one; the largest has 2)") == true,
-                "\(empty ?? "no error")")
-        #expect(try loadCSV("a,label\n" + rows + "\n", testFraction: 0.5).notes.allSatisfy { !$0.hasPrefix("split") })
+        for (fraction, expected) in [(0.3, 18), (0.2, 12), (0.5, 30)] {
+            let loaded = try loadCSV("a,label\n" + rows + "\n", testFraction: fraction)
+            #expect(loaded.test.count == expected, "\(fraction)")
+            #expect(loaded.notes.allSatisfy { !$0.hasPrefix("split") }, "\(loaded.notes)")
+            #expect(loaded.split?.allocation == .largestRemainder)
+        }
+        // Every class keeps a training row, and the classes are as balanced as the remainders allow.
+        let strata = (0..<60).map { Int32($0 % 30) }
+        let record = SplitRecord(fileHash: "", rows: 60, seed: 1, testFraction: 0.3, stratified: true)
+        let (train, test) = try record.split(strata: strata)
+        #expect(Set(train.map { strata[$0] }).count == 30 && test.count == 18)
+        #expect(SplitAllocation.largestRemainder.testRows(of: [5, 5, 2], fraction: 0.3) == [2, 1, 1])
+        // A record from before the field (a model saved earlier): the same rows as then.
+        let legacy = try JSONDecoder().decode(SplitRecord.self, from: Data(#"{"file_hash":"","rows":60,"seed":1,"test_fraction":0.3,"stratified":true}"#.utf8))
+        #expect(legacy.allocation == nil)
+        #expect(try legacy.split(strata: strata).test.count == 30)
+        var empty = legacy
+        empty.testFraction = 0.2
+        let message = errorText { _ = try empty.split(strata: strata) }
+        #expect(message?.contains("leaves an empty split (each class gives round(0.2 × its rows) and keeps one; the largest has 2)") == true,
+                "\(message ?? "no error")")
     }
 
     @Test("a column with no values (an unnamed one after a trailing delimiter) is ignored with a note")

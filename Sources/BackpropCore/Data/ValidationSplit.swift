@@ -8,10 +8,12 @@ public struct ValidationRecord: Sendable, Equatable, Codable {
     public var seed: UInt64
     /// Samples held out (a check that the record fits the data).
     public var count: Int
+    /// As ``SplitRecord/allocation``: nil in files written before it, split per class.
+    public var allocation: SplitAllocation?
 
     /// A record; ``count`` is filled in by ``Dataset/holdOut(_:stratified:)``.
-    public init(fraction: Double, seed: UInt64, count: Int = 0) {
-        self.fraction = fraction; self.seed = seed; self.count = count
+    public init(fraction: Double, seed: UInt64, count: Int = 0, allocation: SplitAllocation? = .largestRemainder) {
+        self.fraction = fraction; self.seed = seed; self.count = count; self.allocation = allocation
     }
 }
 
@@ -85,7 +87,7 @@ extension Dataset {
             throw DataError.invalidOption("--validation-split needs at least 2 training samples, got \(count)")
         }
         let rule = SplitRecord(fileHash: "", rows: count, seed: record.seed ^ 0x0A11_DA7E,
-                               testFraction: record.fraction, stratified: stratified)
+                               testFraction: record.fraction, stratified: stratified, allocation: record.allocation)
         guard record.fraction > 0, record.fraction < 1,
               let (train, held) = try? rule.split(strata: stratified ? labels : nil) else {
             throw DataError.invalidOption("--validation-split \(record.fraction) of \(count) training samples leaves an empty split (use a larger fraction, or 0 for none)")
