@@ -64,13 +64,11 @@ final class GEMMTuner {
         /// The plan with the lowest median time.
         var fastest: Int { times.indices.min { median($0) < median($1) } ?? chosen }
 
-        /// The plans tried now and then: all but the running one.
-        var others: [Int] { candidates.indices.filter { $0 != chosen } }
-
         /// Counts down to plan `i`'s next try: its interval times how much slower its last try was.
         mutating func schedule(_ i: Int) {
             let slowdown = (times[i].last ?? 0) / median(chosen)
-            let weight = slowdown.isFinite ? min(max(Int(slowdown.rounded(.up)), 1), GEMMTuner.largestWeight) : 1
+            // Clamped before the conversion: a huge ratio would not fit an Int.
+            let weight = slowdown.isFinite ? Int(min(max(slowdown, 1), Double(GEMMTuner.largestWeight)).rounded(.up)) : 1
             untilProbe[i] = interval[i] * weight
         }
 
@@ -80,7 +78,8 @@ final class GEMMTuner {
             guard decided else { return times.indices.first { times[$0].count < GEMMTuner.samples } ?? chosen }
             if let probing { return probing }
             var due: Int?
-            for i in others {
+            // Every plan but the running one counts down (no array made: this runs on every call).
+            for i in candidates.indices where i != chosen {
                 untilProbe[i] -= 1
                 if due == nil, untilProbe[i] <= 0 { due = i }
             }
@@ -93,7 +92,7 @@ final class GEMMTuner {
         /// Runs `plan` from now on, the others tried soon.
         mutating func choose(_ plan: Int) {
             chosen = plan
-            for i in others {
+            for i in candidates.indices where i != chosen {
                 interval[i] = GEMMTuner.firstProbeInterval
                 schedule(i)
             }

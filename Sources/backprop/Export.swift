@@ -18,9 +18,7 @@ struct Export: ParsableCommand {
     var onnx: String
 
     func run() throws {
-        if sameFile(onnx, model) {
-            throw CommandError("--onnx \(onnx) is the model file itself: choose another path (e.g. model.onnx)")
-        }
+        try refuseOverwriting("--onnx", onnx, inputs: [("--model", model)])
         let saved = try ModelFile.load(model)
         try checkOutputPath(onnx)
         try saved.exportONNX(to: onnx, producerVersion: backpropVersion)

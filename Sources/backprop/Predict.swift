@@ -21,9 +21,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         if let output {
-            for (option, path) in [("--input", input), ("--model", model)] where sameFile(output, path) {
-                throw CommandError("--output \(output) is the file \(option) reads; write the predictions to another file")
-            }
+            try refuseOverwriting("--output", output, inputs: [("--input", input), ("--model", model)])
             try checkOutputPath(output)
         }
         let saved = try ModelFile.load(model)

@@ -62,14 +62,7 @@ struct OutputOptions: ParsableArguments {
             throw CommandError("\(files.filter { sameFile($0.path, twice) }.map(\.option).joined(separator: " and ")) name the same file \(twice); give each its own")
         }
         for (option, path) in files {
-            if let data, sameFile(path, data) {
-                throw CommandError("\(option) \(path) is the data file --data reads; write it to another file")
-            }
-            if option == "--plot", let resume, sameFile(path, resume) {
-                throw CommandError("--plot \(path) is the model --resume reads; write the plot to another file")
-            }
-        }
-        for (option, path) in files {
+            try refuseOverwriting(option, path, inputs: [("--data", data), ("--resume", option == "--plot" ? resume : nil)])
             do { try checkOutputPath(path) } catch { throw CommandError("\(option) \(path): \(error)") }
         }
     }

@@ -156,10 +156,10 @@ let commandInputs: [BadInput] = [
              message: "--output $DIR/./m.safetensors is the file --model reads"),
     BadInput(name: "a model saved over the training data", files: csv("a,label\n1,0\n2,1\n"),
              arguments: trainArgs + ["--data", "$DIR/t.csv", "--save", "$DIR/t.csv"],
-             message: "--save $DIR/t.csv is the data file --data reads"),
+             message: "--save $DIR/t.csv is the file --data reads"),
     BadInput(name: "a plot over the resumed model", files: fitting,
              arguments: trainArgs + ["--data", "$DIR/classes.csv", "--resume", "$DIR/m.safetensors", "--plot", "$DIR/m.safetensors"],
-             message: "--plot $DIR/m.safetensors is the model --resume reads"),
+             message: "--plot $DIR/m.safetensors is the file --resume reads"),
     // Checked before training; the message names the user's path, not the probe written beside it.
     BadInput(name: "save into a missing folder", files: csv("a,label\n1,0\n2,1\n"),
              arguments: trainArgs + ["--data", "$DIR/t.csv", "--save", "$DIR/no/m.safetensors"],

@@ -45,7 +45,7 @@ struct TableTests {
         var empty = legacy
         empty.testFraction = 0.2
         let message = errorText { _ = try empty.split(strata: strata) }
-        #expect(message?.contains("leaves an empty split (each class gives round(0.2 × its rows) and keeps one; the largest has 2)") == true,
+        #expect(message?.contains("leaves an empty split (rows are held out class by class, and every class keeps one for training; the largest class has 2 rows)") == true,
                 "\(message ?? "no error")")
     }
 

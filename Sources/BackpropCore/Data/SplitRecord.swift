@@ -52,11 +52,14 @@ public struct SplitRecord: Sendable, Equatable, Codable {
         }
         let test = (0..<rows).filter { isTest[$0] }
         guard !test.isEmpty, test.count < rows else {
-            let why = groups.count > 1 ? " (each class gives round(\(testFraction) × its rows) and keeps one; the largest has \(groups.values.map(\.count).max() ?? 0))" : ""
+            let why = groups.count > 1 ? " (\(Self.classByClass); the largest class has \(groups.values.map(\.count).max() ?? 0) rows)" : ""
             throw DataError.invalidOption("--test-split \(testFraction) of \(rows) rows leaves an empty split\(why)")
         }
         return ((0..<rows).filter { !isTest[$0] }, test)
     }
+
+    /// Why a stratified split's test share can differ from the fraction asked, whatever the rule.
+    static let classByClass = "rows are held out class by class, and every class keeps one for training"
 }
 
 /// How a stratified split shares its test rows among the classes. Each class keeps at least

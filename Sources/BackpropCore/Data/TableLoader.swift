@@ -82,11 +82,12 @@ extension DataSource {
         }
         let classes = encoding.classes
         let (_, testRows) = try split.split(strata: strata(table, labels: encoding.labels, classes: classes))
-        // Rounded class by class, many small classes can move the test share far from the request.
+        // Shared class by class (and per class in records from before the largest-remainder rule),
+        // small classes can move the test share away from the request.
         let share = Double(testRows.count) / Double(table.rowCount)
         if abs(share - split.testFraction) > 0.05 {
-            notes.append(String(format: "split     %d test rows are %.0f %% of %d, not the %.0f %% asked: each class gives round(fraction × its rows) and keeps one",
-                                testRows.count, 100 * share, table.rowCount, 100 * split.testFraction))
+            notes.append(String(format: "split     %d test rows are %.0f %% of %d, not the %.0f %% asked: ",
+                                testRows.count, 100 * share, table.rowCount, 100 * split.testFraction) + SplitRecord.classByClass)
         }
         let encoded = try encoding.encode(table)
         warnings += encoded.warnings
