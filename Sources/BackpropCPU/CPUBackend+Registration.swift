@@ -15,8 +15,11 @@ extension BackendRegistration {
                spec != "0", spec.lowercased() != "cpu" {
                 throw BackendError.invalidChoice(variable: request.deviceLabel, value: spec, valid: "0 (\(CPUBackend.device.name))")
             }
-            return CPUBackend(threads: CPUThreads.count(request.environment),
-                              gemm: try GEMMChoice.fromEnvironment(request.environment),
+            let gemm = try GEMMChoice.fromEnvironment(request.environment)
+            if let gemm, let reason = gemm.unusable {
+                throw BackendError.device("\(GEMMChoice.variable)=\(gemm.rawValue): \(reason)")
+            }
+            return CPUBackend(threads: CPUThreads.count(request.environment), gemm: gemm,
                               threading: try GEMMThreading.fromEnvironment(request.environment))
         })
 }
@@ -36,8 +39,9 @@ extension CPUBackend {
         for choice in GEMMChoice.allCases {
             let info = choice.info
             let role = choice == inUse ? (forced ?? nil == nil ? "in use (chosen by instruction set)" : "in use (\(GEMMChoice.variable))")
-                                       : "BACKPROP_GEMM=\(choice.rawValue)"
+                                       : choice.unusable == nil ? "BACKPROP_GEMM=\(choice.rawValue)" : "cannot run here"
             details.append("GEMM \(info.summary) — \(role)")
+            if let reason = choice.unusable { details.append("  \(reason)") }
             if let warning = info.warning { details.append("  warning: \(warning)") }
         }
         return DeviceDescription(index: 0, name: model, details: details)

@@ -42,7 +42,8 @@ public struct GEMMProviderInfo: Sendable, Equatable {
 }
 
 /// Which provider the CPU backend uses: `BACKPROP_GEMM=onednn|openblas` forces one; by default
-/// oneDNN where its kernels use AVX2 or better (every x86-64 since 2013), else OpenBLAS.
+/// oneDNN where its kernels use AVX2 or better (every x86-64 since 2013), else OpenBLAS, unless
+/// OpenBLAS's kernels cannot run on this CPU at all.
 public enum GEMMChoice: String, CaseIterable, Sendable {
     case onednn, openblas
 
@@ -54,8 +55,14 @@ public enum GEMMChoice: String, CaseIterable, Sendable {
         throws -> GEMMChoice? { try environmentChoice(variable, environment) }
 
     /// The automatic choice: oneDNN's kernels at AVX2 or better beat or match OpenBLAS's at every
-    /// step shape measured (Zen 4, Zen 5); below AVX2 OpenBLAS covers more old CPUs.
-    static var automatic: GEMMChoice { OneDNNGEMM.shared.hasAVX2Kernels ? .onednn : .openblas }
+    /// step shape measured (Zen 4, Zen 5); below AVX2 OpenBLAS covers more old CPUs, where it can
+    /// run them (oneDNN's reference kernels are slow but run everywhere).
+    static var automatic: GEMMChoice {
+        OneDNNGEMM.shared.hasAVX2Kernels || OpenBLASGEMM.shared.unusable != nil ? .onednn : .openblas
+    }
+
+    /// Why this provider cannot run on this CPU, or nil.
+    var unusable: String? { self == .openblas ? OpenBLASGEMM.shared.unusable : nil }
 
     /// The provider's library, version and ISA, without its warning going to stderr.
     var info: GEMMProviderInfo {

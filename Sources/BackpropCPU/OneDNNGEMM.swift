@@ -40,6 +40,8 @@ final class OneDNNGEMM: GEMMProvider {
     /// oneDNN's own names (`ONEDNN_VERBOSE` prints the same), from 2.6's values.
     static func isaName(_ raw: UInt32) -> String {
         switch raw {
+        // Below SSE4.1 oneDNN generates no kernels and runs its portable C++ ones.
+        case 0x0: "no JIT (reference kernels)"
         case 0x1: "sse41"
         case 0x3: "avx"
         case 0x7: "avx2"

@@ -1,3 +1,4 @@
+import BackpropCore
 import CBLAS
 import CPUKernels
 import Foundation
@@ -20,6 +21,8 @@ final class OpenBLASGEMM: GEMMProvider {
     }()
 
     let info: GEMMProviderInfo
+    /// Why its kernels cannot run on this CPU (see ``unusableReason(core:has3DNow:level:)``), or nil.
+    let unusable: String?
     var threadsItself: Bool { false }
 
     private init() {
@@ -36,9 +39,25 @@ final class OpenBLASGEMM: GEMMProvider {
                 + "GEMM at about half speed or less; unset OPENBLAS_CORETYPE or use BACKPROP_GEMM=onednn"
         }
         info = GEMMProviderInfo(library: "OpenBLAS", version: version, isa: "\(core) (\(isa))", warning: warning)
+        unusable = Self.unusableReason(core: core, has3DNow: bp_cpu_has_3dnow() != 0, level: Int(bp_cpu_x86_64_level()))
+    }
+
+    /// OpenBLAS's K8 cores (`Opteron`, `Opteron_SSE3`) end their SGEMM kernels and packing with
+    /// 3DNow!'s `femms` (found by disassembling Debian's 0.3.21: no other core uses a 3DNow!
+    /// instruction). It picks them for any CPU that reports an AMD family-15 model, virtual ones
+    /// too (QEMU's default `qemu64`, also under KVM; OpenBLAS fixed that after 0.3.30), and a CPU
+    /// without 3DNow! stops the process at the first product with an illegal instruction. The way
+    /// out is a core the CPU runs, named before the library loads.
+    static func unusableReason(core: String, has3DNow: Bool, level: Int) -> String? {
+        guard ["opteron", "opteron_sse3"].contains(core.lowercased()), !has3DNow else { return nil }
+        let fitting = level >= 3 ? "Haswell" : level == 2 ? "Nehalem" : "Prescott"
+        return "OpenBLAS picked its \(core) kernels, which use 3DNow! instructions this CPU does not run "
+            + "(a virtual CPU that reports an AMD K8, such as QEMU's qemu64); they would stop the program "
+            + "with an illegal instruction. Start it with OPENBLAS_CORETYPE=\(fitting) set, or use BACKPROP_GEMM=onednn"
     }
 
     func run(_ call: GEMMCall, threads: Int) throws {
+        if let unusable { throw BackendError.device(unusable) }
         cblas_sgemm(CblasColMajor, call.transposeA ? CblasTrans : CblasNoTrans,
                     call.transposeB ? CblasTrans : CblasNoTrans, Int32(call.m), Int32(call.n), Int32(call.k),
                     call.alpha, call.a, Int32(call.lda), call.b, Int32(call.ldb), call.beta, call.c, Int32(call.ldc))

@@ -94,15 +94,6 @@ void bp_sum_columns(const float *m, size_t rows, size_t cols, float alpha, float
     bp_sum_columns_strided(m, rows, rows, cols, alpha, beta, out);
 }
 
-int bp_cpu_has_avx512f(void) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
-}
-
 // Z ← Z + b·1ᵀ and, when a is not NULL, A ← σ(Z), in one pass over Z, column by column (right
 // after the GEMM wrote Z, while it is still in cache). The arithmetic of bp_add_bias followed by
 // the activation: the same results, one read of Z fewer.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BackpropCore
 @testable import BackpropCPU
+import CPUKernels
 
 /// Each GEMM provider, by each way of using the threads, against a Double GEMM at sizes that are
 /// multiples of no vector width or panel (1, 7, 33, 129, 785), every transpose, α and β.
@@ -135,6 +136,42 @@ struct GEMMProviderTests {
         }
         #expect(CPUBackend(gemm: .openblas).gemmProvider.library == "OpenBLAS")
         #expect(CPUBackend(gemm: .onednn).gemmProvider.library == "oneDNN")
+    }
+
+    @Test("OpenBLAS's K8 kernels are refused on a CPU without 3DNow!, with the core type that fits it; no other core is")
+    func openBLASCoreWithout3DNow() throws {
+        for (level, fitting) in [(1, "Prescott"), (2, "Nehalem"), (3, "Haswell"), (4, "Haswell")] {
+            for core in ["Opteron", "Opteron_SSE3"] {
+                let reason = try #require(OpenBLASGEMM.unusableReason(core: core, has3DNow: false, level: level))
+                #expect(reason.contains("\(core) kernels") && reason.contains("3DNow!")
+                        && reason.contains("OPENBLAS_CORETYPE=\(fitting) ") && reason.contains("BACKPROP_GEMM=onednn"), "\(reason)")
+                // A real K8 runs them.
+                #expect(OpenBLASGEMM.unusableReason(core: core, has3DNow: true, level: level) == nil)
+            }
+        }
+        for core in ["Prescott", "Core2", "Nehalem", "Barcelona", "Bobcat", "Bulldozer", "Haswell", "Zen", "SkylakeX"] {
+            #expect(OpenBLASGEMM.unusableReason(core: core, has3DNow: false, level: 3) == nil, "\(core)")
+        }
+        // On this machine: the library's own core, and then the automatic choice never lands on it.
+        if let reason = OpenBLASGEMM.shared.unusable {
+            #expect(GEMMChoice.automatic == .onednn, "\(reason)")
+            #expect(GEMMChoice.openblas.unusable == reason)
+        }
+        #expect(GEMMChoice.onednn.unusable == nil)
+        #expect(OneDNNGEMM.isaName(0).contains("no JIT"))
+        #expect(OneDNNGEMM.isaName(0x7) == "avx2")
+    }
+
+    @Test("what the CPU runs, from CPUID, agrees with the flags Linux lists in /proc/cpuinfo")
+    func cpuFeaturesAgreeWithLinux() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let line = try #require(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") })
+        let flags = Set(line.split(separator: ":", maxSplits: 1)[1].split(separator: " ").map(String.init))
+        let levels = [["sse4_2", "popcnt", "ssse3"], ["avx2", "fma", "bmi2"], ["avx512f", "avx512bw", "avx512dq", "avx512vl"]]
+        let level = 1 + (levels.firstIndex { !Set($0).isSubset(of: flags) } ?? levels.count)
+        #expect(Int(bp_cpu_x86_64_level()) == level, "flags: \(flags.sorted())")
+        #expect((bp_cpu_has_3dnow() != 0) == flags.contains("3dnow"))
+        #expect((bp_cpu_has_avx512f() != 0) == flags.contains("avx512f"))
     }
 
     @Test("thread count: BACKPROP_THREADS, then OMP_NUM_THREADS, then OPENBLAS_NUM_THREADS")

@@ -27,8 +27,15 @@ void bp_sum_columns(const float *m, size_t rows, size_t cols, float alpha, float
 void bp_sum_columns_strided(const float *m, size_t ld, size_t rows, size_t cols, float alpha, float beta,
                             float *out);
 
-// Whether this CPU and the OS run AVX-512F instructions (CPUID and XCR0, as GCC and clang read them).
+// What this CPU runs (cpu_features.c), from CPUID and, for AVX, the OS's XCR0, as GCC and clang read them.
+// Whether it runs AVX-512F instructions.
 int bp_cpu_has_avx512f(void);
+// Whether it runs AMD's 3DNow! (CPUID 8000_0001h EDX bit 31): real K8/K10 CPUs do; every CPU since
+// (Bulldozer, Bobcat, Zen, any Intel) and virtual CPUs that report a K8 model (QEMU's qemu64) do not.
+int bp_cpu_has_3dnow(void);
+// The x86-64 microarchitecture level it meets: 1 (baseline), 2 (SSE4.2, POPCNT), 3 (AVX2, FMA, BMI2),
+// 4 (AVX-512 F/BW/DQ/VL).
+int bp_cpu_x86_64_level(void);
 
 // The same passes split over the GEMMs' OpenMP team (parallel_loops.c): `threads` parts, one
 // part when the pass is small; every element computed exactly as by the one-thread kernel.

@@ -1,0 +1,40 @@
+// What this CPU runs, asked once per call (the callers ask at start-up, not in loops).
+#include "cpu_kernels.h"
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+int bp_cpu_has_avx512f(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+int bp_cpu_has_3dnow(void) {
+#if defined(__x86_64__)
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(0x80000001u, &eax, &ebx, &ecx, &edx)) return 0;
+    return (edx >> 31) & 1;
+#else
+    return 0;
+#endif
+}
+
+int bp_cpu_x86_64_level(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (!(__builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("ssse3")))
+        return 1;
+    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2")))
+        return 2;
+    if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")))
+        return 3;
+    return 4;
+#else
+    return 1;
+#endif
+}
