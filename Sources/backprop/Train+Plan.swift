@@ -84,15 +84,18 @@ extension Train {
         }
         var config = checkpoint?.state.optimizer ?? OptimizerConfiguration(kind: kind)
         if let lr { config.learningRate = lr }
-        // Without a checkpoint's own, the weight decay follows the data as in a new run.
-        if let weightDecay { config.weightDecay = weightDecay } else if checkpoint == nil { config.weightDecay = automatic.weightDecay }
+        // Without a checkpoint's own, the weight decay is the resumed model's, else the data's as in a new run.
+        let recordedDecay = resumed?.training?.weightDecay
+        if let weightDecay { config.weightDecay = weightDecay } else if checkpoint == nil {
+            config.weightDecay = recordedDecay ?? automatic.weightDecay
+        }
         try config.validate()
 
         var planned = previous + (epochs ?? automatic.epochs)
         if epochs == nil, let saved, checkpoint != nil, saved.plannedEpochs > previous { planned = saved.plannedEpochs }
         if hidden == nil, resumed == nil { auto.append("hidden \(automatic.hidden.map(String.init).joined(separator: ","))") }
         if batchSize == nil, saved == nil { auto.append("batch \(batch)") }
-        if weightDecay == nil, checkpoint == nil { auto.append("weight decay \(automatic.weightDecay)") }
+        if weightDecay == nil, checkpoint == nil, recordedDecay == nil { auto.append("weight decay \(automatic.weightDecay)") }
         if epochs == nil, saved == nil { auto.append("up to \(planned) epochs") }
 
         let stepsPerEpoch = (samples + batch - 1) / batch

@@ -37,6 +37,7 @@ final class TrainingFiles {
         training.validation = point.validation
         training.validationSplit = plan.validation
         training.schedule = plan.schedule
+        training.weightDecay = plan.optimizer.weightDecay
         var model = try ModelFile(network: network, standardization: data.standardization,
                                   classNames: data.train.classNames, featureNames: data.featureNames, training: training)
         model.table = data.encoding

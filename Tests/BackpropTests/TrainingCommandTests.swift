@@ -88,6 +88,14 @@ struct TrainingCommandTests {
         let decay = { (text: String) in text.split(separator: "\n").first { $0.hasPrefix("training") }.map(String.init) ?? "" }
         #expect(decay(again.stdout).contains("weight decay 0.01") && decay(first.stdout).contains("weight decay 0.01"),
                 "\(decay(first.stdout)) / \(decay(again.stdout))")
+
+        // A weight decay given to the first run is the model's: resuming it keeps it, checkpoint or not.
+        let none = try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "1", "--weight-decay", "0", "--save", "n.safetensors"], in: dir)
+        try #require(none.status == 0, "\(none.stderr)")
+        #expect(try ModelFile.load(dir.appendingPathComponent("n.safetensors").path).training?.weightDecay == 0)
+        let kept = try backprop(["train", "--data", data, "--epochs", "1", "--resume", "n.safetensors"], in: dir)
+        try #require(kept.status == 0, "\(kept.stderr)")
+        #expect(decay(kept.stdout).contains("weight decay 0.0,") && !kept.stdout.contains("auto      weight decay"), "\(kept.stdout)")
     }
 
     @Test("a warmup as long as the run is pointed out: the learning rate would never reach its peak")

@@ -22,10 +22,12 @@ public struct TrainingInfo: Sendable, Equatable, Codable {
     public var validationSplit: ValidationRecord?
     /// The learning-rate schedule of the run.
     public var schedule: LearningRateSchedule?
+    /// The weight decay trained with (a resumed run keeps it); nil in files written before it was recorded.
+    public var weightDecay: Float?
 
     enum CodingKeys: String, CodingKey {
         case epochs, seed, optimizer, learningRate = "learning_rate", train, test, testRegression = "test_regression",
-             validation, validationSplit = "validation_split", schedule
+             validation, validationSplit = "validation_split", schedule, weightDecay = "weight_decay"
     }
 
     /// A training record.
