@@ -71,7 +71,7 @@ struct Evaluate: ParsableCommand {
         }
         print("model     \(model): \(saved.architecture)")
         print("data      \(name): \(dataset.count) samples")
-        print("targets   \(saved.outputNames.joined(separator: ", "))")
+        print("targets   \(listed(saved.outputNames))")
         print("mse       \(short(metrics.mse))")
         print("mae       \(short(metrics.mae))")
         print("r2        \(fmt(metrics.r2, 4))")

@@ -49,7 +49,7 @@ final class Report {
                 + (sharded ? ", each updating 1/\(processes) of the parameters)" : ")")
             : "batch \(plan.batchSize)"
         let target = regression
-            ? "regression on \(data.encoding?.labels.joined(separator: ", ") ?? "")"
+            ? "regression on \(listed(data.encoding?.labels ?? []))"
             : "\(data.train.classCount) classes" + (data.encoding?.classes.map { " (\(abbreviated($0)))" } ?? "")
         print("data      \(data.name): \(data.train.count) training, \(validation) validation, \(data.test.count) test samples, \(data.train.featureCount) inputs, \(target)")
         for note in data.notes { print(note) }
@@ -157,9 +157,7 @@ func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", 
 /// Four significant digits, whatever the scale of the targets.
 func short(_ x: Double) -> String { String(format: "%.4g", x) }
 /// The first names of a long list.
-func abbreviated(_ names: [String], limit: Int = 8) -> String {
-    names.count <= limit ? names.joined(separator: ", ") : names.prefix(limit).joined(separator: ", ") + ", …"
-}
+func abbreviated(_ names: [String], limit: Int = 8) -> String { listed(names, limit: limit) }
 func pct(_ x: Double) -> String { String(format: "%6.2f %%", 100 * x) }
 func pad(_ i: Int, _ total: Int) -> String {
     let w = String(total).count

@@ -23,6 +23,14 @@ private func labelled(_ labels: [String]) -> String {
 
 @Suite("Tables: labels, tasks, categorical features, missing values")
 struct TableTests {
+    @Test("names listed in a message: quoted where a comma, quote, blank end or emptiness would make the list ambiguous")
+    func listedNames() {
+        #expect(listed(["setosa", "versicolor"]) == "setosa, versicolor")
+        #expect(listed(["a, b", "c", "d \"q\"", "", " e", "f g"]) == #""a, b", c, "d \"q\"", "", " e", f g"#)
+        #expect(listed((1...5).map(String.init), limit: 3) == "1, 2, 3, …")
+        #expect(listed(["1", "2"], limit: 2) == "1, 2")
+    }
+
     @Test("many small classes: the test split holds round(fraction × rows), one more row to the largest remainders; a record without the field splits per class as before")
     func splitManySmallClasses() throws {
         let rows = (0..<60).map { "\($0),c\($0 % 30)" }.joined(separator: "\n")

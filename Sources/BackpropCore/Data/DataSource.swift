@@ -119,7 +119,7 @@ extension ModelFile {
             throw DataError.malformed(file: data, detail: "\(featureCount) features, but the model \(modelFile) expects \(inputs) inputs")
         }
         if let mine = self.featureNames, let theirs = featureNames, mine != theirs {
-            throw DataError.malformed(file: data, detail: "feature columns \(theirs.joined(separator: ", ")) differ from the model's \(mine.joined(separator: ", ")) (\(modelFile))")
+            throw DataError.malformed(file: data, detail: "feature columns \(listed(theirs, limit: 40)) differ from the model's \(listed(mine, limit: 40)) (\(modelFile))")
         }
     }
 }

@@ -28,13 +28,13 @@ extension TableEncoding {
         }
         let inputs = try columns.map { spec in
             guard let c = table.column(spec.name) else {
-                throw DataError.malformed(file: table.file, detail: "line 1: no column \"\(spec.name)\", which the model reads (columns: \(table.header.joined(separator: ", ")))")
+                throw DataError.malformed(file: table.file, detail: "line 1: no column \"\(spec.name)\", which the model reads (columns: \(listed(table.header, limit: 40)))")
             }
             return c
         }
         let targets: [TableColumn] = labelled ? try labels.map { name in
             guard let c = table.column(name) else {
-                throw DataError.malformed(file: table.file, detail: "line 1: no label column \"\(name)\" in the header (columns: \(table.header.joined(separator: ", ")))")
+                throw DataError.malformed(file: table.file, detail: "line 1: no label column \"\(name)\" in the header (columns: \(listed(table.header, limit: 40)))")
             }
             return c
         } : []
@@ -80,7 +80,7 @@ extension TableEncoding {
                 if let classIndex, let c = targets.first {
                     let text = c.text(row) ?? ""
                     guard let label = classIndex[text] else {
-                        throw fail(row, c, "label \"\(text)\" is not one of the model's classes (\(classes!.joined(separator: ", ")))")
+                        throw fail(row, c, "label \"\(text)\" is not one of the model's classes (\(listed(classes!, limit: 20)))")
                     }
                     labelsOut.append(label)
                 } else {

@@ -47,7 +47,7 @@ extension TableEncoding {
         func fail(_ detail: String) -> DataError { .malformed(file: table.file, detail: detail) }
         let columns = try labels.map { name in
             guard let c = table.column(name) else {
-                throw fail("line 1: no label column \"\(name)\" in the header (columns: \(table.header.joined(separator: ", "))); name it with --label")
+                throw fail("line 1: no label column \"\(name)\" in the header (columns: \(listed(table.header, limit: 40))); name it with --label")
             }
             return c
         }
@@ -90,7 +90,7 @@ extension TableEncoding {
                            features: [String], missing: MissingPolicy, trainRows: [Int]) throws -> TableEncoding {
         let columns = try features.map { name -> Column in
             guard let c = table.column(name) else {
-                throw DataError.malformed(file: table.file, detail: "line 1: no column \"\(name)\" in the header (columns: \(table.header.joined(separator: ", ")))")
+                throw DataError.malformed(file: table.file, detail: "line 1: no column \"\(name)\" in the header (columns: \(listed(table.header, limit: 40)))")
             }
             if let numbers = c.numbers {
                 var sum = 0.0, n = 0
@@ -115,7 +115,7 @@ extension TableEncoding {
     public static func featureColumns(header: [String], labels: [String], selected: [String]?,
                                       ignored: [String], file: String) throws -> [String] {
         for name in (selected ?? []) + ignored where !header.contains(name) {
-            throw DataError.malformed(file: file, detail: "line 1: no column \"\(name)\" in the header (columns: \(header.joined(separator: ", ")))")
+            throw DataError.malformed(file: file, detail: "line 1: no column \"\(name)\" in the header (columns: \(listed(header, limit: 40)))")
         }
         if let overlap = selected?.first(where: labels.contains) {
             throw DataError.invalidOption("--features names \"\(overlap)\", which is the label column")

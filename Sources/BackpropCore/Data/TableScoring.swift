@@ -78,7 +78,7 @@ extension DataSource {
         let table = try RawTable.read(path, dialect: dialect, text: Set(keep)) { header in
             let encoding = try model.tableEncoding(header: header, labels: labels, data: path, modelFile: modelFile)
             if let missing = keep.first(where: { !header.contains($0) }) {
-                throw DataError.malformed(file: path, detail: "line 1: no column \"\(missing)\" to keep (columns: \(header.joined(separator: ", ")))")
+                throw DataError.malformed(file: path, detail: "line 1: no column \"\(missing)\" to keep (columns: \(listed(header, limit: 40)))")
             }
             return encoding.columns.map(\.name) + keep
         }
