@@ -45,6 +45,14 @@ extension TableEncoding {
     /// non-integers or several columns → regression; integers that look continuous → an error.
     public static func target(of table: RawTable, labels: [String], task: Task?) throws -> (Task, [String]?) {
         func fail(_ detail: String) -> DataError { .malformed(file: table.file, detail: detail) }
+        // A regression target that never changes leaves nothing to learn (and R² undefined), as one
+        // class does for a classifier.
+        func requireVariation(_ c: TableColumn) throws {
+            guard let numbers = c.numbers, let first = numbers.first(where: { !$0.isNaN }),
+                  numbers.allSatisfy({ $0.isNaN || $0 == first }) else { return }
+            let row = numbers.firstIndex { !$0.isNaN } ?? 0
+            throw fail("every value in column \"\(c.name)\" is \(c.text(row) ?? "\(first)"): a regression target must vary (there is nothing to learn)")
+        }
         let columns = try labels.map { name in
             guard let c = table.column(name) else {
                 throw fail("line 1: no label column \"\(name)\" in the header (columns: \(listed(table.header, limit: 40))); name it with --label")
@@ -56,6 +64,7 @@ extension TableEncoding {
                 let row = c.codes.firstIndex { $0 >= 0 } ?? 0
                 throw fail("line \(table.lines[row]), column \(c.position + 1) (\"\(c.name)\"): \"\(c.text(row) ?? "")\" is not a number: a regression target must be numeric\(task == nil ? " (use --task classification for a single class column)" : "")")
             }
+            try columns.forEach(requireVariation)
             return (.regression, nil)
         }
         guard columns.count == 1, let c = columns.first else {
@@ -69,7 +78,7 @@ extension TableEncoding {
             distinct.insert(value)
         }
         if task == nil, c.isNumeric {
-            if !integers { return (.regression, nil) }
+            if !integers { try requireVariation(c); return (.regression, nil) }
             if distinct.count > 50 || (distinct.count > 2 && distinct.count * 2 > c.count) {
                 throw fail("column \(c.position + 1) (\"\(c.name)\") holds \(distinct.count) distinct integers in \(c.count) rows: is it classes or a quantity? say --task classification or --task regression")
             }

@@ -57,7 +57,7 @@ extension DataSource {
             if !empty.isEmpty, empty.count < features.count {
                 features.removeAll { empty.contains($0) }
                 let named = empty.map { $0.isEmpty ? "an unnamed column (does each line end with a delimiter?)" : "column \"\($0)\"" }
-                notes.append("note      ignored \(listed(named)): no row has a value")
+                notes.append("note      ignored \(named.joined(separator: ", ")): no row has a value")
             }
             if options.missing == .error { try TableEncoding.checkNoneMissing(table, columns: options.labels + features) }
             let (task, classes) = try TableEncoding.target(of: table, labels: options.labels, task: options.task)

@@ -82,7 +82,7 @@ public struct LearningRateSchedule: Sendable, Equatable, Codable {
 
     /// `cosine 0.001 over 2,530 steps, 100 warm-up` for reports.
     public var summary: String {
-        var text = "\(kind.rawValue) lr \(peak) over \(totalSteps) steps"
+        var text = "\(kind.rawValue) lr \(peak) over \(totalSteps) step\(totalSteps == 1 ? "" : "s")"
         if warmupSteps > 0, kind != .onecycle { text += ", \(warmupSteps) warm-up" }
         if epochDecay != 1 { text += ", ×\(epochDecay) per epoch" }
         return text
