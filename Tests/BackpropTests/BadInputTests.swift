@@ -106,7 +106,16 @@ let commandInputs: [BadInput] = [
     BadInput(name: "CSV --label names no column", files: csv("a,label\n1,0\n2,1\n"),
              arguments: trainArgs + ["--data", "$DIR/t.csv", "--label", "kind"], message: "no label column \"kind\""),
     BadInput(name: "CSV not UTF-8", files: ["t.csv": [0x61, 0x2C, 0xFF, 0xFE, 0x0A]], arguments: trainArgs + ["--data", "$DIR/t.csv"],
-             message: "$DIR/t.csv: line 1, column 2: not UTF-8 text"),
+             message: "$DIR/t.csv: line 1, column 2: not UTF-8 text (byte 0xFF)"),
+    BadInput(name: "CSV in Windows-1252", files: ["t.csv": Array("a,label\n1,caf".utf8) + [0xE9, 0x0A] + Array("2,tea\n".utf8)],
+             arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "$DIR/t.csv: line 2, column 2: not UTF-8 text (byte 0xE9); if the file is Latin-1 or Windows-1252 (Excel's CSV on Windows), convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8 $DIR/t.csv > fixed.csv"),
+    BadInput(name: "CSV in UTF-16", files: ["t.csv": [0xFF, 0xFE] + "a,label\n1,0\n2,1\n".utf8.flatMap { [$0, 0] }],
+             arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "$DIR/t.csv: line 1: UTF-16 text (it starts with the byte-order mark FF FE), not UTF-8; convert it, e.g. iconv -f UTF-16 -t UTF-8 $DIR/t.csv > fixed.csv"),
+    BadInput(name: "CSV in UTF-16 without a byte-order mark", files: ["t.csv": "a,label\n1,0\n2,1\n".utf8.flatMap { [$0, 0] }],
+             arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "$DIR/t.csv: line 1: a NUL byte in the header: UTF-16 text or a binary file, not UTF-8"),
 
     // CLI values
     BadInput(name: "batch size 0", files: [:], arguments: ["train", "--batch-size", "0"], message: "--batch-size must be at least 1, got 0"),

@@ -100,10 +100,30 @@ struct CSVParser {
         if !held.contains(Self.newline), let cr = held.firstIndex(of: Self.cr), cr + 1 < held.count {
             throw DataError.malformed(file: file, detail: "line 1: lines end with a carriage return alone (classic Mac text); convert them to line feeds, e.g. tr '\\r' '\\n' < \(file) > fixed.csv")
         }
+        // UTF-16 (Excel's "Unicode text", Windows PowerShell's redirections) or a binary file: every
+        // other byte of ASCII text is 0 there, which would parse as one strange column.
+        if held.starts(with: [0xFF, 0xFE]) || held.starts(with: [0xFE, 0xFF]) || held.prefix(while: { $0 != Self.newline }).contains(0) {
+            let what = held.starts(with: [0xFF, 0xFE]) || held.starts(with: [0xFE, 0xFF])
+                ? "UTF-16 text (it starts with the byte-order mark \(held.prefix(2).map { String(format: "%02X", $0) }.joined(separator: " ")))"
+                : "a NUL byte in the header: UTF-16 text or a binary file"
+            throw DataError.malformed(file: file, detail: "line 1: \(what), not UTF-8; convert it, e.g. iconv -f UTF-16 -t UTF-8 \(file) > fixed.csv")
+        }
         if dialect.delimiter == nil { dialect.delimiter = delimiter }
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         let start = held.starts(with: bom) ? 3 : 0
         try held[start...].withUnsafeBufferPointer { try run($0, emit: emit) }
+    }
+
+    /// The first byte of `bytes` that starts no valid UTF-8 sequence.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> UInt8? {
+        var parser = Unicode.UTF8.ForwardParser(), iterator = bytes.makeIterator(), offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case let .valid(scalar): offset += scalar.count
+            case .error: return bytes[offset]
+            case .emptyInput: return nil
+            }
+        }
     }
 
     /// The delimiter that occurs most often outside quotes in the first record that is neither
@@ -189,7 +209,9 @@ struct CSVParser {
     private mutating func endField(quoted: Bool = false) throws {
         if !quoted { while let last = field.last, last == 0x20 || last == 0x09, last != dialect.delimiter { field.removeLast() } }
         guard let text = String(validating: field, as: UTF8.self) else {
-            throw DataError.malformed(file: file, detail: "line \(recordLine), column \(fields.count + 1): not UTF-8 text")
+            throw DataError.malformed(file: file, detail: "line \(recordLine), column \(fields.count + 1): not UTF-8 text "
+                + "(byte \(Self.firstInvalidUTF8(field).map { String(format: "0x%02X", $0) } ?? "?")); if the file is "
+                + "Latin-1 or Windows-1252 (Excel's CSV on Windows), convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8 \(file) > fixed.csv")
         }
         fields.append(text)
         field.removeAll(keepingCapacity: true)
