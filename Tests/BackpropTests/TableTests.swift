@@ -57,6 +57,26 @@ struct TableTests {
                 "\(message ?? "no error")")
     }
 
+    @Test("columns that look like something else are pointed out: a row number, money or percentages, dates; filled cells are counted")
+    func columnsPointedOut() throws {
+        let rows = (0..<40).map { i in
+            "\(101 + i),\(i % 3 == 0 ? "" : "\(i)"),\"$\(1 + i),\(100 + i)\",\(i % 9)%,2024-01-\(String(format: "%02d", 1 + i % 28)),\(i % 2)"
+        }
+        let loaded = try loadCSV("id,x,price,share,day,label\n" + rows.joined(separator: "\n") + "\n", missing: .mean)
+        let notes = loaded.notes.joined(separator: "\n")
+        // Categories are those of the 32 training rows (the split holds out 8).
+        #expect(notes.contains("column \"id\" numbers the rows (101…140, each once): an id? --ignore id drops it"), "\(notes)")
+        #expect(!notes.contains("column \"x\" numbers"), "a feature with gaps is no row number: \(notes)")
+        #expect(notes.contains("column \"price\" is read as 32 categories: its cells are numbers with a currency or percent sign (\"$1,100\")"), "\(notes)")
+        #expect(notes.contains("column \"share\" is read as 9 categories: its cells are numbers with a currency or percent sign (\"0%\")"), "\(notes)")
+        #expect(notes.contains("column \"day\" holds dates (\"2024-01-01\"), read as 23 categories (a date not seen in training"), "\(notes)")
+        // 14 of 40 rows miss x; the note counts the cells and names the fill.
+        let filled = try #require(loaded.notes.first { $0.hasPrefix("missing   filled") }, "\(notes)")
+        #expect(filled.contains("x 14 cells (35 %) → "), "\(filled)")
+        #expect(isDecoratedNumber("-€3,50") && isDecoratedNumber("12,5 %") && !isDecoratedNumber("$") && !isDecoratedNumber("5 apples"))
+        #expect(isISODate("2024-03-15T09:30:00Z") && isISODate("2024-03-15 09:30") && !isISODate("15/03/2024"))
+    }
+
     @Test("a column with no values (an unnamed one after a trailing delimiter) is ignored with a note")
     func emptyColumnsIgnored() throws {
         let rows = (0..<10).map { "\($0),,\($0 % 2)," }

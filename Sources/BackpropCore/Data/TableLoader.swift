@@ -74,9 +74,20 @@ extension DataSource {
                 warnings.append("warning: \(path): line \(table.lines[stray.row]), column \(c.position + 1) (\"\(name)\"): \"\(shortened(stray.text))\" \(which), so the column is read as \(c.categories.count) categories; correct \(stray.count == 1 ? "it" : "them") or leave \(stray.count == 1 ? "it" : "them") empty (missing) to read numbers")
             }
             // A string column with a category for most rows is an id or a name, not a feature.
+            // So is a column of numbers that counts the rows: consecutive integers, each once in the file.
             for c in encoding.columns {
-                if let n = c.categories?.count, n > 20, 2 * n > trainRows.count {
+                if let categories = c.categories, let example = categories.first(where: isDecoratedNumber),
+                   categories.allSatisfy(isDecoratedNumber) {
+                    notes.append("note      column \"\(c.name)\" is read as \(categories.count) categories: its cells are numbers with a currency or percent sign (\"\(shortened(example))\"); without the signs (and thousands separators) they would be one numeric input")
+                } else if let categories = c.categories, categories.count > 20, let example = categories.first,
+                          categories.allSatisfy(isISODate) {
+                    notes.append("note      column \"\(c.name)\" holds dates (\"\(shortened(example))\"), read as \(categories.count) categories (a date not seen in training encodes as none of them): a number made from them (days since a start, a month, a weekday) or --ignore \(c.name) may serve better")
+                } else if let n = c.categories?.count, n > 20, 2 * n > trainRows.count {
                     notes.append("note      column \"\(c.name)\" holds \(n) distinct strings in \(trainRows.count) training rows: an id? --ignore \(c.name) drops it")
+                } else if c.categories == nil, let values = table.column(c.name)?.numbers, values.count > 20 {
+                    guard let low = values.min(), let high = values.max(), !low.isNaN, values.allSatisfy({ $0 == $0.rounded() }),
+                          Double(high) - Double(low) + 1 == Double(values.count), Set(values).count == values.count else { continue }
+                    notes.append("note      column \"\(c.name)\" numbers the rows (\(Int(low))…\(Int(high)), each once): an id? --ignore \(c.name) drops it")
                 }
             }
         }
@@ -91,6 +102,20 @@ extension DataSource {
         }
         let encoded = try encoding.encode(table)
         warnings += encoded.warnings
+        if encoding.missing == .mean {
+            // Filled in silence, a column of mostly missing values would look like data.
+            let filled = encoding.columns.compactMap { c -> String? in
+                guard let column = table.column(c.name), let fill = c.fill else { return nil }
+                let n = encoded.rows.filter(column.isMissing).count
+                guard n > 0 else { return nil }
+                let value = c.categories == nil ? Double(fill).map { String(format: "%.4g", $0) } ?? fill : listed([shortened(fill)])
+                return "\(listed([c.name])) \(n) cell\(n == 1 ? "" : "s") (\(String(format: "%.0f", 100 * Double(n) / Double(encoded.rows.count))) %) → \(value)"
+            }
+            if !filled.isEmpty {
+                notes.append("missing   filled with the training rows' mean or most frequent value (--missing mean): "
+                             + filled.prefix(10).joined(separator: ", ") + (filled.count > 10 ? ", and \(filled.count - 10) more columns" : ""))
+            }
+        }
         if encoded.rows.count < table.rowCount {
             notes.append("missing   dropped \(table.rowCount - encoded.rows.count) of \(table.rowCount) rows with a missing value (--missing \(encoding.missing.rawValue))")
         }
@@ -150,4 +175,15 @@ extension TableEncoding {
         }
         return s
     }
+}
+
+/// A number written with a currency sign or a percent sign, as spreadsheets export them:
+/// `$1,798`, `-€3.50`, `45%`, `12,5 %`.
+func isDecoratedNumber(_ text: String) -> Bool {
+    text.wholeMatch(of: /[-+]?[$€£¥]\s?\d[\d.,' ]*|[-+]?\d[\d.,' ]*\s?%/) != nil
+}
+
+/// An ISO 8601 date, with or without a time: `2024-03-15`, `2024-03-15 09:30`, `2024-03-15T09:30:00Z`.
+func isISODate(_ text: String) -> Bool {
+    text.wholeMatch(of: /\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?/) != nil
 }
