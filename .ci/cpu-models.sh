@@ -5,7 +5,7 @@
 #   qemu64   x86-64-v1 (SSE3), an AMD K8 without 3DNow!: QEMU's default model, also under KVM.
 #            oneDNN has no kernels below SSE4.1, and OpenBLAS 0.3.21 picks its Opteron kernels,
 #            which use 3DNow! (femms): the automatic choice must avoid them, and forcing them
-#            must be an error, not a crash.
+#            must be an error, not a crash. With OPENBLAS_CORETYPE=Haswell it would run AVX2 kernels.
 #   Nehalem  x86-64-v2 (SSE4.2): our loops' baseline clone, OpenBLAS chosen (oneDNN below AVX2).
 #   Haswell  x86-64-v3 (AVX2, FMA): the v3 clone, oneDNN's AVX2 kernels.
 # No AVX-512 model: QEMU's emulator has no AVX-512. The Swift runtime needs CMPXCHG16B (every
@@ -54,6 +54,13 @@ for model in qemu64 Nehalem Haswell; do
         --save "$work/$model.model" --json
     check $model predict "^class,p_0,p_1,p_2" predict --model "$work/$model.model" --input "$work/small.csv"
 done
+
+# OPENBLAS_CORETYPE=Haswell (these machines export it) on a CPU without AVX2: OpenBLAS, the
+# automatic choice there, would run AVX2 kernels; oneDNN runs instead, and devices says why.
+export OPENBLAS_CORETYPE=Haswell
+check Nehalem devices-haswell-forced "GEMM oneDNN .*sse41 — in use" devices
+check Nehalem gradcheck-haswell-forced "checks passed" gradcheck --quick --quiet --sizes 1,7,33
+unset OPENBLAS_CORETYPE
 
 # Forcing OpenBLAS where its kernels cannot run: an error that says why and what to do.
 if BACKPROP_GEMM=openblas emulate qemu64 gradcheck --quick > "$work/forced.out" 2>&1; then

@@ -23,6 +23,16 @@ int bp_cpu_has_3dnow(void) {
 #endif
 }
 
+#if defined(__x86_64__)
+#define SUPPORTS(feature) (__builtin_cpu_init(), __builtin_cpu_supports(feature))
+#else
+#define SUPPORTS(feature) 0
+#endif
+int bp_cpu_has_fma4(void) { return SUPPORTS("fma4"); }
+int bp_cpu_has_sse3(void) { return SUPPORTS("sse3"); }
+int bp_cpu_has_sse41(void) { return SUPPORTS("sse4.1"); }
+int bp_cpu_has_avx(void) { return SUPPORTS("avx"); }
+
 int bp_cpu_x86_64_level(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();

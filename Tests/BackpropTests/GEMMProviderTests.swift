@@ -138,20 +138,29 @@ struct GEMMProviderTests {
         #expect(CPUBackend(gemm: .onednn).gemmProvider.library == "oneDNN")
     }
 
-    @Test("OpenBLAS's K8 kernels are refused on a CPU without 3DNow!, with the core type that fits it; no other core is")
-    func openBLASCoreWithout3DNow() throws {
-        for (level, fitting) in [(1, "Prescott"), (2, "Nehalem"), (3, "Haswell"), (4, "Haswell")] {
-            for core in ["Opteron", "Opteron_SSE3"] {
-                let reason = try #require(OpenBLASGEMM.unusableReason(core: core, has3DNow: false, level: level))
-                #expect(reason.contains("\(core) kernels") && reason.contains("3DNow!")
-                        && reason.contains("OPENBLAS_CORETYPE=\(fitting) ") && reason.contains("BACKPROP_GEMM=onednn"), "\(reason)")
-                // A real K8 runs them.
-                #expect(OpenBLASGEMM.unusableReason(core: core, has3DNow: true, level: level) == nil)
-            }
+    @Test("an OpenBLAS core whose kernels use what the CPU lacks is refused, with the core type that fits it")
+    func openBLASCoreTheCPUCannotRun() throws {
+        // CPUs as sets of extensions: QEMU's qemu64 (SSE3), a Nehalem, a Zen 2, a Skylake-SP.
+        let qemu64: Set<CPUExtension> = [.sse3], nehalem: Set<CPUExtension> = [.sse3, .sse41]
+        let zen2: Set<CPUExtension> = [.sse3, .sse41, .avx, .avx2], skylakeX = zen2.union([.avx512])
+        let k8: Set<CPUExtension> = [.sse3, .threeDNow]
+        for (cpu, core, forced, lacking, fitting) in [
+            (qemu64, "Opteron", nil, "3DNow!", "Prescott"), (qemu64, "Opteron_SSE3", nil, "3DNow!", "Prescott"),
+            (nehalem, "Haswell", "haswell", "AVX2 and FMA", "Nehalem"), (zen2, "SkylakeX", "SkylakeX", "AVX-512", "Haswell"),
+            (zen2, "Bulldozer", "Bulldozer", "FMA4", "Haswell"), (nehalem, "Sandybridge", nil, "AVX", "Nehalem"),
+            (skylakeX, "Excavator", "Excavator", "FMA4", "SkylakeX"), (Set<CPUExtension>(), "Nehalem", nil, "SSE4.1", "Core2"),
+        ] as [(Set<CPUExtension>, String, String?, String, String)] {
+            let reason = try #require(OpenBLASGEMM.unusableReason(core: core, forced: forced, runs: cpu.contains), "\(core)")
+            let cause = forced.map { "OPENBLAS_CORETYPE=\($0) makes OpenBLAS run its \(core) kernels" } ?? "OpenBLAS picked its \(core) kernels"
+            #expect(reason.hasPrefix(cause) && reason.contains("which use \(lacking) instructions this CPU does not run")
+                    && reason.contains("Set OPENBLAS_CORETYPE=\(fitting) before starting it") && reason.contains("BACKPROP_GEMM=onednn"), "\(reason)")
         }
-        for core in ["Prescott", "Core2", "Nehalem", "Barcelona", "Bobcat", "Bulldozer", "Haswell", "Zen", "SkylakeX"] {
-            #expect(OpenBLASGEMM.unusableReason(core: core, has3DNow: false, level: 3) == nil, "\(core)")
+        // Cores the CPU runs, and those that need nothing beyond SSE2.
+        for (cpu, core) in [(k8, "Opteron"), (zen2, "Zen"), (zen2, "Haswell"), (skylakeX, "SkylakeX"), (nehalem, "Nehalem"),
+                            (qemu64, "Prescott"), (qemu64, "Barcelona"), (qemu64, "Bobcat"), (qemu64, "Core2")] {
+            #expect(OpenBLASGEMM.unusableReason(core: core, forced: nil, runs: cpu.contains) == nil, "\(core)")
         }
+        #expect(OpenBLASGEMM.instructionSet(core: "Excavator") == "AVX, FMA4" && OpenBLASGEMM.instructionSet(core: "Zen") == "AVX2")
         // On this machine: the library's own core, and then the automatic choice never lands on it.
         if let reason = OpenBLASGEMM.shared.unusable {
             #expect(GEMMChoice.automatic == .onednn, "\(reason)")
@@ -170,7 +179,9 @@ struct GEMMProviderTests {
         let levels = [["sse4_2", "popcnt", "ssse3"], ["avx2", "fma", "bmi2"], ["avx512f", "avx512bw", "avx512dq", "avx512vl"]]
         let level = 1 + (levels.firstIndex { !Set($0).isSubset(of: flags) } ?? levels.count)
         #expect(Int(bp_cpu_x86_64_level()) == level, "flags: \(flags.sorted())")
-        #expect((bp_cpu_has_3dnow() != 0) == flags.contains("3dnow"))
+        for (ext, flag) in [(CPUExtension.sse3, "pni"), (.sse41, "sse4_1"), (.avx, "avx"), (.fma4, "fma4"), (.threeDNow, "3dnow")] {
+            #expect(ext.supported == flags.contains(flag), "\(ext)")
+        }
         #expect((bp_cpu_has_avx512f() != 0) == flags.contains("avx512f"))
     }
 

@@ -33,6 +33,12 @@ int bp_cpu_has_avx512f(void);
 // Whether it runs AMD's 3DNow! (CPUID 8000_0001h EDX bit 31): real K8/K10 CPUs do; every CPU since
 // (Bulldozer, Bobcat, Zen, any Intel) and virtual CPUs that report a K8 model (QEMU's qemu64) do not.
 int bp_cpu_has_3dnow(void);
+// Whether it runs AMD's four-operand FMA4 (Bulldozer to Excavator only).
+int bp_cpu_has_fma4(void);
+// Whether it runs SSE3, SSE4.1, AVX (with the OS saving its registers).
+int bp_cpu_has_sse3(void);
+int bp_cpu_has_sse41(void);
+int bp_cpu_has_avx(void);
 // The x86-64 microarchitecture level it meets: 1 (baseline), 2 (SSE4.2, POPCNT), 3 (AVX2, FMA, BMI2),
 // 4 (AVX-512 F/BW/DQ/VL).
 int bp_cpu_x86_64_level(void);
