@@ -34,8 +34,9 @@ extension CPUBackend {
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "this machine's processor"
         let forced = try? GEMMChoice.fromEnvironment()
         let inUse = (forced ?? nil) ?? .automatic
-        var details = ["\(ProcessInfo.processInfo.activeProcessorCount) cores; GEMM threads: \(CPUThreads.count()) "
-                       + "(\(CPUThreads.variables.joined(separator: ", ")), else every core)"]
+        let cores = CPUThreads.available, online = ProcessInfo.processInfo.processorCount
+        var details = ["\(cores < online ? "\(cores) of \(online) cores for this process (CPU affinity or quota)" : "\(cores) cores"); "
+                       + "GEMM threads: \(CPUThreads.count()) (\(CPUThreads.variables.joined(separator: ", ")), else every core it may use)"]
         for choice in GEMMChoice.allCases {
             let info = choice.info
             let role = choice == inUse ? (forced ?? nil == nil ? "in use (chosen by instruction set)" : "in use (\(GEMMChoice.variable))")

@@ -106,8 +106,8 @@ func environmentChoice<T: RawRepresentable & CaseIterable>(_ variable: String, _
 }
 
 /// Threads for GEMM: `BACKPROP_THREADS`, else `OMP_NUM_THREADS`, else `OPENBLAS_NUM_THREADS`
-/// (what a user who pins a BLAS or OpenMP program sets), else every core. Never more than that:
-/// the providers' own threads and our panels are not stacked on each other.
+/// (what a user who pins a BLAS or OpenMP program sets), else every core this process may use.
+/// Never more than that: the providers' own threads and our panels are not stacked on each other.
 public enum CPUThreads {
     public static let variables = ["BACKPROP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
 
@@ -117,6 +117,28 @@ public enum CPUThreads {
             if let text = environment[name]?.split(separator: ",").first,
                let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 { return n }
         }
-        return ProcessInfo.processInfo.activeProcessorCount
+        return available
+    }
+
+    /// The cores this process may use: those of its CPU affinity mask (`taskset`, Slurm's and
+    /// mpirun's binding, `docker --cpuset-cpus`) within its cgroup's CPU quota (Foundation's
+    /// `activeProcessorCount`, which reads the quota but not the mask: under `taskset -c 0` on
+    /// 2 cores it says 2, and two threads then took turns on one core).
+    public static var available: Int { min(ProcessInfo.processInfo.activeProcessorCount, affinity ?? .max) }
+
+    /// The number of CPUs in this process's affinity mask, nil if it cannot be read.
+    public static var affinity: Int? {
+        let count = Int(bp_affinity_cpu_count())
+        return count > 0 ? count : nil
+    }
+
+    /// Threads for each of `localSize` processes on one machine of `online` cores, when this one
+    /// may run on `affinity` of them and its cgroup's quota allows `quota` for all of them. The
+    /// processes bound to the same cores share them: all when none is bound (mpirun
+    /// `--bind-to none`), none when each has its own (`--bind-to core`, Slurm's
+    /// `--cpus-per-task`), a socket's when bound per socket; a quota is shared by every process.
+    public static func perProcess(localSize: Int, online: Int, affinity: Int, quota: Int) -> Int {
+        let sharing = max(1, Int((Double(localSize) * Double(affinity) / Double(max(online, 1))).rounded()))
+        return max(1, min(affinity / sharing, quota / max(localSize, 1)))
     }
 }

@@ -1,5 +1,7 @@
 // What this CPU runs, asked once per call (the callers ask at start-up, not in loops).
+#define _GNU_SOURCE
 #include "cpu_kernels.h"
+#include <sched.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
@@ -47,4 +49,16 @@ int bp_cpu_x86_64_level(void) {
 #else
     return 1;
 #endif
+}
+
+int bp_affinity_cpu_count(void) {
+    // A mask sized for up to 4096 CPUs (cpu_set_t holds 1024, too few for the largest machines).
+    enum { MAX_CPUS = 4096 };
+    cpu_set_t *set = CPU_ALLOC(MAX_CPUS);
+    if (!set) return 0;
+    size_t size = CPU_ALLOC_SIZE(MAX_CPUS);
+    CPU_ZERO_S(size, set);
+    int count = sched_getaffinity(0, size, set) == 0 ? CPU_COUNT_S(size, set) : 0;
+    CPU_FREE(set);
+    return count;
 }

@@ -185,6 +185,34 @@ struct GEMMProviderTests {
         #expect((bp_cpu_has_avx512f() != 0) == flags.contains("avx512f"))
     }
 
+    @Test("threads per process of a job on one machine: the cores it may use, shared by the processes bound to the same ones")
+    func threadsPerProcess() {
+        // 64 cores, 2 sockets. Unbound: a share each; bound per core, per socket, by Slurm's --cpus-per-task.
+        #expect(CPUThreads.perProcess(localSize: 4, online: 64, affinity: 64, quota: 64) == 16)
+        #expect(CPUThreads.perProcess(localSize: 2, online: 64, affinity: 1, quota: 64) == 1)
+        #expect(CPUThreads.perProcess(localSize: 4, online: 64, affinity: 32, quota: 64) == 16)
+        #expect(CPUThreads.perProcess(localSize: 4, online: 64, affinity: 8, quota: 64) == 8)
+        // A container allowed 4 CPUs: its processes share them.
+        #expect(CPUThreads.perProcess(localSize: 2, online: 64, affinity: 64, quota: 4) == 2)
+        // More processes than cores: one thread each, never zero.
+        #expect(CPUThreads.perProcess(localSize: 3, online: 2, affinity: 2, quota: 2) == 1)
+    }
+
+    @Test("under taskset -c 0 the backend uses one thread, not every core of the machine")
+    func affinityLimitsThreads() throws {
+        let taskset = try #require(["/usr/bin/taskset", "/bin/taskset"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                   "taskset (util-linux) is missing")
+        // The thread variables set empty count as unset.
+        let run = try runProcess(URL(fileURLWithPath: taskset), ["-c", "0", try backpropExecutable().path, "devices"],
+                                 in: try temporaryDirectory(),
+                                 environment: ["BACKPROP_THREADS": "", "OMP_NUM_THREADS": "", "OPENBLAS_NUM_THREADS": ""])
+        #expect(run.status == 0 && run.stdout.contains("GEMM threads: 1 "), "\(run.stdout)\(run.stderr)")
+        if ProcessInfo.processInfo.processorCount > 1 {
+            #expect(run.stdout.contains("1 of \(ProcessInfo.processInfo.processorCount) cores for this process"), "\(run.stdout)")
+        }
+        #expect(CPUThreads.available >= 1 && CPUThreads.available <= ProcessInfo.processInfo.processorCount)
+    }
+
     @Test("thread count: BACKPROP_THREADS, then OMP_NUM_THREADS, then OPENBLAS_NUM_THREADS")
     func threadCount() {
         #expect(CPUThreads.count(["BACKPROP_THREADS": "3", "OMP_NUM_THREADS": "5"]) == 3)
