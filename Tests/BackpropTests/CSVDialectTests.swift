@@ -38,6 +38,17 @@ struct CSVDialectTests {
         #expect(error?.contains("mac.csv: line 1: lines end with a carriage return alone") == true, "got \(error ?? "no error")")
         // A single line that ends in CR (no data) is not taken for one.
         #expect(errorText { _ = try RawTable.parse("a,label\r", file: "one.csv") }?.contains("carriage return") == false)
+        // Said at the first chunk, not after holding a file of such lines whole.
+        var parser = CSVParser(file: "mac.csv", dialect: CSVDialect())
+        let chunk = Array("a,label\r1,x\r2,y\r".utf8)
+        let early = errorText { try chunk.withUnsafeBufferPointer { try parser.feed($0) { _ in } } }
+        #expect(early?.contains("lines end with a carriage return alone") == true, "got \(early ?? "no error")")
+        // CRLF is not taken for it, in however small chunks.
+        var crlf = CSVParser(file: "dos.csv", dialect: CSVDialect())
+        var records = 0
+        for byte in Array("a,label\r\n1,x\r\n".utf8) { try? [byte].withUnsafeBufferPointer { try crlf.feed($0) { _ in records += 1 } } }
+        try? crlf.finish { _ in records += 1 }
+        #expect(records == 2)
     }
 
     @Test("blanks around unquoted fields are trimmed, the first field of a line included")

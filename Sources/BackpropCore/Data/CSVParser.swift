@@ -75,6 +75,9 @@ struct CSVParser {
         guard var held = pending else { return try run(bytes, emit: emit) }
         held += bytes
         guard let delimiter = Self.sniff(held, comment: dialect.comment, final: false) else {
+            // Classic Mac line ends show in the first chunk: say so now, not after holding a
+            // file of them whole (it never has the line feed that would end the header).
+            try Self.refuseCarriageReturnLines(held, file: file)
             pending = held
             return
         }
@@ -95,11 +98,7 @@ struct CSVParser {
 
     private mutating func release(_ held: [UInt8], delimiter: UInt8, emit: (CSVRecord) throws -> Void) throws {
         pending = nil
-        // Held to the end without a line feed but with carriage returns: classic Mac line ends,
-        // which would read as one endless header.
-        if !held.contains(Self.newline), let cr = held.firstIndex(of: Self.cr), cr + 1 < held.count {
-            throw DataError.malformed(file: file, detail: "line 1: lines end with a carriage return alone (classic Mac text); convert them to line feeds, e.g. tr '\\r' '\\n' < \(file) > fixed.csv")
-        }
+        try Self.refuseCarriageReturnLines(held, file: file)
         // UTF-16 (Excel's "Unicode text", Windows PowerShell's redirections) or a binary file: every
         // other byte of ASCII text is 0 there, which would parse as one strange column.
         if held.starts(with: [0xFF, 0xFE]) || held.starts(with: [0xFE, 0xFF]) || held.prefix(while: { $0 != Self.newline }).contains(0) {
@@ -112,6 +111,14 @@ struct CSVParser {
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         let start = held.starts(with: bom) ? 3 : 0
         try held[start...].withUnsafeBufferPointer { try run($0, emit: emit) }
+    }
+
+    /// Classic Mac line ends, which would read as one endless header: a carriage return followed
+    /// by more text before any line feed (in a CRLF file the first one is followed by its LF).
+    static func refuseCarriageReturnLines(_ held: [UInt8], file: String) throws {
+        guard let cr = held.firstIndex(of: cr), cr + 1 < held.count, held[cr + 1] != newline,
+              !held[..<cr].contains(newline) else { return }
+        throw DataError.malformed(file: file, detail: "line 1: lines end with a carriage return alone (classic Mac text); convert them to line feeds, e.g. tr '\\r' '\\n' < \(file) > fixed.csv")
     }
 
     /// The first byte of `bytes` that starts no valid UTF-8 sequence.
