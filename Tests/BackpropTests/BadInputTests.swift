@@ -112,10 +112,20 @@ let commandInputs: [BadInput] = [
              message: "$DIR/t.csv: line 2, column 2: not UTF-8 text (byte 0xE9); if the file is Latin-1 or Windows-1252 (Excel's CSV on Windows), convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8 $DIR/t.csv > fixed.csv"),
     BadInput(name: "CSV in UTF-16", files: ["t.csv": [0xFF, 0xFE] + "a,label\n1,0\n2,1\n".utf8.flatMap { [$0, 0] }],
              arguments: trainArgs + ["--data", "$DIR/t.csv"],
-             message: "$DIR/t.csv: line 1: UTF-16 text (it starts with the byte-order mark FF FE), not UTF-8; convert it, e.g. iconv -f UTF-16 -t UTF-8 $DIR/t.csv > fixed.csv"),
-    BadInput(name: "CSV in UTF-16 without a byte-order mark", files: ["t.csv": "a,label\n1,0\n2,1\n".utf8.flatMap { [$0, 0] }],
+             message: "$DIR/t.csv: line 1: UTF-16 text (it starts with the byte-order mark FF FE), not UTF-8; convert it, e.g. iconv -f UTF-16LE -t UTF-8 $DIR/t.csv > fixed.csv"),
+    // Excel and PowerShell end lines with CRLF: UTF-16 puts a 0 between CR and LF, no classic-Mac error.
+    BadInput(name: "CSV in UTF-16LE with CRLF", files: ["t.csv": [0xFF, 0xFE] + "a,label\r\n1,0\r\n2,1\r\n".utf8.flatMap { [$0, 0] }],
              arguments: trainArgs + ["--data", "$DIR/t.csv"],
-             message: "$DIR/t.csv: line 1: a NUL byte in the header: UTF-16 text or a binary file, not UTF-8"),
+             message: "$DIR/t.csv: line 1: UTF-16 text (it starts with the byte-order mark FF FE), not UTF-8; convert it, e.g. iconv -f UTF-16LE"),
+    BadInput(name: "CSV in UTF-16BE with CRLF", files: ["t.csv": [0xFE, 0xFF] + "a,label\r\n1,0\r\n2,1\r\n".utf8.flatMap { [0, $0] }],
+             arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "$DIR/t.csv: line 1: UTF-16 text (it starts with the byte-order mark FE FF), not UTF-8; convert it, e.g. iconv -f UTF-16BE"),
+    BadInput(name: "CSV in UTF-16 without a byte-order mark", files: ["t.csv": "a,label\r\n1,0\r\n2,1\r\n".utf8.flatMap { [$0, 0] }],
+             arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "$DIR/t.csv: line 1: a NUL byte in the header: UTF-16LE text or a binary file, not UTF-8; convert it, e.g. iconv -f UTF-16LE"),
+    BadInput(name: "a workbook, not CSV", files: ["t.csv": [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00] + Array("[Content_Types].xml".utf8)],
+             arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "$DIR/t.csv: line 1: a ZIP archive, not text (an .xlsx or .ods workbook?); save the sheet as CSV"),
 
     // CLI values
     BadInput(name: "batch size 0", files: [:], arguments: ["train", "--batch-size", "0"], message: "--batch-size must be at least 1, got 0"),

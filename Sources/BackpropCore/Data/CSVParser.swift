@@ -77,7 +77,7 @@ struct CSVParser {
         guard let delimiter = Self.sniff(held, comment: dialect.comment, final: false) else {
             // Classic Mac line ends show in the first chunk: say so now, not after holding a
             // file of them whole (it never has the line feed that would end the header).
-            try Self.refuseCarriageReturnLines(held, file: file)
+            try Self.refuseForeignText(held, file: file)
             pending = held
             return
         }
@@ -98,27 +98,39 @@ struct CSVParser {
 
     private mutating func release(_ held: [UInt8], delimiter: UInt8, emit: (CSVRecord) throws -> Void) throws {
         pending = nil
-        try Self.refuseCarriageReturnLines(held, file: file)
-        // UTF-16 (Excel's "Unicode text", Windows PowerShell's redirections) or a binary file: every
-        // other byte of ASCII text is 0 there, which would parse as one strange column.
-        if held.starts(with: [0xFF, 0xFE]) || held.starts(with: [0xFE, 0xFF]) || held.prefix(while: { $0 != Self.newline }).contains(0) {
-            let what = held.starts(with: [0xFF, 0xFE]) || held.starts(with: [0xFE, 0xFF])
-                ? "UTF-16 text (it starts with the byte-order mark \(held.prefix(2).map { String(format: "%02X", $0) }.joined(separator: " ")))"
-                : "a NUL byte in the header: UTF-16 text or a binary file"
-            throw DataError.malformed(file: file, detail: "line 1: \(what), not UTF-8; convert it, e.g. iconv -f UTF-16 -t UTF-8 \(file) > fixed.csv")
-        }
+        try Self.refuseForeignText(held, file: file)
         if dialect.delimiter == nil { dialect.delimiter = delimiter }
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         let start = held.starts(with: bom) ? 3 : 0
         try held[start...].withUnsafeBufferPointer { try run($0, emit: emit) }
     }
 
-    /// Classic Mac line ends, which would read as one endless header: a carriage return followed
-    /// by more text before any line feed (in a CRLF file the first one is followed by its LF).
-    static func refuseCarriageReturnLines(_ held: [UInt8], file: String) throws {
-        guard let cr = held.firstIndex(of: cr), cr + 1 < held.count, held[cr + 1] != newline,
-              !held[..<cr].contains(newline) else { return }
-        throw DataError.malformed(file: file, detail: "line 1: lines end with a carriage return alone (classic Mac text); convert them to line feeds, e.g. tr '\\r' '\\n' < \(file) > fixed.csv")
+    /// Text this reader would misread, told from the bytes held before the header is complete:
+    /// a spreadsheet workbook (a ZIP archive), UTF-16 (Excel's "Unicode text", Windows
+    /// PowerShell's redirections: every other byte of ASCII text is 0, which would parse as one
+    /// strange column), then classic Mac line ends, which would read as one endless header. In
+    /// that order: UTF-16's CRLF puts a 0 between CR and LF.
+    static func refuseForeignText(_ held: [UInt8], file: String) throws {
+        func fail(_ detail: String) -> DataError { .malformed(file: file, detail: "line 1: " + detail) }
+        if held.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            throw fail("a ZIP archive, not text (an .xlsx or .ods workbook?); save the sheet as CSV")
+        }
+        let header = held.prefix { $0 != newline }
+        let order: String?
+        if held.starts(with: [0xFF, 0xFE]) { order = "LE" }
+        else if held.starts(with: [0xFE, 0xFF]) { order = "BE" }
+        else if let zero = header.firstIndex(of: 0) { order = zero % 2 == 1 ? "LE" : "BE" } else { order = nil }
+        if let order {
+            let what = held.starts(with: [0xFF, 0xFE]) || held.starts(with: [0xFE, 0xFF])
+                ? "UTF-16 text (it starts with the byte-order mark \(held.prefix(2).map { String(format: "%02X", $0) }.joined(separator: " ")))"
+                : "a NUL byte in the header: UTF-16\(order) text or a binary file"
+            throw fail("\(what), not UTF-8; convert it, e.g. iconv -f UTF-16\(order) -t UTF-8 \(file) > fixed.csv")
+        }
+        // A carriage return followed by more text before any line feed (in a CRLF file the first
+        // one is followed by its LF).
+        if let cr = header.firstIndex(of: cr), cr + 1 < held.count, held[cr + 1] != newline {
+            throw fail("lines end with a carriage return alone (classic Mac text); convert them to line feeds, e.g. tr '\\r' '\\n' < \(file) > fixed.csv")
+        }
     }
 
     /// The first byte of `bytes` that starts no valid UTF-8 sequence.
