@@ -51,7 +51,20 @@ int bp_cpu_x86_64_level(void) {
 #endif
 }
 
+// libgomp's (GNU OpenMP, which oneDNN's build uses and the CPU backend links).
+int omp_get_proc_bind(void);
+int omp_get_num_places(void);
+int omp_get_place_num_procs(int place);
+
 int bp_affinity_cpu_count(void) {
+    // With OpenMP binding on (OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY), libgomp pins the
+    // initial thread to the first place before main: this thread's mask is then one place, while
+    // the places, made from the mask the process started with, hold every CPU it was given.
+    if (omp_get_proc_bind() != 0) {
+        int count = 0, places = omp_get_num_places();
+        for (int p = 0; p < places; p++) count += omp_get_place_num_procs(p);
+        if (count > 0) return count;
+    }
     // A mask sized for up to 4096 CPUs (cpu_set_t holds 1024, too few for the largest machines).
     enum { MAX_CPUS = 4096 };
     cpu_set_t *set = CPU_ALLOC(MAX_CPUS);

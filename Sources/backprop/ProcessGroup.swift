@@ -41,7 +41,7 @@ enum ProcessGroup {
         guard localSize > 1 else { return options }
         let environment = ProcessInfo.processInfo.environment
         if environment["OPENBLAS_NUM_THREADS"] == nil {
-            let online = ProcessInfo.processInfo.processorCount
+            let online = CPUThreads.cpuset ?? ProcessInfo.processInfo.processorCount
             let threads = CPUThreads.perProcess(localSize: localSize, online: online, affinity: CPUThreads.affinity ?? online,
                                                 quota: ProcessInfo.processInfo.activeProcessorCount)
             setenv("OPENBLAS_NUM_THREADS", String(threads), 1)

@@ -68,8 +68,10 @@ struct TableArguments: ParsableArguments {
     }
 }
 
-/// A comma-separated list of column names, each non-empty.
+/// A comma-separated list of column names, each non-empty; an empty value alone names the one
+/// column with no name (the index pandas and R write first).
 func names(_ list: String, _ option: String) throws -> [String] {
+    if list.isEmpty { return [""] }
     let parts = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     guard !parts.contains(where: \.isEmpty) else {
         throw CommandError("\(option) takes column names separated by commas, got \"\(list)\"")

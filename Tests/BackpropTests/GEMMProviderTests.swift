@@ -194,23 +194,41 @@ struct GEMMProviderTests {
         #expect(CPUThreads.perProcess(localSize: 4, online: 64, affinity: 8, quota: 64) == 8)
         // A container allowed 4 CPUs: its processes share them.
         #expect(CPUThreads.perProcess(localSize: 2, online: 64, affinity: 64, quota: 4) == 2)
+        // A container's cpuset of 4 CPUs that its 4 unbound processes share (online = the cpuset's 4).
+        #expect(CPUThreads.perProcess(localSize: 4, online: 4, affinity: 4, quota: 64) == 1)
         // More processes than cores: one thread each, never zero.
         #expect(CPUThreads.perProcess(localSize: 3, online: 2, affinity: 2, quota: 2) == 1)
     }
 
-    @Test("under taskset -c 0 the backend uses one thread, not every core of the machine")
+    @Test("under taskset to one CPU the backend uses one thread, not every core; OpenMP's binding changes nothing")
     func affinityLimitsThreads() throws {
         let taskset = try #require(["/usr/bin/taskset", "/bin/taskset"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                    "taskset (util-linux) is missing")
+        // The first CPU this process may use (not always 0 in a container).
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let allowed = try #require(status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") })
+        let first = try #require(allowed.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)
+            .split(whereSeparator: { $0 == "," || $0 == "-" }).first.map(String.init))
         // The thread variables set empty count as unset.
-        let run = try runProcess(URL(fileURLWithPath: taskset), ["-c", "0", try backpropExecutable().path, "devices"],
-                                 in: try temporaryDirectory(),
-                                 environment: ["BACKPROP_THREADS": "", "OMP_NUM_THREADS": "", "OPENBLAS_NUM_THREADS": ""])
-        #expect(run.status == 0 && run.stdout.contains("GEMM threads: 1 "), "\(run.stdout)\(run.stderr)")
+        let unset = ["BACKPROP_THREADS": "", "OMP_NUM_THREADS": "", "OPENBLAS_NUM_THREADS": ""]
+        let threads = { (run: ProcessResult) in run.stdout.firstMatch(of: /GEMM threads: (\d+)/).flatMap { Int($0.1) } }
+        let pinned = try runProcess(URL(fileURLWithPath: taskset), ["-c", first, try backpropExecutable().path, "devices"],
+                                    in: try temporaryDirectory(), environment: unset)
+        #expect(pinned.status == 0 && threads(pinned) == 1, "\(pinned.stdout)\(pinned.stderr)")
         if ProcessInfo.processInfo.processorCount > 1 {
-            #expect(run.stdout.contains("1 of \(ProcessInfo.processInfo.processorCount) cores for this process"), "\(run.stdout)")
+            #expect(pinned.stdout.contains("1 of \(ProcessInfo.processInfo.processorCount) cores for this process"), "\(pinned.stdout)")
         }
+        // libgomp pins the main thread to one place before main when binding is on: every core still counts.
+        let free = try backprop(["devices"], in: try temporaryDirectory(), environment: unset)
+        let bound = try backprop(["devices"], in: try temporaryDirectory(), environment: unset.merging(["OMP_PROC_BIND": "true"]) { $1 })
+        #expect(threads(free) != nil && threads(bound) == threads(free), "\(free.stdout)\(bound.stdout)")
+
         #expect(CPUThreads.available >= 1 && CPUThreads.available <= ProcessInfo.processInfo.processorCount)
+        if let cpuset = CPUThreads.cpuset, let affinity = CPUThreads.affinity {
+            #expect(affinity <= cpuset && cpuset <= ProcessInfo.processInfo.processorCount)
+        }
+        #expect(CPUThreads.cpuCount(list: "0-3,8,10-11\n") == 7 && CPUThreads.cpuCount(list: "5") == 1)
+        #expect(CPUThreads.cpuCount(list: "") == nil && CPUThreads.cpuCount(list: "3-1") == nil && CPUThreads.cpuCount(list: "a") == nil)
     }
 
     @Test("thread count: BACKPROP_THREADS, then OMP_NUM_THREADS, then OPENBLAS_NUM_THREADS")

@@ -74,6 +74,18 @@ struct TableTests {
         let filled = try #require(loaded.notes.first { $0.hasPrefix("missing   filled") }, "\(notes)")
         #expect(filled.contains("x 14 cells (35 %) → "), "\(filled)")
         #expect(isDecoratedNumber("-€3,50") && isDecoratedNumber("12,5 %") && !isDecoratedNumber("$") && !isDecoratedNumber("5 apples"))
+        #expect(looksLikeAnIdName("PassengerId") && looksLikeAnIdName("row_id") && looksLikeAnIdName("") && looksLikeAnIdName("ID")
+                && !looksLikeAnIdName("x") && !looksLikeAnIdName("year") && !looksLikeAnIdName("paid"))
+        #expect(shellQuoted("row_id") == "row_id" && shellQuoted("row id") == "'row id'" && shellQuoted("it's") == #"'it'\''s'"#)
+
+        // A pandas index (an unnamed first column) is pointed out with advice that works; a feature
+        // that happens to count 1…n (x of a toy regression, a year) is not.
+        let index = (0..<40).map { "\($0),\($0 + 1),\(1990 + $0),\($0 % 2)" }
+        let pandas = try loadCSV(",x,year,label\n" + index.joined(separator: "\n") + "\n")
+        let said = pandas.notes.joined(separator: "\n")
+        #expect(said.contains("note      the unnamed column numbers the rows (0…39, each once): an id? --ignore '' drops it"), "\(said)")
+        #expect(!said.contains("column \"x\"") && !said.contains("column \"year\""), "\(said)")
+        #expect(try loadCSV(",x,year,label\n" + index.joined(separator: "\n") + "\n", ignore: [""]).featureNames == ["x", "year"])
         #expect(isISODate("2024-03-15T09:30:00Z") && isISODate("2024-03-15 09:30") && !isISODate("15/03/2024"))
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `train` reads from a CSV file besides its path.
 public struct TableOptions: Sendable {
     /// The label column, or the target columns of a regression.
@@ -74,20 +76,22 @@ extension DataSource {
                 warnings.append("warning: \(path): line \(table.lines[stray.row]), column \(c.position + 1) (\"\(name)\"): \"\(shortened(stray.text))\" \(which), so the column is read as \(c.categories.count) categories; correct \(stray.count == 1 ? "it" : "them") or leave \(stray.count == 1 ? "it" : "them") empty (missing) to read numbers")
             }
             // A string column with a category for most rows is an id or a name, not a feature.
-            // So is a column of numbers that counts the rows: consecutive integers, each once in the file.
+            // So is a column of numbers named like an id (or not named: a pandas or R index) that
+            // counts the rows: consecutive integers, each once in the file.
             for c in encoding.columns {
-                if let categories = c.categories, let example = categories.first(where: isDecoratedNumber),
-                   categories.allSatisfy(isDecoratedNumber) {
-                    notes.append("note      column \"\(c.name)\" is read as \(categories.count) categories: its cells are numbers with a currency or percent sign (\"\(shortened(example))\"); without the signs (and thousands separators) they would be one numeric input")
-                } else if let categories = c.categories, categories.count > 20, let example = categories.first,
-                          categories.allSatisfy(isISODate) {
-                    notes.append("note      column \"\(c.name)\" holds dates (\"\(shortened(example))\"), read as \(categories.count) categories (a date not seen in training encodes as none of them): a number made from them (days since a start, a month, a weekday) or --ignore \(c.name) may serve better")
+                let drop = c.name.isEmpty ? "--ignore '' drops it" : "--ignore \(shellQuoted(c.name)) drops it"
+                let name = c.name.isEmpty ? "the unnamed column" : "column \"\(c.name)\""
+                if let categories = c.categories, categories.allSatisfy(isDecoratedNumber), let example = categories.first {
+                    notes.append("note      \(name) is read as \(categories.count) categories: its cells are numbers with a currency or percent sign (\"\(shortened(example))\"); without the signs (and thousands separators) they would be one numeric input")
+                } else if let categories = c.categories, categories.count > 20, categories.allSatisfy(isISODate), let example = categories.first {
+                    notes.append("note      \(name) holds dates (\"\(shortened(example))\"), read as \(categories.count) categories (a date not seen in training encodes as none of them): a number made from them (days since a start, a month, a weekday) may serve better, or \(drop)")
                 } else if let n = c.categories?.count, n > 20, 2 * n > trainRows.count {
-                    notes.append("note      column \"\(c.name)\" holds \(n) distinct strings in \(trainRows.count) training rows: an id? --ignore \(c.name) drops it")
-                } else if c.categories == nil, let values = table.column(c.name)?.numbers, values.count > 20 {
+                    notes.append("note      \(name) holds \(n) distinct strings in \(trainRows.count) training rows: an id? \(drop)")
+                } else if c.categories == nil, encoding.columns.count > 1, looksLikeAnIdName(c.name),
+                          let values = table.column(c.name)?.numbers, values.count > 20 {
                     guard let low = values.min(), let high = values.max(), !low.isNaN, values.allSatisfy({ $0 == $0.rounded() }),
                           Double(high) - Double(low) + 1 == Double(values.count), Set(values).count == values.count else { continue }
-                    notes.append("note      column \"\(c.name)\" numbers the rows (\(Int(low))…\(Int(high)), each once): an id? --ignore \(c.name) drops it")
+                    notes.append("note      \(name) numbers the rows (\(Int(low))…\(Int(high)), each once): an id? \(drop)")
                 }
             }
         }
@@ -186,4 +190,20 @@ func isDecoratedNumber(_ text: String) -> Bool {
 /// An ISO 8601 date, with or without a time: `2024-03-15`, `2024-03-15 09:30`, `2024-03-15T09:30:00Z`.
 func isISODate(_ text: String) -> Bool {
     text.wholeMatch(of: /\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?/) != nil
+}
+
+/// A column name that says "this numbers the rows": empty (the index pandas and R write), or
+/// id, index, idx, row, no, number, # — alone or ending a longer name (`PassengerId`, `row_id`).
+func looksLikeAnIdName(_ name: String) -> Bool {
+    let lower = name.lowercased().trimmingCharacters(in: .whitespaces)
+    if lower.isEmpty || lower.hasPrefix("unnamed") { return true }
+    let words = ["id", "index", "idx", "row", "no", "nr", "number", "#"]
+    return words.contains { lower == $0 || lower.hasSuffix("_" + $0) || lower.hasSuffix(" " + $0) || lower.hasSuffix("." + $0) }
+        || (name.hasSuffix("Id") || name.hasSuffix("ID")) && name.count > 2
+}
+
+/// `name` as a shell word: as it is when it holds only safe characters, else in single quotes.
+func shellQuoted(_ name: String) -> String {
+    let safe = name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "_-.,:/=+@%".unicodeScalars.contains($0) }
+    return safe && !name.isEmpty ? name : "'" + name.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

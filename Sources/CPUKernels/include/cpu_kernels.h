@@ -40,7 +40,8 @@ int bp_cpu_has_sse3(void);
 int bp_cpu_has_sse41(void);
 int bp_cpu_has_avx(void);
 // How many CPUs this process may run on (its affinity mask: taskset, numactl, Slurm, mpirun
-// --bind-to, docker --cpuset-cpus); 0 if the mask cannot be read.
+// --bind-to, docker --cpuset-cpus; with OpenMP binding on, the CPUs of OpenMP's places); 0 if the
+// mask cannot be read.
 int bp_affinity_cpu_count(void);
 // The x86-64 microarchitecture level it meets: 1 (baseline), 2 (SSE4.2, POPCNT), 3 (AVX2, FMA, BMI2),
 // 4 (AVX-512 F/BW/DQ/VL).
