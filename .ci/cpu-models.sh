@@ -26,7 +26,13 @@ awk 'BEGIN { srand(1); print "a,b,c,d,label"
                  printf "%.4f,%.4f,%.4f,%.4f,%d\n", c + rand(), rand() - c, rand(), c * rand(), c } }' > "$work/small.csv"
 
 # The emulator's notes about features of a model it does not emulate (TSX, PCID) are not ours.
-emulate() { local model=$1; shift; qemu-x86_64 -cpu "$model" "$bin" "$@" 2> >(grep -v "TCG doesn't support" >&2); }
+# Through a file, not a process substitution, which the caller's grep would not wait for.
+emulate() {
+    local model=$1 status=0; shift
+    qemu-x86_64 -cpu "$model" "$bin" "$@" 2> "$work/stderr" || status=$?
+    grep -v "TCG doesn't support" "$work/stderr" >&2 || true
+    return $status
+}
 
 failed=0
 check() { # model, what, expected pattern in the output, command...
@@ -55,7 +61,7 @@ for model in qemu64 Nehalem Haswell; do
     check $model predict "^class,p_0,p_1,p_2" predict --model "$work/$model.model" --input "$work/small.csv"
 done
 
-# OPENBLAS_CORETYPE=Haswell (these machines export it) on a CPU without AVX2: OpenBLAS, the
+# OPENBLAS_CORETYPE=Haswell (a value copied from a newer machine) on a CPU without AVX2: OpenBLAS, the
 # automatic choice there, would run AVX2 kernels; oneDNN runs instead, and devices says why.
 export OPENBLAS_CORETYPE=Haswell
 check Nehalem devices-haswell-forced "GEMM oneDNN .*sse41 — in use" devices

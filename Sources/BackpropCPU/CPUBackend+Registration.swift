@@ -39,8 +39,9 @@ extension CPUBackend {
                        + "GEMM threads: \(CPUThreads.count()) (\(CPUThreads.variables.joined(separator: ", ")), else every core it may use)"]
         for choice in GEMMChoice.allCases {
             let info = choice.info
-            let role = choice == inUse ? (forced ?? nil == nil ? "in use (chosen by instruction set)" : "in use (\(GEMMChoice.variable))")
-                                       : choice.unusable == nil ? "BACKPROP_GEMM=\(choice.rawValue)" : "cannot run here"
+            let role = choice.unusable != nil ? (choice == inUse ? "forced by \(GEMMChoice.variable), but cannot run here" : "cannot run here")
+                : choice == inUse ? (forced ?? nil == nil ? "in use (chosen by instruction set)" : "in use (\(GEMMChoice.variable))")
+                : "BACKPROP_GEMM=\(choice.rawValue)"
             details.append("GEMM \(info.summary) — \(role)")
             if let reason = choice.unusable { details.append("  \(reason)") }
             if let warning = info.warning { details.append("  warning: \(warning)") }

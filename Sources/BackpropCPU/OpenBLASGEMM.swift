@@ -48,14 +48,14 @@ final class OpenBLASGEMM: GEMMProvider {
     /// its core when it loads, from the CPU's model unless `OPENBLAS_CORETYPE` names one (`forced`),
     /// and checks neither choice against what the CPU runs: a virtual CPU that reports an AMD K8
     /// (QEMU's default `qemu64`, also under KVM) gets the 3DNow! kernels, and
-    /// `OPENBLAS_CORETYPE=Haswell` (these machines export it) on a CPU without AVX2 gets AVX2
+    /// `OPENBLAS_CORETYPE=Haswell` (copied from a newer machine's environment) on a CPU without AVX2 gets AVX2
     /// ones. Either stops the process at the first product with an illegal instruction. The way
     /// out is a core the CPU runs, named before the library loads.
     static func unusableReason(core: String, forced: String?, runs: (CPUExtension) -> Bool) -> String? {
         let lacking = requirements(core: core).filter { !runs($0) }
         guard !lacking.isEmpty else { return nil }
-        let fitting = runs(.avx512) ? "SkylakeX" : runs(.avx2) ? "Haswell" : runs(.sse41) ? "Nehalem"
-            : runs(.sse3) ? "Prescott" : "Core2"
+        let fitting = runs(.avx512) ? "SkylakeX" : runs(.avx2) ? "Haswell" : runs(.avx) ? "Sandybridge"
+            : runs(.sse41) ? "Nehalem" : runs(.sse3) ? "Prescott" : "Core2"
         let cause = forced.map { "OPENBLAS_CORETYPE=\($0) makes OpenBLAS run its \(core) kernels" }
             ?? "OpenBLAS picked its \(core) kernels (for a virtual CPU that reports another model than it runs on, such as QEMU's qemu64)"
         return "\(cause), which use \(lacking.map(\.rawValue).joined(separator: " and ")) instructions this CPU does not run: "
@@ -106,7 +106,7 @@ enum CPUExtension: String, CaseIterable, Sendable {
         case .sse3: bp_cpu_has_sse3() != 0
         case .sse41: bp_cpu_has_sse41() != 0
         case .avx: bp_cpu_has_avx() != 0
-        case .avx2: bp_cpu_x86_64_level() >= 3
+        case .avx2: bp_cpu_has_avx2_fma() != 0
         case .avx512: bp_cpu_x86_64_level() >= 4
         case .fma4: bp_cpu_has_fma4() != 0
         case .threeDNow: bp_cpu_has_3dnow() != 0

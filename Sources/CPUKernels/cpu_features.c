@@ -34,6 +34,7 @@ int bp_cpu_has_fma4(void) { return SUPPORTS("fma4"); }
 int bp_cpu_has_sse3(void) { return SUPPORTS("sse3"); }
 int bp_cpu_has_sse41(void) { return SUPPORTS("sse4.1"); }
 int bp_cpu_has_avx(void) { return SUPPORTS("avx"); }
+int bp_cpu_has_avx2_fma(void) { return SUPPORTS("avx2") && SUPPORTS("fma"); }
 
 int bp_cpu_x86_64_level(void) {
 #if defined(__x86_64__)

@@ -148,6 +148,7 @@ struct GEMMProviderTests {
             (qemu64, "Opteron", nil, "3DNow!", "Prescott"), (qemu64, "Opteron_SSE3", nil, "3DNow!", "Prescott"),
             (nehalem, "Haswell", "haswell", "AVX2 and FMA", "Nehalem"), (zen2, "SkylakeX", "SkylakeX", "AVX-512", "Haswell"),
             (zen2, "Bulldozer", "Bulldozer", "FMA4", "Haswell"), (nehalem, "Sandybridge", nil, "AVX", "Nehalem"),
+            (nehalem.union([.avx]), "Haswell", "Haswell", "AVX2 and FMA", "Sandybridge"),
             (skylakeX, "Excavator", "Excavator", "FMA4", "SkylakeX"), (Set<CPUExtension>(), "Nehalem", nil, "SSE4.1", "Core2"),
         ] as [(Set<CPUExtension>, String, String?, String, String)] {
             let reason = try #require(OpenBLASGEMM.unusableReason(core: core, forced: forced, runs: cpu.contains), "\(core)")
@@ -182,6 +183,7 @@ struct GEMMProviderTests {
         for (ext, flag) in [(CPUExtension.sse3, "pni"), (.sse41, "sse4_1"), (.avx, "avx"), (.fma4, "fma4"), (.threeDNow, "3dnow")] {
             #expect(ext.supported == flags.contains(flag), "\(ext)")
         }
+        #expect(CPUExtension.avx2.supported == (flags.contains("avx2") && flags.contains("fma")))
         #expect((bp_cpu_has_avx512f() != 0) == flags.contains("avx512f"))
     }
 

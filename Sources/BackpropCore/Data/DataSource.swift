@@ -119,7 +119,9 @@ extension ModelFile {
             throw DataError.malformed(file: data, detail: "\(featureCount) features, but the model \(modelFile) expects \(inputs) inputs")
         }
         if let mine = self.featureNames, let theirs = featureNames, mine != theirs {
-            throw DataError.malformed(file: data, detail: "feature columns \(listed(theirs, limit: 40)) differ from the model's \(listed(mine, limit: 40)) (\(modelFile))")
+            let at = (0..<min(theirs.count, mine.count)).first { theirs[$0] != mine[$0] } ?? min(theirs.count, mine.count)
+            let name = { (names: [String]) in at < names.count ? "\"\(names[at])\"" : "none" }
+            throw DataError.malformed(file: data, detail: "feature columns differ from the model's (\(modelFile)) from input \(at + 1) on: \(name(theirs)) where the model has \(name(mine))")
         }
     }
 }

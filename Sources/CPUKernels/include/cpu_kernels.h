@@ -39,6 +39,7 @@ int bp_cpu_has_fma4(void);
 int bp_cpu_has_sse3(void);
 int bp_cpu_has_sse41(void);
 int bp_cpu_has_avx(void);
+int bp_cpu_has_avx2_fma(void);
 // How many CPUs this process may run on (its affinity mask: taskset, numactl, Slurm, mpirun
 // --bind-to, docker --cpuset-cpus; with OpenMP binding on, the CPUs of OpenMP's places); 0 if the
 // mask cannot be read.
