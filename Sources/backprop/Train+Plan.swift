@@ -83,7 +83,9 @@ extension Train {
             }
         }
         var config = checkpoint?.state.optimizer ?? OptimizerConfiguration(kind: kind)
-        if let lr { config.learningRate = lr }
+        // A checkpoint's rate is its schedule's last (0 at the end of a cosine): a new schedule
+        // starts from the old one's peak.
+        if let lr { config.learningRate = lr } else if let old = checkpoint?.state.schedule { config.learningRate = old.peak }
         // Without a checkpoint's own, the weight decay is the resumed model's, else the data's as in a new run.
         let recordedDecay = resumed?.training?.weightDecay
         if let weightDecay { config.weightDecay = weightDecay } else if checkpoint == nil {
@@ -100,7 +102,10 @@ extension Train {
 
         let stepsPerEpoch = (samples + batch - 1) / batch
         let stepsDone = checkpoint?.state.step ?? 0
+        // A kept schedule must cover the planned epochs: a finished run continued without --epochs
+        // gets a new one (the old one's rate is 0 past its end).
         let replan = epochs != nil || lr != nil || loop.schedule != nil || loop.warmupSteps != nil || loop.lrDecay != nil
+            || planned != saved?.plannedEpochs
         let schedule: LearningRateSchedule
         if let kept = checkpoint?.state.schedule, !replan {
             schedule = kept

@@ -100,6 +100,24 @@ struct TrainingCommandTests {
         #expect(decay(kept.stdout).contains("weight decay 0.0,") && !auto.contains("weight decay"), "\(kept.stdout)")
     }
 
+    @Test("a finished checkpoint continues: with --epochs, and without (a new schedule from the old peak, not the last rate of 0)")
+    func finishedCheckpointContinues() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        // One step per epoch: the last epoch is the schedule's last update.
+        let first = try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "3", "--batch-size", "100000",
+                                  "--checkpoint", "ck.safetensors", "--json"], in: dir)
+        try #require(first.status == 0, "\(first.stderr)")
+        let rates = first.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["learning_rate"] as? Double
+        }
+        #expect(rates.count == 3 && rates.allSatisfy { $0 > 0 }, "every update moves the weights: \(rates)")
+        for extra in [["--epochs", "1"], []] {
+            let again = try backprop(["train", "--data", data, "--resume", "ck.safetensors", "--json"] + extra, in: dir)
+            #expect(again.status == 0, "\(extra): \(again.stderr)")
+        }
+    }
+
     @Test("a warmup as long as the run is pointed out: the learning rate would never reach its peak")
     func warmupLongerThanTheRun() throws {
         let dir = try temporaryDirectory()

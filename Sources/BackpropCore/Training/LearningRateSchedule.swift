@@ -55,7 +55,9 @@ public struct LearningRateSchedule: Sendable, Equatable, Codable {
             factor = Double(t) / Double(warmupSteps)
         } else {
             let start = kind == .onecycle ? 0 : warmupSteps
-            let p = min(1, Double(t - 1 - start) / Double(max(totalSteps - start - 1, 1)))
+            // Update t of T is at (t − 1)/T of the way, as PyTorch's schedulers step: the last
+            // update gets a small rate, not the shape's end (0 for cosine: a wasted step).
+            let p = min(1, Double(t - 1 - start) / Double(max(totalSteps - start, 1)))
             factor = Self.shape(kind, p)
         }
         if epochDecay != 1 { factor *= pow(Double(epochDecay), Double((t - 1) / stepsPerEpoch)) }
