@@ -15,6 +15,7 @@ extension BackendRegistration {
                spec != "0", spec.lowercased() != "cpu" {
                 throw BackendError.invalidChoice(variable: request.deviceLabel, value: spec, valid: "0 (\(CPUBackend.device.name))")
             }
+            try CPUThreads.validate(request.environment)
             let gemm = try GEMMChoice.fromEnvironment(request.environment)
             if let gemm, let reason = gemm.unusable {
                 throw BackendError.device("\(GEMMChoice.variable)=\(gemm.rawValue): \(reason)")
@@ -36,7 +37,7 @@ extension CPUBackend {
         let inUse = (forced ?? nil) ?? .automatic
         let cores = CPUThreads.available, online = ProcessInfo.processInfo.processorCount
         var details = ["\(cores < online ? "\(cores) of \(online) cores for this process (CPU affinity or quota)" : "\(cores) cores"); "
-                       + "GEMM threads: \(CPUThreads.count()) (\(CPUThreads.variables.joined(separator: ", ")), else every core it may use)"]
+                       + "GEMM threads: \(CPUThreads.count()) (\(CPUThreads.variables.joined(separator: ", ")) up to \(CPUThreads.limit), else every core it may use)"]
         for choice in GEMMChoice.allCases {
             let info = choice.info
             let role = choice.unusable != nil ? (choice == inUse ? "forced by \(GEMMChoice.variable), but cannot run here" : "cannot run here")

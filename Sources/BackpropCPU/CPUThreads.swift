@@ -1,3 +1,4 @@
+import BackpropCore
 import CPUKernels
 import Foundation
 
@@ -7,13 +8,27 @@ import Foundation
 public enum CPUThreads {
     public static let variables = ["BACKPROP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
 
+    /// At most ``limit`` (a value beyond it is taken as the limit).
     public static func count(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
         for name in variables {
             // OMP_NUM_THREADS may be a list ("4,2" for nested levels): the first is ours.
             if let text = environment[name]?.split(separator: ",").first,
-               let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 { return n }
+               let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 { return min(n, limit) }
         }
         return available
+    }
+
+    /// The most threads a request gets: 4 per core this process may use. More only wait for
+    /// one another (1,000 on 2 cores made an epoch 43× slower) and 100,000 crashed libgomp.
+    public static var limit: Int { 4 * available }
+
+    /// Throws unless `BACKPROP_THREADS`, when set, is a whole number ≥ 1 (`OMP_NUM_THREADS` and
+    /// `OPENBLAS_NUM_THREADS` belong to other programs too: a value they would refuse is skipped).
+    public static func validate(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard let text = environment[variables[0]]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return }
+        guard let n = Int(text), n > 0 else {
+            throw BackendError.invalidChoice(variable: variables[0], value: text, valid: "a whole number of threads, 1 or more")
+        }
     }
 
     /// The cores this process may use: those of its CPU affinity mask (`taskset`, Slurm's and

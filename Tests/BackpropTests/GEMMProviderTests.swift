@@ -237,8 +237,16 @@ struct GEMMProviderTests {
     func threadCount() {
         #expect(CPUThreads.count(["BACKPROP_THREADS": "3", "OMP_NUM_THREADS": "5"]) == 3)
         #expect(CPUThreads.count(["OMP_NUM_THREADS": "4,2", "OPENBLAS_NUM_THREADS": "5"]) == 4)
-        #expect(CPUThreads.count(["OPENBLAS_NUM_THREADS": "5"]) == 5)
-        #expect(CPUThreads.count(["BACKPROP_THREADS": "0"]) == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(CPUThreads.count(["OPENBLAS_NUM_THREADS": "5"]) == min(5, CPUThreads.limit))
+        #expect(CPUThreads.count(["BACKPROP_THREADS": "0"]) == CPUThreads.available)
+        // An absurd request gets 4 per core (100,000 crashed libgomp); BACKPROP_THREADS that is no count is refused.
+        #expect(CPUThreads.count(["BACKPROP_THREADS": "100000"]) == 4 * CPUThreads.available)
+        for bad in ["abc", "0", "-1", "1.5"] {
+            #expect(throws: BackendError.invalidChoice(variable: "BACKPROP_THREADS", value: bad, valid: "a whole number of threads, 1 or more")) {
+                try CPUThreads.validate(["BACKPROP_THREADS": bad])
+            }
+        }
+        #expect(throws: Never.self) { try CPUThreads.validate(["BACKPROP_THREADS": "3", "OMP_NUM_THREADS": "abc"]) }
         let x = HostBuffer([Float](repeating: 0, count: 512 * 512))
         let call = GEMMCall(transposeA: false, transposeB: false, m: 512, n: 512, k: 512, alpha: 1,
                             a: x.pointer, lda: 512, b: x.pointer, ldb: 512, beta: 0, c: x.pointer, ldc: 512)
