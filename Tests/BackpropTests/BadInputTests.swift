@@ -75,6 +75,8 @@ let commandInputs: [BadInput] = [
              message: "line 3, column 1 (\"a\"): missing value"),
     BadInput(name: "CSV Inf", files: csv("a,label\n-inf,0\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
              message: "line 2, column 1 (\"a\"): \"-inf\" is not a finite number"),
+    BadInput(name: "CSV number beyond float32", files: csv("a,label\n1e39,0\n2,1\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
+             message: "line 2, column 1 (\"a\"): \"1e39\" is beyond float32's range (±3.4e38), in which backprop computes; scale the column down"),
     BadInput(name: "CSV one class", files: csv("a,label\n1,0\n2,0\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
              message: "every label in column \"label\" is \"0\": a classifier needs at least two classes"),
     BadInput(name: "CSV constant regression target", files: csv("a,label\n1,2.5\n2,\n3,2.50\n"),

@@ -89,6 +89,32 @@ struct TableTests {
         #expect(isISODate("2024-03-15T09:30:00Z") && isISODate("2024-03-15 09:30") && !isISODate("15/03/2024"))
     }
 
+    @Test("numbers float32 cannot tell apart: an error in a label (classes would merge), a warning in a feature; ordinary data says nothing")
+    func float32Loss() throws {
+        // Cents on 20 million: 7 distinct targets that float32 reads as 4.
+        let prices = (0..<70).map { "\($0),\(20_000_000.25 + Double($0 % 7))" }.joined(separator: "\n")
+        let error = errorText { _ = try loadCSV("x,price\n" + prices + "\n", labels: ["price"]) }
+        #expect(error?.contains("column \"price\": \"20000001.25\" has more digits than float32, in which backprop computes, keeps") == true
+                && error?.contains("subtract a constant") == true, "\(error ?? "no error")")
+        // Seconds with milliseconds on a Unix time: the feature's differences are gone.
+        let times = (0..<60).map { "\(1_700_000_000 + $0).\(100 + $0 * 7),\($0 % 2)" }.joined(separator: "\n")
+        let loaded = try loadCSV("t,label\n" + times + "\n")
+        #expect(loaded.warnings.contains { $0.contains("column \"t\"") && $0.contains("of the column's range") }, "\(loaded.warnings)")
+        // Many digits that float32 keeps well enough (0.02 of a 100 range), and short numbers: nothing.
+        let fine = (0..<60).map { "\(500_000 + Double($0) * 1.7 + 0.123456),0.\(100 + $0),\($0 % 2)" }.joined(separator: "\n")
+        #expect(try loadCSV("u,v,label\n" + fine + "\n").warnings.isEmpty)
+        #expect(TableColumn.significantDigits("-0.000123e5") == 3 && TableColumn.significantDigits("1700000000.125") == 13)
+    }
+
+    @Test("standardization: a spread of 1e-30 is data, not a constant; a large offset does not cancel the spread")
+    func standardizationOfSmallSpreads() {
+        let tiny = Standardization(fitting: [1e-30, 3e-30, 2e-30, 4e-30], width: 1)
+        #expect(abs(tiny.std[0] - 1.118e-30) < 1e-33 && abs(tiny.mean[0] - 2.5e-30) < 1e-35)
+        let offset = Standardization(fitting: [1_000_000, 1_000_000.125, 1_000_000.25, 1_000_000.375], width: 1)
+        #expect(abs(offset.std[0] - 0.13975425) < 1e-6, "\(offset.std)")
+        #expect(Standardization(fitting: [7, 7, 7], width: 1).std == [1] && Standardization(fitting: [0, 1e-45], width: 1).std == [1])
+    }
+
     @Test("a column with no values (an unnamed one after a trailing delimiter) is ignored with a note")
     func emptyColumnsIgnored() throws {
         let rows = (0..<10).map { "\($0),,\($0 % 2)," }

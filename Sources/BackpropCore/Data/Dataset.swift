@@ -83,21 +83,26 @@ public struct Standardization: Sendable, Equatable, Codable {
         self.init(fitting: data.inputs, width: data.featureCount)
     }
 
-    /// Statistics of `values` taken as columns of `width` numbers (one column per sample).
+    /// Statistics of `values` taken as columns of `width` numbers (one column per sample). Two
+    /// passes (the squares of the deviations, not mean of squares − square of mean, which cancels
+    /// to noise when the spread is small beside the values); a feature is constant only when
+    /// its deviation is not a normal float (0, or below 1e-38): a spread of 1e-30 is data.
     public init(fitting values: [Float], width f: Int) {
-        let count = values.count / max(f, 1), n = max(count, 1)
-        var sum = [Double](repeating: 0, count: f), sumSq = [Double](repeating: 0, count: f)
+        let count = values.count / max(f, 1), n = Double(max(count, 1))
+        var sum = [Double](repeating: 0, count: f), squares = [Double](repeating: 0, count: f)
         values.withUnsafeBufferPointer { x in
             for j in 0..<count {
-                for i in 0..<f { let v = Double(x[j * f + i]); sum[i] += v; sumSq[i] += v * v }
+                for i in 0..<f { sum[i] += Double(x[j * f + i]) }
+            }
+            let m = sum.map { $0 / n }
+            for j in 0..<count {
+                for i in 0..<f { let d = Double(x[j * f + i]) - m[i]; squares[i] += d * d }
             }
         }
-        mean = sum.map { Float($0 / Double(n)) }
-        std = (0..<f).map { i in
-            let m = sum[i] / Double(n)
-            let variance = max(sumSq[i] / Double(n) - m * m, 0)
-            let s = variance.squareRoot()
-            return s > 1e-12 ? Float(s) : 1
+        mean = sum.map { Float($0 / n) }
+        std = squares.map { total in
+            let s = Float((total / n).squareRoot())
+            return s.isNormal ? s : 1
         }
     }
 

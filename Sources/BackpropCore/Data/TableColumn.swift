@@ -18,6 +18,10 @@ public struct TableColumn: Sendable {
     private var firstText: (row: Int, text: String)?
     /// With ``DecimalMark/either``: the first number written with a decimal point, and with a comma.
     private var pointExample: String?, commaExample: String?
+    /// The numbers' range, and the largest distance float32 moved one of them written with more
+    /// than 7 significant digits (others it keeps to their last digit): what ``float32Loss`` judges.
+    private var low = Double.infinity, high = -Double.infinity
+    private var rounding: (by: Double, cell: String)?
 
     /// The cells that mean "no value".
     public static let missingMarkers: Set<String> = ["", "NA", "N/A", "NaN", "nan", "?", "NULL", "null"]
@@ -76,8 +80,20 @@ public struct TableColumn: Sendable {
         if let number {
             numberCells += 1
             if numbers != nil {
-                guard number.isFinite else { throw CellError("\"\(cell)\" is not a finite number (Inf is not allowed; write a missing value as empty, NA or ?)") }
+                guard number.isFinite else {
+                    if let exact = Self.exactValue(cell, decimal: decimal), exact.isFinite {
+                        throw CellError("\"\(cell)\" is beyond float32's range (±3.4e38), in which backprop computes; scale the column down")
+                    }
+                    throw CellError("\"\(cell)\" is not a finite number (Inf is not allowed; write a missing value as empty, NA or ?)")
+                }
                 numbers?.append(number)
+                var value = Double(number)
+                if Self.significantDigits(cell) > 7, let exact = Self.exactValue(cell, decimal: decimal) {
+                    let by = abs(value - exact)
+                    if by > rounding?.by ?? 0 { rounding = (by, cell) }
+                    value = exact
+                }
+                low = min(low, value); high = max(high, value)
                 return
             }
         } else {
@@ -94,9 +110,42 @@ public struct TableColumn: Sendable {
         codes.append(code(of: keepsText ? cell : number.map(Self.canonical) ?? cell))
     }
 
+    /// Numbers whose float32 rounding moves one of them by more than 1 % of the column's range:
+    /// differences the data holds (cents on millions, seconds on a Unix time) are lost, and
+    /// distinct labels can merge. The cell that moved most, by how much, and the range.
+    public var float32Loss: (cell: String, by: Double, range: Double)? {
+        guard numbers != nil, let rounding, high > low, rounding.by > 0.01 * (high - low) else { return nil }
+        return (rounding.cell, rounding.by, high - low)
+    }
+
+    /// The digits of a number's text that carry its value: leading zeros and the exponent aside.
+    static func significantDigits(_ cell: String) -> Int {
+        var count = 0, leading = true
+        for c in cell.utf8 {
+            if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { break }
+            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { continue }
+            if leading, c == UInt8(ascii: "0") { continue }
+            leading = false
+            count += 1
+        }
+        return count
+    }
+
+    /// The number a cell writes, in Double (as `append` reads it with `decimal`).
+    static func exactValue(_ cell: String, decimal: DecimalMark) -> Double? {
+        switch decimal {
+        case .point: Double(cell)
+        case .comma: decimalCommaText(cell).flatMap(Double.init) ?? (cell.contains(".") ? decimalCommaText(cell + ",0").flatMap(Double.init) : Double(cell))
+        case .either: Double(cell) ?? decimalCommaText(cell).flatMap(Double.init)
+        }
+    }
+
     /// `3,5` → 3.5, `-1.234.567,25` → −1234567.25: one decimal comma, optionally after digits grouped
     /// in threes by dots. Anything else (`1,2,3`, `1.23,4`) is not a number.
-    static func decimalCommaNumber(_ cell: String) -> Float? {
+    static func decimalCommaNumber(_ cell: String) -> Float? { decimalCommaText(cell).flatMap(Float.init) }
+
+    /// The text of ``decimalCommaNumber(_:)`` with a decimal point and no grouping, or nil.
+    static func decimalCommaText(_ cell: String) -> String? {
         let parts = cell.split(separator: ",", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[1].isEmpty, parts[1].allSatisfy(\.isASCIIDigit) else { return nil }
         var whole = Substring(parts[0])
@@ -105,7 +154,7 @@ public struct TableColumn: Sendable {
         guard let first = groups.first, !first.isEmpty, first.count <= (groups.count > 1 ? 3 : Int.max),
               groups.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
               groups.dropFirst().allSatisfy({ $0.count == 3 }) else { return nil }
-        return Float(sign + groups.joined() + "." + parts[1])
+        return sign + groups.joined() + "." + parts[1]
     }
 
     private mutating func code(of text: String) -> Int32 {
