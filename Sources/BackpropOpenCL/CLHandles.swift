@@ -57,6 +57,7 @@ struct CLPlatform: @unchecked Sendable {
     /// Every platform the ICD loader knows. No driver installed: `CL_PLATFORM_NOT_FOUND_KHR`
     /// from the loader, or zero platforms; both give an empty list.
     static func all() throws -> [CLPlatform] {
+        _ = poclCacheReady
         var count: cl_uint = 0
         let status = clGetPlatformIDs(0, nil, &count)
         if status == CL_PLATFORM_NOT_FOUND_KHR || count == 0 { return [] }
@@ -66,6 +67,25 @@ struct CLPlatform: @unchecked Sendable {
         return ids.compactMap { $0.map(CLPlatform.init) }
     }
 }
+
+/// PoCL keeps compiled kernels under `$POCL_CACHE_DIR`, else `$XDG_CACHE_HOME/pocl`, else
+/// `~/.cache/pocl`, and where it cannot create that folder it offers no device at all: a
+/// read-only home (common in containers and on clusters) read as "no OpenCL platform". So,
+/// before the first OpenCL call and unless the user chose, a folder it cannot create is
+/// replaced by one in the temporary directory. Set once per process, before any thread asks.
+private let poclCacheReady: Void = {
+    let environment = ProcessInfo.processInfo.environment
+    guard (environment["POCL_CACHE_DIR"] ?? "").isEmpty else { return }
+    let base = (environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 })
+        ?? (environment["HOME"].map { $0 + "/.cache" } ?? NSTemporaryDirectory())
+    let manager = FileManager.default
+    func usable(_ path: String) -> Bool {
+        (try? manager.createDirectory(atPath: path, withIntermediateDirectories: true)) != nil && manager.isWritableFile(atPath: path)
+    }
+    if usable(base + "/pocl") { return }
+    let fallback = NSTemporaryDirectory() + "pocl-cache-\(getuid())"
+    if usable(fallback) { setenv("POCL_CACHE_DIR", fallback, 1) }
+}()
 
 final class CLContext: @unchecked Sendable {
     let handle: cl_context

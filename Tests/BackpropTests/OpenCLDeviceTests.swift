@@ -3,6 +3,7 @@
 @testable import BackpropCPU
 @testable import BackpropExplain
 @testable import BackpropOpenCL
+import Foundation
 import Testing
 
 @Suite("OpenCL devices and speed probe", .enabled(if: OpenCLTestDevice.enabled))
@@ -17,6 +18,18 @@ struct OpenCLDeviceTests {
             #expect(d.computeUnits > 0 && d.globalMemoryBytes > 0)
         }
         #expect(backend.name == "OpenCL: \(backend.device.name)")
+    }
+
+    @Test("a home where PoCL cannot make its kernel cache (read-only in a container) still lists its devices")
+    func readOnlyHomeKeepsPoCL() throws {
+        let dir = try temporaryDirectory()
+        let normal = try backprop(["devices"], in: dir)
+        try #require(normal.status == 0, "\(normal.stderr)")
+        try #require(normal.stdout.contains("Portable Computing Language"), "PoCL (pocl-opencl-icd), whose cache this is about, is not installed")
+        // Nothing can be made under /proc, not even by root.
+        let readOnly = try backprop(["devices"], in: dir, environment: ["HOME": "/proc/no-home", "XDG_CACHE_HOME": "", "POCL_CACHE_DIR": ""])
+        #expect(readOnly.status == 0 && readOnly.stdout.contains("Portable Computing Language") && !readOnly.stdout.contains("no devices"),
+                "\(readOnly.stdout)\(readOnly.stderr)")
     }
 
     @Test func tilingFollowsTheDeviceType() {
