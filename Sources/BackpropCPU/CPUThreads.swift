@@ -44,28 +44,10 @@ public enum CPUThreads {
     }
 
     /// The CPUs of this process's cgroup cpuset (`docker --cpuset-cpus`, a Slurm job's cgroup),
-    /// which every process of the cgroup shares; nil where it cannot be read. Read from the
-    /// cgroup `/proc/self/cgroup` names (v2's `cpuset.cpus.effective`, v1's
-    /// `cpuset.effective_cpus`), or the nearest parent that has the file.
+    /// which every process of the cgroup shares; nil where it cannot be read (v2's
+    /// `cpuset.cpus.effective`, v1's `cpuset.effective_cpus`, of the nearest cgroup that has it).
     public static var cpuset: Int? {
-        guard let lines = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return nil }
-        for line in lines.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3 else { continue }
-            let (root, file): (String, String)
-            if parts[0] == "0", parts[1].isEmpty { (root, file) = ("/sys/fs/cgroup", "cpuset.cpus.effective") }
-            else if parts[1].split(separator: ",").contains("cpuset") { (root, file) = ("/sys/fs/cgroup/cpuset", "cpuset.effective_cpus") }
-            else { continue }
-            var path = String(parts[2])
-            while true {
-                if let text = try? String(contentsOfFile: root + path + (path.hasSuffix("/") ? "" : "/") + file, encoding: .utf8),
-                   let count = cpuCount(list: text) { return count }
-                guard path != "/", !path.isEmpty else { break }
-                path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-                if path.isEmpty { path = "/" }
-            }
-        }
-        return nil
+        Cgroup.values(controller: "cpuset", v1: "cpuset.effective_cpus", v2: "cpuset.cpus.effective").lazy.compactMap(cpuCount).first
     }
 
     /// The number of CPUs in a kernel CPU list (`0-3,8,10-11` → 7); nil if it is not one.

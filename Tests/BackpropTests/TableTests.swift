@@ -115,6 +115,23 @@ struct TableTests {
         #expect(Standardization(fitting: [7, 7, 7], width: 1).std == [1] && Standardization(fitting: [0, 1e-45], width: 1).std == [1])
     }
 
+    @Test("a column of thousands of categories is pointed out, and a table too wide for memory is refused before it is encoded")
+    func wideOneHotColumns() throws {
+        let rows = (0..<3000).map { "\($0 % 7),z\($0 % 1500),\($0 % 2)" }.joined(separator: "\n")
+        let path = try temporaryDirectory().appendingPathComponent("wide.csv").path
+        try ("x,zip,label\n" + rows + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        var options = TableOptions()
+        options.seed = 1
+        let loaded = try DataSource.loadTable(path, options: options)
+        #expect(loaded.notes.contains { $0.contains("column \"zip\" makes 1") && $0.contains("inputs, one per category") }, "\(loaded.notes)")
+        // 3,000 rows × ~1,200 inputs × 4 bytes ≈ 14 MB, × 3 for training's copies: not in 32 MB.
+        options.memoryLimit = 32 << 20
+        let error = errorText { _ = try DataSource.loadTable(path, options: options) }
+        #expect(error?.contains("its 3000 rows encode to") == true && error?.contains("column \"zip\" alone makes") == true
+                && error?.contains("--ignore zip") == true, "\(error ?? "no error")")
+        #expect(Cgroup.memoryBytes > 0 && Cgroup.memoryBytes <= ProcessInfo.processInfo.physicalMemory)
+    }
+
     @Test("a column with no values (an unnamed one after a trailing delimiter) is ignored with a note")
     func emptyColumnsIgnored() throws {
         let rows = (0..<10).map { "\($0),,\($0 % 2)," }

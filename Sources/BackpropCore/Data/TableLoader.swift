@@ -18,6 +18,8 @@ public struct TableOptions: Sendable {
     /// the statistics that standardize the data are fitted without them, so validation scores
     /// data the model has not seen in any form. Nil: fitted on the whole training split.
     public var validation: ValidationRecord?
+    /// The memory the encoded table may take (nil: this process's, ``Cgroup/memoryBytes``).
+    public var memoryLimit: UInt64?
 
     public init() {}
 }
@@ -78,6 +80,21 @@ extension DataSource {
             let trainRows = try split.split(strata: strata(table, labels: options.labels, classes: classes)).train
             encoding = try TableEncoding.fit(table, labels: options.labels, task: task, classes: classes, features: features,
                                              missing: options.missing, trainRows: trainRows)
+            // A column of thousands of categories makes thousands of inputs: say so, and refuse a
+            // table whose float32 inputs would not fit beside the copies training makes (about 3×,
+            // measured), rather than stop when an allocation fails.
+            let width = encoding.inputNames.count, gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
+            let widest = encoding.columns.max { ($0.categories?.count ?? 0) < ($1.categories?.count ?? 0) }
+            let bytes = 4 * Double(table.rowCount) * Double(width), memory = Double(options.memoryLimit ?? Cgroup.memoryBytes)
+            if 3 * bytes > memory {
+                let culprit = widest.flatMap { c in c.categories.map { "; column \"\(c.name)\" alone makes \($0.count) of them (one per category): --ignore \(shellQuoted(c.name))" } } ?? ""
+                throw DataError.malformed(file: path, detail: "its \(table.rowCount) rows encode to \(width) inputs each, \(gib(bytes)) of float32 and about \(gib(3 * bytes)) with the copies training makes: more than the \(gib(memory)) of memory this process may use\(culprit)")
+            }
+            for c in encoding.columns {
+                if let n = c.categories?.count, n > 1000 {
+                    notes.append("note      column \"\(c.name)\" makes \(n) inputs, one per category (\(gib(4 * Double(table.rowCount) * Double(n))) for the table): --ignore \(shellQuoted(c.name)) if it names things rather than describes them")
+                }
+            }
             // A column of numbers that a few stray cells made categorical: most likely typos.
             for name in options.labels + features {
                 guard let c = table.column(name), let stray = c.strayText else { continue }
