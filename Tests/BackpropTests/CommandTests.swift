@@ -78,6 +78,21 @@ struct CommandTests {
         }
     }
 
+    @Test("CSV from a pipe: predict --input /dev/stdin and train --data /dev/stdin read it; gzip from a pipe says to decompress it")
+    func readsFromPipes() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let bin = try backpropExecutable().path
+        let shell = URL(fileURLWithPath: "/bin/sh")
+        let trained = try runProcess(shell, ["-c", "cat '\(data)' | '\(bin)' train --data /dev/stdin --hidden 4 --epochs 1 --save m.safetensors"], in: dir)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let predicted = try runProcess(shell, ["-c", "cat '\(data)' | '\(bin)' predict --model m.safetensors --input /dev/stdin"], in: dir)
+        let rows = try String(contentsOfFile: data, encoding: .utf8).split(separator: "\n").count
+        #expect(predicted.status == 0 && predicted.stdout.split(separator: "\n").count == rows, "\(predicted.stderr)")
+        let zipped = try runProcess(shell, ["-c", "gzip -c '\(data)' | '\(bin)' predict --model m.safetensors --input /dev/stdin"], in: dir)
+        #expect(zipped.status == 1 && zipped.stderr.contains("gzip data from a pipe is not read; decompress it first"), "\(zipped.stderr)")
+    }
+
     @Test("train --resume continues the saved network and counts its epochs")
     func resume() throws {
         let dir = try temporaryDirectory()

@@ -25,9 +25,16 @@ func forEachChunk(of path: String, chunkSize: Int = 1 << 20,
     }
     defer { try? handle.close() }
     let magic = (try? handle.read(upToCount: 2)).map { [UInt8]($0) } ?? []
-    if magic == [0x1f, 0x8b] { return try Zlib.forEachChunk(of: path, chunkSize: chunkSize, body) }
+    if magic == [0x1f, 0x8b] {
+        // zlib reopens the file: a pipe (`--input /dev/stdin`, `<(…)`) has no second start.
+        guard (try? handle.seek(toOffset: 0)) != nil else {
+            throw DataError.unreadable(file: path, reason: "gzip data from a pipe is not read; decompress it first (gunzip -c)")
+        }
+        return try Zlib.forEachChunk(of: path, chunkSize: chunkSize, body)
+    }
     do {
-        try handle.seek(toOffset: 0)
+        // The bytes read to tell gzip apart come first: a pipe cannot seek back to them.
+        try magic.withUnsafeBufferPointer { if !$0.isEmpty { try body($0) } }
         while let data = try handle.read(upToCount: chunkSize), !data.isEmpty {
             try data.withUnsafeBytes { try body($0.bindMemory(to: UInt8.self)) }
         }
