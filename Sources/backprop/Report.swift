@@ -51,7 +51,7 @@ final class Report {
         let target = regression
             ? "regression on \(listed(data.encoding?.labels ?? []))"
             : "\(data.train.classCount) classes" + (data.encoding?.classes.map { " (\(abbreviated($0)))" } ?? "")
-        print("data      \(data.name): \(data.train.count) training, \(validation) validation, \(data.test.count) test samples, \(data.train.featureCount) inputs, \(target)")
+        print("data      \(data.name): \(data.train.count) training, \(validation) validation, \(data.test.count) test samples, \(data.train.featureCount) input\(data.train.featureCount == 1 ? "" : "s"), \(target)")
         for note in data.notes { print(note) }
         print("network   \(architecture) (\(architecture.parameterCount) parameters)")
         let o = plan.optimizer, epochs = plan.plannedEpochs - plan.startEpoch

@@ -37,6 +37,7 @@ let fitting: [String: [UInt8]] = [
     "m.safetensors": safetensorsBytes("{\(validMetadata),\(validTensors)}"),
     "three.csv": Array("a,b,c,label\n1,2,3,0\n4,5,6,1\n7,8,9,0\n1,1,1,1\n".utf8),
     "classes.csv": Array("a,b,label\n1,2,0\n3,4,1\n5,6,2\n".utf8),
+    "holes.csv": Array("a,b,label\n1,2,0\n3,,1\n".utf8),
 ]
 
 let trainArgs = ["train", "--epochs", "1", "--hidden", "4"]
@@ -150,6 +151,12 @@ let commandInputs: [BadInput] = [
     BadInput(name: "evaluated model does not match the data", files: fitting,
              arguments: ["evaluate", "--model", "$DIR/m.safetensors", "--data", "$DIR/three.csv"],
              message: "$DIR/three.csv: 3 features, but the model $DIR/m.safetensors expects 2 inputs"),
+    BadInput(name: "save to a path that names a folder to be", files: csv("a,label\n1,0\n2,1\n3,0\n4,1\n5,0\n"),
+             arguments: trainArgs + ["--data", "$DIR/t.csv", "--save", "$DIR/new/"],
+             message: "$DIR/new/: it ends with /, so it names a folder; name a file in it"),
+    BadInput(name: "evaluated rows with a missing value, model trained with --missing error", files: fitting,
+             arguments: ["evaluate", "--model", "$DIR/m.safetensors", "--data", "$DIR/holes.csv"],
+             message: "the model was trained with --missing error, so it has no value to fill in; give the cell a value or leave the row out"),
     BadInput(name: "evaluated labels beyond the model's classes", files: fitting,
              arguments: ["evaluate", "--model", "$DIR/m.safetensors", "--data", "$DIR/classes.csv"],
              message: "$DIR/classes.csv: line 4, column 3 (\"label\"): label \"2\" is not one of the model's classes (0, 1)"),

@@ -21,8 +21,9 @@ extension TableEncoding {
     }
 
     /// Encodes every row of `table` in file order. `labelled` false reads inputs only (for
-    /// prediction): the label columns may be absent, and no row is dropped.
-    public func encode(_ table: RawTable, labelled: Bool = true) throws -> EncodedRows {
+    /// prediction): the label columns may be absent, and no row is dropped. `scoring`: for a
+    /// saved model (evaluate), whose missing-value policy is its own.
+    public func encode(_ table: RawTable, labelled: Bool = true, scoring: Bool = false) throws -> EncodedRows {
         func fail(_ row: Int, _ c: TableColumn, _ detail: String) -> DataError {
             .malformed(file: table.file, detail: "line \(table.lines[row]), column \(c.position + 1) (\"\(c.name)\"): \(detail)")
         }
@@ -45,9 +46,10 @@ extension TableEncoding {
         var unseen = [(value: String, line: Int32, count: Int)?](repeating: nil, count: columns.count)
 
         func missingError(_ row: Int, _ c: TableColumn) -> DataError {
-            let advice = labelled
+            // Only training chooses a policy; a saved model's is its own.
+            let advice = labelled && !scoring
                 ? "choose --missing drop or --missing mean"
-                : "the model was trained with --missing \(missing.rawValue), so it has no value to fill in"
+                : "the model was trained with --missing \(missing.rawValue), so it has no value to fill in; give the cell a value or leave the row out"
             return fail(row, c, "missing value (empty, NA, NaN or ?); \(advice)")
         }
         rowLoop: for row in 0..<table.rowCount {

@@ -48,7 +48,7 @@ extension DataSource {
         } else if recorded != nil {
             description += ", training rows included (--rows test scores only the held-out ones)"
         }
-        let encoded = try encoding.encode(table)
+        let encoded = try encoding.encode(table, scoring: true)
         if choice == .train || choice == .validation, let selectedRows = selected,
            let record = model.checkpoint?.state.validation ?? model.training?.validationSplit {
             // The validation rows were drawn from the training samples in file order, after rows

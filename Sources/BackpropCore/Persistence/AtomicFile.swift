@@ -14,6 +14,10 @@ public func checkOutputPath(_ path: String) throws {
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
         throw ModelFileError.unwritable(file: path, reason: "it is a folder")
     }
+    // `new/` names a folder to be, which a file cannot replace (the rename fails after the run).
+    if path.hasSuffix("/") {
+        throw ModelFileError.unwritable(file: path, reason: "it ends with /, so it names a folder; name a file in it")
+    }
     if AtomicFile.isStream(path) {
         guard AtomicFile.standardDescriptor(path) != nil || access(path, W_OK) == 0 else {
             throw ModelFileError.unwritable(file: path, reason: String(cString: strerror(errno)))
