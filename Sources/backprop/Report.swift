@@ -43,6 +43,11 @@ final class Report {
     func start(data: LoadedData, validation: Int, architecture: Architecture, backend: String, seed: UInt64,
                processes: Int = 1, sharded: Bool = false) {
         started = Date()
+        // With --json, standard output is for machines; the notes (an id column, a split that
+        // could not be drawn, a resumed run's choices) still reach the person, on standard error.
+        if json, !silent {
+            for note in data.notes + plan.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+        }
         guard !json, !silent else { return }
         let batch = processes > 1
             ? "global batch \(plan.batchSize) (about \(plan.batchSize / processes) on each of \(processes) processes"

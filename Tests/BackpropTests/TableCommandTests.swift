@@ -27,6 +27,17 @@ private func jsonLines(_ text: String) throws -> [[String: Any]] {
 
 @Suite("The commands on tables: class names, regression, dialects, one-hot inputs, honest splits")
 struct TableCommandTests {
+    @Test("with --json the notes go to standard error, and standard output holds only JSON lines")
+    func notesWithJSON() throws {
+        let dir = try temporaryDirectory()
+        let rows = (0..<60).map { "person \($0),\(Double($0 % 5) / 2),\($0 % 2)" }.joined(separator: "\n")
+        let data = try write("name,x,label\n" + rows + "\n", "people.csv", in: dir)
+        let run = try backprop(["train", "--data", data, "--hidden", "4", "--epochs", "1", "--json"], in: dir)
+        try #require(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("note      column \"name\" holds") && run.stderr.contains("an id? --ignore name drops it"), "\(run.stderr)")
+        #expect(try jsonLines(run.stdout).count >= 2)
+    }
+
     @Test("string labels: predict prints class names and a p_<class> column each; evaluate scores the held-out rows by default")
     func classNames() throws {
         let dir = try temporaryDirectory()

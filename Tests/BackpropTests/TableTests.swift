@@ -29,6 +29,10 @@ struct TableTests {
         #expect(listed(["a, b", "c", "d \"q\"", "", " e", "f g"]) == #""a, b", c, "d \"q\"", "", " e", f g"#)
         #expect(listed((1...5).map(String.init), limit: 3) == "1, 2, 3, …")
         #expect(listed(["1", "2"], limit: 2) == "1, 2")
+        // Control characters as escapes (a quoted cell's line break, a terminal escape), long names cut.
+        #expect(shortened("a\nb\u{1B}[31m\r\nc\t") == #"a\nb\u{1B}[31m\r\nc\t"#)
+        #expect(shortened(String(repeating: "x", count: 500_000)) == String(repeating: "x", count: 40) + "…")
+        #expect(listed(["ok", String(repeating: "y", count: 50), "a\nb"]) == "ok, " + String(repeating: "y", count: 40) + "…, a\\nb")
     }
 
     @Test("many small classes: the test split holds round(fraction × rows), one more row to the largest remainders; a record without the field splits per class as before")

@@ -107,7 +107,3 @@ extension TableEncoding {
         return EncodedRows(data: data, rows: kept, warnings: warnings)
     }
 }
-
-/// A cell quoted in a message: whole up to 40 characters, else its first 40 and an ellipsis (a
-/// stray 2 MB field would drown the message).
-func shortened(_ text: String) -> String { text.count <= 40 ? text : text.prefix(40) + "…" }
