@@ -76,6 +76,10 @@ func names(_ list: String, _ option: String) throws -> [String] {
     guard !parts.contains(where: \.isEmpty) else {
         throw CommandError("\(option) takes column names separated by commas, got \"\(list)\"")
     }
+    // x1,x1 would make one column two inputs (or two targets).
+    if let twice = parts.enumerated().first(where: { parts[..<$0.offset].contains($0.element) })?.element {
+        throw CommandError("\(option) names \"\(twice)\" twice")
+    }
     return parts
 }
 

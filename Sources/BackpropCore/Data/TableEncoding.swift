@@ -129,6 +129,9 @@ extension TableEncoding {
         if let overlap = selected?.first(where: labels.contains) {
             throw DataError.invalidOption("--features names \"\(overlap)\", which is the label column")
         }
+        if let overlap = ignored.first(where: labels.contains) {
+            throw DataError.invalidOption("--ignore names \"\(overlap)\", which is the label column (--label names another)")
+        }
         return (selected ?? header).filter { !labels.contains($0) && !ignored.contains($0) }
     }
 }
