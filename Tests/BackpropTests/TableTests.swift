@@ -224,6 +224,10 @@ struct TableTests {
         let encoded = try encoding.encode(table, labelled: false)
         #expect(encoded.data.inputs == [0, 1, 0, 0, 0, 0])
         #expect(encoded.warnings == ["warning: new.csv: column \"color\": \"purple\" (line 3 and 1 more rows) is a category not seen in training; encoded as all zeros"])
+        // Several unseen values: the first three are named, in order of appearance.
+        let many = try RawTable.parse("color,label\nBLUE,0\nRED,1\nBLUE,0\ngreen,1\nteal,0\nred,1\n", file: "more.csv")
+        #expect(try encoding.encode(many, labelled: false).warnings
+                == ["warning: more.csv: column \"color\": \"BLUE\", \"RED\", \"green\", … (line 2 and 4 more rows) are categories not seen in training; encoded as all zeros"])
     }
 
     @Test("--features keeps only the named columns, --ignore drops them")

@@ -43,7 +43,8 @@ extension TableEncoding {
         let classIndex = classes.map { Dictionary(uniqueKeysWithValues: $0.enumerated().map { ($1, Int32($0)) }) }
         let width = inputNames.count
         var x = [Float](), labelsOut = [Int32](), values = [Float](), kept = [Int]()
-        var unseen = [(value: String, line: Int32, count: Int)?](repeating: nil, count: columns.count)
+        // Per column: the first few unseen values in order of appearance, the first one's line, the rows.
+        var unseen = [(values: [String], line: Int32, count: Int)?](repeating: nil, count: columns.count)
 
         func missingError(_ row: Int, _ c: TableColumn) -> DataError {
             // Only training chooses a policy; a saved model's is its own.
@@ -75,7 +76,10 @@ extension TableEncoding {
                 let start = x.count
                 x.append(contentsOf: repeatElement(0, count: lookup.count))
                 if let i = lookup[text] { x[start + i] = 1 } else {
-                    unseen[k] = (unseen[k]?.value ?? text, unseen[k]?.line ?? table.lines[row], (unseen[k]?.count ?? 0) + 1)
+                    var seen = unseen[k] ?? ([], table.lines[row], 0)
+                    if seen.values.count <= 3, !seen.values.contains(text) { seen.values.append(text) }
+                    seen.count += 1
+                    unseen[k] = seen
                 }
             }
             if labelled {
@@ -97,7 +101,11 @@ extension TableEncoding {
             kept.append(row)
         }
         let warnings = unseen.enumerated().compactMap { k, u in
-            u.map { "warning: \(table.file): column \"\(columns[k].name)\": \"\(shortened($0.value))\" (line \($0.line)\($0.count > 1 ? " and \($0.count - 1) more rows" : "")) is a category not seen in training; encoded as all zeros" }
+            u.map { u in
+                let named = u.values.prefix(3).map { "\"\(shortened($0))\"" }.joined(separator: ", ") + (u.values.count > 3 ? ", …" : "")
+                let what = u.values.count == 1 ? "is a category" : "are categories"
+                return "warning: \(table.file): column \"\(columns[k].name)\": \(named) (line \(u.line)\(u.count > 1 ? " and \(u.count - 1) more rows" : "")) \(what) not seen in training; encoded as all zeros"
+            }
         }
         let count = kept.count
         var data = Dataset(featureCount: width, classCount: task == .classification ? classes?.count ?? 0 : labels.count,
