@@ -61,6 +61,11 @@ struct TableCommandTests {
         #expect(held.stdout.contains("the 12 test rows of the split recorded in m.safetensors"), "\(held.stdout)")
         let all = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--rows", "all"], in: dir)
         #expect(all.stdout.contains("all 60 rows, training rows included"), "\(all.stdout)")
+        // An edited copy (CRLF line ends) is another file: every row, and a word that it may hold training rows.
+        let edited = try write(try String(contentsOfFile: data, encoding: .utf8).replacingOccurrences(of: "\n", with: "\r\n"), "edited.csv", in: dir)
+        let editedRun = try backprop(["evaluate", "--model", "m.safetensors", "--data", edited], in: dir)
+        #expect(editedRun.stdout.contains("all 60 rows of a file m.safetensors was not trained on (if it holds rows the model trained on, their scores flatter it)"),
+                "\(editedRun.stdout)\(editedRun.stderr)")
         // --rows train and --rows validation split the 48 training rows as training did: the
         // validation rows are the recorded ones (their loss is the one the model file records).
         let train = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--rows", "train", "--json"], in: dir)

@@ -47,6 +47,9 @@ extension DataSource {
                 + (choice == .test ? " (--rows all scores every row)" : "")
         } else if recorded != nil {
             description += ", training rows included (--rows test scores only the held-out ones)"
+        } else if model.split != nil {
+            // An edited copy (a line ending changed, a cell fixed) is another file to the hash.
+            description += " of a file \(modelFile) was not trained on (if it holds rows the model trained on, their scores flatter it)"
         }
         let encoded = try encoding.encode(table, scoring: true)
         if choice == .train || choice == .validation, let selectedRows = selected,
