@@ -36,7 +36,14 @@ struct Predict: ParsableCommand {
         if saved.task == .regression {
             let values = try network.regress(inputs: rows.data.inputs, count: rows.data.count, targets: saved.table?.targets)
             header = saved.outputNames
-            cells = { j in values[(j * outputs)..<((j + 1) * outputs)].map { "\($0)" } }
+            // The targets' centers come back in Double: float32 would round 25000006.12 to 25000006.
+            let centers = saved.table?.targetCenters ?? []
+            cells = { j in
+                (0..<outputs).map { k in
+                    let v = values[j * outputs + k]
+                    return k < centers.count ? "\(Double(v) + centers[k])" : "\(v)"
+                }
+            }
         } else {
             let probabilities = try network.predict(inputs: rows.data.inputs, count: rows.data.count)
             // A single sigmoid output predicts class 1 when p ≥ 0.5: it needs two names.

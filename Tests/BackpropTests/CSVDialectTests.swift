@@ -157,9 +157,9 @@ struct DecimalCommaTests {
     }
 
     @Test("only one decimal comma after digits grouped in threes is a number",
-          arguments: [("3,5", Float(3.5)), ("+0,5", 0.5), ("12.345.678,9", 12_345_678.9), ("1,2,3", nil), ("1.23,4", nil),
+          arguments: [("3,5", Double(3.5)), ("+0,5", 0.5), ("12.345.678,9", 12_345_678.9), ("1,2,3", nil), ("1.23,4", nil),
                       ("1234.567,8", nil), (",5", nil), ("5,", nil), ("1.5", nil), ("a,5", nil), ("1,5e3", nil)])
-    func rule(cell: String, expected: Float?) {
+    func rule(cell: String, expected: Double?) {
         #expect(TableColumn.decimalCommaNumber(cell) == expected)
     }
 

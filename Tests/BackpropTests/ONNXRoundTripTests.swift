@@ -54,7 +54,8 @@ struct ONNXRoundTripTests {
         let skip = task == "classification" ? 1 : 0
         let ours = predicted.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").dropFirst(skip).compactMap { Double($0) } }
 
-        // The graph's input: the rows encoded as predict encodes them, before standardization.
+        // The graph's input: the rows encoded as predict encodes them, before standardization and
+        // before the numeric columns' centers are taken off (the graph takes them off itself).
         let model = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
         let encoding = try model.tableEncoding(header: [], data: data, modelFile: "m.safetensors")
         let raw = try RawTable.read(data) { _ in encoding.columns.map(\.name) }
@@ -62,7 +63,8 @@ struct ONNXRoundTripTests {
         #expect(model.standardization != nil && (task == "regression") == (model.table?.targets != nil))
         if task == "classification" { #expect(inputs.featureCount == 5) }      // 2 numbers + 3 one-hot soil columns
         let f = inputs.featureCount
-        let rows = (0..<inputs.count).map { j in (0..<f).map { "\(Double(inputs.inputs[j * f + $0]))" }.joined(separator: ",") }
+        let centers = encoding.inputCenters
+        let rows = (0..<inputs.count).map { j in (0..<f).map { "\(Double(inputs.inputs[j * f + $0]) + centers[$0])" }.joined(separator: ",") }
         try rows.joined(separator: "\n").write(to: dir.appendingPathComponent("inputs.csv"), atomically: true, encoding: .utf8)
 
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -93,21 +93,30 @@ struct TableTests {
         #expect(isISODate("2024-03-15T09:30:00Z") && isISODate("2024-03-15 09:30") && !isISODate("15/03/2024"))
     }
 
-    @Test("numbers float32 cannot tell apart: an error in a label (classes would merge), a warning in a feature; ordinary data says nothing")
-    func float32Loss() throws {
-        // Cents on 20 million: 7 distinct targets that float32 reads as 4.
-        let prices = (0..<70).map { "\($0),\(20_000_000.25 + Double($0 % 7))" }.joined(separator: "\n")
-        let error = errorText { _ = try loadCSV("x,price\n" + prices + "\n", labels: ["price"]) }
-        #expect(error?.contains("column \"price\": \"20000001.25\" has more digits than float32, in which backprop computes, keeps") == true
-                && error?.contains("subtract a constant") == true, "\(error ?? "no error")")
-        // Seconds with milliseconds on a Unix time: the feature's differences are gone.
+    @Test("numbers with more digits than float32 keeps are read in Double and centered before they become float32")
+    func centeredBeforeFloat32() throws {
+        // Cents on 20 million: 7 distinct targets (float32 alone reads them as 4), a regression.
+        let prices = (0..<70).map { "\($0 % 7),\(20_000_000.25 + Double($0 % 7))" }.joined(separator: "\n")
+        let loaded = try loadCSV("x,price\n" + prices + "\n", labels: ["price"])
+        let encoding = try #require(loaded.encoding)
+        #expect(encoding.task == .regression)
+        let center = try #require(encoding.targetCenters?.first)
+        #expect(abs(center - 20_000_003.25) < 0.5, "\(center)")
+        // The targets the network learns keep every cent: 7 distinct values, 1 apart.
+        var targets = Set<Float>()
+        for data in [loaded.train, loaded.test] {
+            var values = data.targetValues ?? []
+            loaded.encoding?.targets?.invert(columns: &values)
+            targets.formUnion(values.map { ($0 * 100).rounded() / 100 })
+        }
+        #expect(targets.count == 7, "\(targets.sorted())")
+        // Seconds with milliseconds on a Unix time: the feature keeps its milliseconds.
         let times = (0..<60).map { "\(1_700_000_000 + $0).\(100 + $0 * 7),\($0 % 2)" }.joined(separator: "\n")
-        let loaded = try loadCSV("t,label\n" + times + "\n")
-        #expect(loaded.warnings.contains { $0.contains("column \"t\"") && $0.contains("of the column's range") }, "\(loaded.warnings)")
-        // Many digits that float32 keeps well enough (0.02 of a 100 range), and short numbers: nothing.
-        let fine = (0..<60).map { "\(500_000 + Double($0) * 1.7 + 0.123456),0.\(100 + $0),\($0 % 2)" }.joined(separator: "\n")
-        #expect(try loadCSV("u,v,label\n" + fine + "\n").warnings.isEmpty)
-        #expect(TableColumn.significantDigits("-0.000123e5") == 3 && TableColumn.significantDigits("1700000000.125") == 13)
+        let timed = try loadCSV("t,label\n" + times + "\n")
+        let t = try #require(timed.encoding?.columns.first?.center)
+        #expect(t > 1_700_000_000 && t < 1_700_000_060)
+        #expect(Set(timed.train.inputs + timed.test.inputs).count == 60, "every time stays distinct")
+        #expect(try #require(timed.encoding?.inputCenters).count == 1)
     }
 
     @Test("standardization: a spread of 1e-30 is data, not a constant; a large offset does not cancel the spread")

@@ -36,6 +36,14 @@ def main():
         metadata = f.metadata()
     architecture = json.loads(metadata["architecture"])
     x = np.loadtxt(inputs_path, delimiter=",", ndmin=2).astype(np.float64)
+    if "table" in metadata:
+        # A CSV model subtracts each numeric column's training mean (its "center") in double
+        # precision before the float32 standardization; one-hot inputs have none.
+        centers = []
+        for column in json.loads(metadata["table"])["columns"]:
+            categories = column.get("categories")
+            centers += [0.0] * len(categories) if categories is not None else [column.get("center") or 0.0]
+        x = x - np.array(centers, dtype=np.float64)
     if "standardization" in metadata:
         s = json.loads(metadata["standardization"])
         x = (x - np.array(s["mean"], dtype=np.float64)) / np.array(s["std"], dtype=np.float64)

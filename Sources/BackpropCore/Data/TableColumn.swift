@@ -1,12 +1,14 @@
 /// One column of a CSV table as read: numbers while every value parses as one, and categories
-/// (strings) from the first value that does not. Memory is a Float or an Int32 per row plus the
+/// (strings) from the first value that does not. Memory is a Double or an Int32 per row plus the
 /// distinct categories, never the text.
 public struct TableColumn: Sendable {
     public let name: String
     /// The column's position in the header (0-based).
     public let position: Int
-    /// While the column is numeric: each row's number, NaN where the value is missing.
-    public private(set) var numbers: [Float]? = []
+    /// While the column is numeric: each row's number, NaN where the value is missing. Double:
+    /// float32 keeps about 7 digits, and cents on millions or milliseconds on a Unix time need
+    /// more (the encoding centers each column before it becomes float32).
+    public private(set) var numbers: [Double]? = []
     /// Once it is categorical: each row's category index, −1 where the value is missing.
     public private(set) var codes: [Int32] = []
     /// The categories in order of first appearance.
@@ -18,10 +20,6 @@ public struct TableColumn: Sendable {
     private var firstText: (row: Int, text: String)?
     /// With ``DecimalMark/either``: the first number written with a decimal point, and with a comma.
     private var pointExample: String?, commaExample: String?
-    /// The numbers' range, and the largest distance float32 moved one of them written with more
-    /// than 7 significant digits (others it keeps to their last digit): what ``float32Loss`` judges.
-    private var low = Double.infinity, high = -Double.infinity
-    private var rounding: (by: Double, cell: String)?
 
     /// The cells that mean "no value".
     public static let missingMarkers: Set<String> = ["", "NA", "N/A", "NaN", "nan", "?", "NULL", "null"]
@@ -57,15 +55,15 @@ public struct TableColumn: Sendable {
             if numbers != nil { numbers?.append(.nan) } else { codes.append(-1) }
             return
         }
-        var number: Float?
+        var number: Double?
         switch decimal {
         case .point:
-            number = Float(cell)
+            number = Double(cell)
         case .comma:
             // A point only groups thousands: 1.234 is 1234, and 1.5 is no number.
-            number = Self.decimalCommaNumber(cell) ?? (cell.contains(".") ? Self.decimalCommaNumber(cell + ",0") : Float(cell))
+            number = Self.decimalCommaNumber(cell) ?? (cell.contains(".") ? Self.decimalCommaNumber(cell + ",0") : Double(cell))
         case .either:
-            if let n = Float(cell) {
+            if let n = Double(cell) {
                 number = n
                 if cell.contains("."), pointExample == nil { pointExample = cell }
             } else if let n = Self.decimalCommaNumber(cell) {
@@ -81,19 +79,12 @@ public struct TableColumn: Sendable {
             numberCells += 1
             if numbers != nil {
                 guard number.isFinite else {
-                    if let exact = Self.exactValue(cell, decimal: decimal), exact.isFinite {
-                        throw CellError("\"\(cell)\" is beyond float32's range (±3.4e38), in which backprop computes; scale the column down")
-                    }
                     throw CellError("\"\(cell)\" is not a finite number (Inf is not allowed; write a missing value as empty, NA or ?)")
                 }
-                numbers?.append(number)
-                var value = Double(number)
-                if Self.significantDigits(cell) > 7, let exact = Self.exactValue(cell, decimal: decimal) {
-                    let by = abs(value - exact)
-                    if by > rounding?.by ?? 0 { rounding = (by, cell) }
-                    value = exact
+                guard Float(number).isFinite else {
+                    throw CellError("\"\(cell)\" is beyond float32's range (±3.4e38), in which backprop computes; scale the column down")
                 }
-                low = min(low, value); high = max(high, value)
+                numbers?.append(number)
                 return
             }
         } else {
@@ -110,39 +101,9 @@ public struct TableColumn: Sendable {
         codes.append(code(of: keepsText ? cell : number.map(Self.canonical) ?? cell))
     }
 
-    /// Numbers whose float32 rounding moves one of them by more than 1 % of the column's range:
-    /// differences the data holds (cents on millions, seconds on a Unix time) are lost, and
-    /// distinct labels can merge. The cell that moved most, by how much, and the range.
-    public var float32Loss: (cell: String, by: Double, range: Double)? {
-        guard numbers != nil, let rounding, high > low, rounding.by > 0.01 * (high - low) else { return nil }
-        return (rounding.cell, rounding.by, high - low)
-    }
-
-    /// The digits of a number's text that carry its value: leading zeros and the exponent aside.
-    static func significantDigits(_ cell: String) -> Int {
-        var count = 0, leading = true
-        for c in cell.utf8 {
-            if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { break }
-            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { continue }
-            if leading, c == UInt8(ascii: "0") { continue }
-            leading = false
-            count += 1
-        }
-        return count
-    }
-
-    /// The number a cell writes, in Double (as `append` reads it with `decimal`).
-    static func exactValue(_ cell: String, decimal: DecimalMark) -> Double? {
-        switch decimal {
-        case .point: Double(cell)
-        case .comma: decimalCommaText(cell).flatMap(Double.init) ?? (cell.contains(".") ? decimalCommaText(cell + ",0").flatMap(Double.init) : Double(cell))
-        case .either: Double(cell) ?? decimalCommaText(cell).flatMap(Double.init)
-        }
-    }
-
     /// `3,5` → 3.5, `-1.234.567,25` → −1234567.25: one decimal comma, optionally after digits grouped
     /// in threes by dots. Anything else (`1,2,3`, `1.23,4`) is not a number.
-    static func decimalCommaNumber(_ cell: String) -> Float? { decimalCommaText(cell).flatMap(Float.init) }
+    static func decimalCommaNumber(_ cell: String) -> Double? { decimalCommaText(cell).flatMap(Double.init) }
 
     /// The text of ``decimalCommaNumber(_:)`` with a decimal point and no grouping, or nil.
     static func decimalCommaText(_ cell: String) -> String? {
@@ -177,8 +138,8 @@ public struct TableColumn: Sendable {
     }
 
     /// One spelling per number, so that `2`, `2.0` and `2e0` name the same class or category.
-    public static func canonical(_ v: Float) -> String {
-        if v == v.rounded(), abs(v) < 1e9 { return String(Int(v)) }
+    public static func canonical(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
         return "\(v)"
     }
 }

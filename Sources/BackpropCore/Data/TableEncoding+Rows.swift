@@ -66,10 +66,10 @@ extension TableEncoding {
             for (k, c) in inputs.enumerated() {
                 let spec = columns[k]
                 guard let lookup = lookups[k] else {
-                    if let v = c.numbers?[row], !v.isNaN { x.append(v); continue }
+                    if let v = c.numbers?[row], !v.isNaN { x.append(Float(v - (spec.center ?? 0))); continue }
                     let text = c.text(row) ?? spec.fill ?? ""
-                    guard let v = Float(text), v.isFinite else { throw fail(row, c, "\"\(text)\" is not a number (the model reads this column as numbers)") }
-                    x.append(v)
+                    guard let v = Double(text), v.isFinite else { throw fail(row, c, "\"\(text)\" is not a number (the model reads this column as numbers)") }
+                    x.append(Float(v - (spec.center ?? 0)))
                     continue
                 }
                 let text = c.text(row) ?? spec.fill ?? ""
@@ -90,11 +90,11 @@ extension TableEncoding {
                     }
                     labelsOut.append(label)
                 } else {
-                    for c in targets {
-                        guard let v = c.numbers?[row] ?? c.text(row).flatMap(Float.init), v.isFinite else {
+                    for (t, c) in targets.enumerated() {
+                        guard let v = c.numbers?[row] ?? c.text(row).flatMap(Double.init), v.isFinite else {
                             throw fail(row, c, "\"\(c.text(row) ?? "")\" is not a number: a regression target must be numeric")
                         }
-                        values.append(v)
+                        values.append(Float(v - (targetCenters?[t] ?? 0)))
                     }
                 }
             }

@@ -19,6 +19,14 @@ public struct TableEncoding: Sendable, Equatable, Codable {
         public var categories: [String]?
         /// What a missing value becomes under `--missing mean`.
         public var fill: String?
+        /// A numeric column's training mean, subtracted in Double before the value becomes
+        /// float32 (which keeps about 7 digits: a Unix time with milliseconds, cents on
+        /// millions); nil in models written before it, which take the value as it is.
+        public var center: Double?
+
+        public init(name: String, categories: [String]?, fill: String?, center: Double? = nil) {
+            self.name = name; self.categories = categories; self.fill = fill; self.center = center
+        }
     }
 
     public var task: Task
@@ -29,6 +37,13 @@ public struct TableEncoding: Sendable, Equatable, Codable {
     public var classes: [String]?
     /// Regression: `y' = (y − mean)/std` per target, with the training split's statistics.
     public var targets: Standardization?
+    /// Regression: each target's training mean, subtracted in Double before `targets`' float32
+    /// standardization (see ``Column/center``) and added back to predictions; nil in older models.
+    public var targetCenters: [Double]?
+
+    enum CodingKeys: String, CodingKey {
+        case task, labels, columns, classes, targets, missing, targetCenters = "target_centers"
+    }
     public var missing: MissingPolicy
 
     /// One name per network input: the column, or `column=category` for a one-hot input.
@@ -37,6 +52,12 @@ public struct TableEncoding: Sendable, Equatable, Codable {
     }
 
     public var outputCount: Int { task == .classification ? classes?.count ?? 0 : labels.count }
+
+    /// One center per network input (``Column/center`` for a numeric column, 0 for each one-hot
+    /// input): what was subtracted from each before the standardization.
+    public var inputCenters: [Double] {
+        columns.flatMap { c in c.categories.map { [Double](repeating: 0, count: $0.count) } ?? [c.center ?? 0] }
+    }
 }
 
 extension TableEncoding {
@@ -102,9 +123,8 @@ extension TableEncoding {
                 throw DataError.malformed(file: table.file, detail: "line 1: no column \"\(name)\" in the header (columns: \(listed(table.header, limit: 40)))")
             }
             if let numbers = c.numbers {
-                var sum = 0.0, n = 0
-                for r in trainRows where !numbers[r].isNaN { sum += Double(numbers[r]); n += 1 }
-                return Column(name: name, categories: nil, fill: missing == .mean ? "\(Float(n > 0 ? sum / Double(n) : 0))" : nil)
+                let center = trainingMean(numbers, trainRows)
+                return Column(name: name, categories: nil, fill: missing == .mean ? "\(center)" : nil, center: center)
             }
             var counts = [Int](repeating: 0, count: c.categories.count)
             for r in trainRows where c.codes[r] >= 0 { counts[Int(c.codes[r])] += 1 }
@@ -116,7 +136,18 @@ extension TableEncoding {
         guard !columns.isEmpty else {
             throw DataError.malformed(file: table.file, detail: "no feature columns besides the label")
         }
-        return TableEncoding(task: task, labels: labels, columns: columns, classes: classes, targets: nil, missing: missing)
+        var encoding = TableEncoding(task: task, labels: labels, columns: columns, classes: classes, targets: nil, missing: missing)
+        if task == .regression {
+            encoding.targetCenters = labels.map { name in table.column(name)?.numbers.map { trainingMean($0, trainRows) } ?? 0 }
+        }
+        return encoding
+    }
+
+    /// The mean of `numbers` over `rows`, missing values (NaN) aside; 0 when none has a value.
+    private static func trainingMean(_ numbers: [Double], _ rows: [Int]) -> Double {
+        var sum = 0.0, n = 0
+        for r in rows where !numbers[r].isNaN { sum += numbers[r]; n += 1 }
+        return n > 0 ? sum / Double(n) : 0
     }
 
     /// The feature columns of `header` for a label set: `selected` when given, else every

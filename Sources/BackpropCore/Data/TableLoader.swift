@@ -64,16 +64,6 @@ extension DataSource {
                 notes.append("note      ignored \(named.joined(separator: ", ")): no row has a value")
             }
             if options.missing == .error { try TableEncoding.checkNoneMissing(table, columns: options.labels + features) }
-            // Numbers float32 cannot tell apart (cents on millions, seconds on a Unix time): wrong
-            // classes or targets, so an error for a label; a feature that lost its detail, a warning.
-            for name in options.labels + features {
-                guard let c = table.column(name), let loss = c.float32Loss else { continue }
-                let detail = "column \"\(name)\": \"\(shortened(loss.cell))\" has more digits than float32, in which backprop computes, keeps (about 7): "
-                    + "rounding moves it by \(String(format: "%.3g", loss.by)), \(String(format: "%.0f", 100 * loss.by / loss.range)) % of the column's range (\(String(format: "%.3g", loss.range))), "
-                    + "so the differences between its values are lost; subtract a constant (its smallest value, say) from the column first"
-                if options.labels.contains(name) { throw DataError.malformed(file: path, detail: detail) }
-                warnings.append("warning: \(path): \(detail)")
-            }
             let (task, classes) = try TableEncoding.target(of: table, labels: options.labels, task: options.task)
             split = SplitRecord(fileHash: table.contentHash, rows: table.rowCount, seed: options.seed,
                                 testFraction: options.testFraction ?? 0.2, stratified: task == .classification)

@@ -84,7 +84,11 @@ enum ONNXGraph {
             return name
         }
         if let s = model.standardization {
-            nodes.append(Node(op: "Sub", inputs: ["", constant("input_mean", [sizes[0]], s.mean)]))
+            // The graph takes the features as they are: the table's centers join the means
+            // (in float32, as the graph's input is).
+            let centers = model.table?.inputCenters ?? []
+            let mean = s.mean.indices.map { i in Float(Double(s.mean[i]) + (i < centers.count ? centers[i] : 0)) }
+            nodes.append(Node(op: "Sub", inputs: ["", constant("input_mean", [sizes[0]], mean)]))
             nodes.append(Node(op: "Div", inputs: ["", constant("input_std", [sizes[0]], s.std)]))
         }
         for (l, p) in model.parameters.enumerated() {
@@ -105,7 +109,9 @@ enum ONNXGraph {
         if model.task == .regression, let t = model.table?.targets {
             let outputs = sizes[sizes.count - 1]
             nodes.append(Node(op: "Mul", inputs: ["", constant("target_std", [outputs], t.std)]))
-            nodes.append(Node(op: "Add", inputs: ["", constant("target_mean", [outputs], t.mean)]))
+            let centers = model.table?.targetCenters ?? []
+            let mean = t.mean.indices.map { j in Float(Double(t.mean[j]) + (j < centers.count ? centers[j] : 0)) }
+            nodes.append(Node(op: "Add", inputs: ["", constant("target_mean", [outputs], mean)]))
         }
         // Chain the nodes: an empty first input is the previous node's output.
         var previous = "input"
