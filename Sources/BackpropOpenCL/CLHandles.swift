@@ -83,8 +83,17 @@ private let poclCacheReady: Void = {
         (try? manager.createDirectory(atPath: path, withIntermediateDirectories: true)) != nil && manager.isWritableFile(atPath: path)
     }
     if usable(base + "/pocl") { return }
+    // PoCL loads the kernels it finds there: a folder of ours only (another user could make one
+    // by this name first and plant kernels), else a fresh one.
     let fallback = NSTemporaryDirectory() + "pocl-cache-\(getuid())"
-    if usable(fallback) { setenv("POCL_CACHE_DIR", fallback, 1) }
+    _ = mkdir(fallback, 0o700)
+    var info = stat()
+    if lstat(fallback, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid(), info.st_mode & 0o077 == 0 {
+        setenv("POCL_CACHE_DIR", fallback, 1)
+    } else {
+        var template = Array((NSTemporaryDirectory() + "pocl-cache-XXXXXX").utf8CString)
+        if let made = mkdtemp(&template) { setenv("POCL_CACHE_DIR", String(cString: made), 1) }
+    }
 }()
 
 final class CLContext: @unchecked Sendable {

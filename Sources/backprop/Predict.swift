@@ -36,12 +36,17 @@ struct Predict: ParsableCommand {
         if saved.task == .regression {
             let values = try network.regress(inputs: rows.data.inputs, count: rows.data.count, targets: saved.table?.targets)
             header = saved.outputNames
-            // The targets' centers come back in Double: float32 would round 25000006.12 to 25000006.
+            // The targets' centers come back in Double (float32 would round 25000006.12 to
+            // 25000006), printed to the digits the float32 output carries, not Double's noise.
             let centers = saved.table?.targetCenters ?? []
             cells = { j in
                 (0..<outputs).map { k in
                     let v = values[j * outputs + k]
-                    return k < centers.count ? "\(Double(v) + centers[k])" : "\(v)"
+                    guard k < centers.count, v.isFinite else { return "\(v)" }
+                    let digits = max(0, min(17, Int((-log10(Double(v.ulp))).rounded(.up))))
+                    var text = String(format: "%.\(digits)f", Double(v) + centers[k])
+                    if text.contains(".") { while text.hasSuffix("0") { text.removeLast() }; if text.hasSuffix(".") { text.removeLast() } }
+                    return text
                 }
             }
         } else {

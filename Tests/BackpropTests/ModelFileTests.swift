@@ -73,8 +73,8 @@ let malformedModels: [(name: String, bytes: [UInt8], message: String)] = [
     ("metadata not strings", safetensorsBytes(#"{"__metadata__":{"format":1},\#(validTensors)}"#),
      "\"__metadata__\" must be an object mapping strings to strings"),
     ("not our format", safetensorsBytes("{\(validTensors)}"), "metadata \"format\" is missing: expected \"backprop\""),
-    ("future version", safetensorsBytes(#"{"__metadata__":{"format":"backprop","format_version":"3"},\#(validTensors)}"#),
-     "metadata \"format_version\" is 3: this build reads versions 1 to 2"),
+    ("future version", safetensorsBytes(#"{"__metadata__":{"format":"backprop","format_version":"4"},\#(validTensors)}"#),
+     "metadata \"format_version\" is 4: this build reads versions 1 to 3"),
     ("architecture not JSON", safetensorsBytes(#"{"__metadata__":{"format":"backprop","format_version":"1","architecture":"[2,2"},\#(validTensors)}"#),
      "metadata \"architecture\" is not valid: expected JSON {\"sizes\""),
     ("unknown activation", safetensorsBytes(#"{"__metadata__":{"format":"backprop","format_version":"1","architecture":"{\"sizes\":[2,2],\"activations\":[\"swish\"],\"loss\":\"cross-entropy\"}"},\#(validTensors)}"#),
@@ -121,7 +121,7 @@ struct ModelFileTests {
         #expect(file["layers.0.weight"]?.shape == [2, 3])
         #expect(file["layers.0.weight"]?.floats == [1, 2, 3, 4, 5, 6])
         #expect(file["layers.0.bias"]?.floats == [7, 8])
-        #expect(file.metadata["format_version"] == "2")
+        #expect(file.metadata["format_version"] == "3")
         let bytes = try model.serialized()
         let headerLength = bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
         #expect(headerLength % 8 == 0, "the data starts 8-byte aligned")

@@ -17,7 +17,9 @@ def main():
     session = onnxruntime.InferenceSession(model_path, providers=["CPUExecutionProvider"])
     names = ([i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
     assert names == (["input"], ["output"]), names
-    x = np.loadtxt(inputs_path, delimiter=",", ndmin=2).astype(np.float32)
+    # float32, or float64 where the graph takes a column's center off in double precision.
+    dtype = np.float64 if session.get_inputs()[0].type == "tensor(double)" else np.float32
+    x = np.loadtxt(inputs_path, delimiter=",", ndmin=2).astype(dtype)
     (y,) = session.run(["output"], {"input": x})
     for row in y:
         print(",".join(repr(float(v)) for v in row))

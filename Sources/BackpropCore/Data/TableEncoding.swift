@@ -83,7 +83,7 @@ extension TableEncoding {
         if task == .regression || (task == nil && labels.count > 1) {
             if let c = columns.first(where: { !$0.isNumeric }) {
                 let row = c.codes.firstIndex { $0 >= 0 } ?? 0
-                throw fail("line \(table.lines[row]), column \(c.position + 1) (\"\(c.name)\"): \"\(c.text(row) ?? "")\" is not a number: a regression target must be numeric\(task == nil ? " (use --task classification for a single class column)" : "")")
+                throw fail("line \(table.lines[row]), column \(c.position + 1) (\"\(c.name)\"): \"\(shortened(c.text(row) ?? ""))\" is not a number: a regression target must be numeric\(task == nil ? " (use --task classification for a single class column)" : "")")
             }
             try columns.forEach(requireVariation)
             return (.regression, nil)

@@ -121,7 +121,8 @@ extension DataSource {
             notes.append(String(format: "split     %d test rows are %.0f %% of %d, not the %.0f %% asked: ",
                                 testRows.count, 100 * share, table.rowCount, 100 * split.testFraction) + SplitRecord.classByClass)
         }
-        let encoded = try encoding.encode(table)
+        // A resumed model's missing-value policy is its own (--missing does not change it).
+        let encoded = try encoding.encode(table, scoring: resumed != nil)
         warnings += encoded.warnings
         if encoding.missing == .mean {
             // Filled in silence, a column of mostly missing values would look like data.

@@ -14,7 +14,13 @@ extension ModelFile {
     /// every column of `header` but `label`, and its classes are `0, 1, …` unless named.
     public func tableEncoding(header: [String], labels: [String]? = nil, data: String, modelFile: String) throws -> TableEncoding {
         if var table {
-            if let labels { table.labels = labels }
+            if let labels {
+                // The model has one output (or one target) set per label column it was trained on.
+                guard labels.count == table.labels.count else {
+                    throw DataError.invalidOption("--label names \(labels.count) column\(labels.count == 1 ? "" : "s"), but \(modelFile) was trained on \(table.labels.count) (\(listed(table.labels)))")
+                }
+                table.labels = labels
+            }
             return table
         }
         let labels = labels ?? ["label"]

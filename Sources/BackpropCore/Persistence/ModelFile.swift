@@ -7,20 +7,22 @@ import Foundation
 /// | key               | value                                                    |
 /// |-------------------|----------------------------------------------------------|
 /// | `format`          | `backprop`                                               |
-/// | `format_version`  | `2` (version 1 files, without `table` and `split`, are read too) |
+/// | `format_version`  | `3` (2: no centers in `table`; 1: no `table` and `split`; both are read too) |
 /// | `architecture`    | `{"sizes": […], "activations": […], "loss": "…"}`        |
-/// | `standardization` | `{"mean": […], "std": […]}` (inputs: `x' = (x − mean)/std`) |
+/// | `standardization` | `{"mean": […], "std": […]}` (inputs: `x' = (x − center − mean)/std`, `center` from `table`) |
 /// | `class_names`     | `["0", "1", …]`                                          |
 /// | `feature_names`   | the CSV columns the inputs came from                     |
 /// | `training`        | epochs, seed, optimizer, learning rate, final metrics    |
-/// | `table`           | task, label columns, feature columns and their categories, classes, target statistics |
+/// | `table`           | task, label columns, feature columns with their categories or centers, classes, target statistics and centers |
 /// | `split`           | the CSV's hash and row count, split seed and test fraction |
 /// | `checkpoint`      | optional: the ``TrainingState`` to resume from exactly (see ``checkpoint``) |
 public struct ModelFile: Sendable, Equatable {
     /// The `format_version` written.
-    public static let formatVersion = 2
-    /// The versions read: 1 (before `table` and `split`) and 2.
-    public static let readableVersions = 1...2
+    /// 3 since a CSV model's numeric columns and targets record a `center`: a reader of version 2
+    /// would take the inputs without it and be off by each column's mean, so it refuses them.
+    public static let formatVersion = 3
+    /// The versions read: 1 (before `table` and `split`), 2 (before centers) and 3.
+    public static let readableVersions = 1...3
 
     /// Sizes, activations and loss of the network.
     public var architecture: Architecture
@@ -201,6 +203,10 @@ public struct ModelFile: Sendable, Equatable {
         if let table {
             guard table.inputNames.count == sizes[0], table.outputCount == sizes[sizes.count - 1] else {
                 throw fail("metadata \"table\": \(table.inputNames.count) inputs and \(table.outputCount) outputs, expected \(sizes[0]) and \(sizes[sizes.count - 1])")
+            }
+            let centers = table.columns.compactMap(\.center) + (table.targetCenters ?? [])
+            guard centers.allSatisfy(\.isFinite), table.targetCenters.map({ $0.count == table.labels.count }) ?? true else {
+                throw fail("metadata \"table\": centers must be finite, one per target (\(table.targetCenters?.count ?? 0) for \(table.labels.count) targets)")
             }
         }
         if let t = training, t.epochs < 0 {

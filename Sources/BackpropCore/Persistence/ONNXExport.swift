@@ -66,11 +66,28 @@ enum ONNXGraph {
         var intAttributes: [(String, Int64)] = []
     }
 
-    /// A float tensor stored in the graph (`raw_data`, little-endian float32).
+    /// A tensor stored in the graph (`raw_data`, little-endian): float32, or float64 for centers.
     struct Initializer {
         var name: String
         var shape: [Int]
         var values: [Float]
+        var doubles: [Double]? = nil
+    }
+
+    /// ONNX's `TensorProto.DataType` of float32 and float64.
+    static let float32: Int64 = 1, float64: Int64 = 11
+
+    /// Whether the graph's input (and, for regression, its output) is float64: when float32
+    /// cannot carry a column's detail next to its center (its spacing at the center more than a
+    /// thousandth of the column's deviation: a Unix time with milliseconds, cents on millions),
+    /// the center is taken off (added back) in float64 as training did, and the rest is float32.
+    static func precision(_ model: ModelFile) -> (input: Bool, output: Bool) {
+        func needs64(_ centers: [Double], _ std: [Float]) -> Bool {
+            zip(centers, std).contains { c, s in Double(Float(abs(c)).ulp) > 1e-3 * Double(s) }
+        }
+        let input = model.standardization.map { needs64(model.table?.inputCenters ?? [], $0.std) } ?? false
+        let output = model.task == .regression && (model.table?.targets.map { needs64(model.table?.targetCenters ?? [], $0.std) } ?? false)
+        return (input, output)
     }
 
     /// The nodes and initializers of `model`, in order: Sub/Div for the input standardization,
@@ -83,11 +100,22 @@ enum ONNXGraph {
             initializers.append(Initializer(name: name, shape: shape, values: values))
             return name
         }
+        func constant64(_ name: String, _ shape: [Int], _ values: [Double]) -> String {
+            initializers.append(Initializer(name: name, shape: shape, values: [], doubles: values))
+            return name
+        }
+        let wide = precision(model)
         if let s = model.standardization {
-            // The graph takes the features as they are: the table's centers join the means
-            // (in float32, as the graph's input is).
+            // The graph takes the features as they are: the table's centers come off first, in
+            // float64 when float32 would lose the columns' detail, else joined to the means.
             let centers = model.table?.inputCenters ?? []
-            let mean = s.mean.indices.map { i in Float(Double(s.mean[i]) + (i < centers.count ? centers[i] : 0)) }
+            var mean = s.mean
+            if wide.input {
+                nodes.append(Node(op: "Sub", inputs: ["", constant64("input_center", [sizes[0]], centers)]))
+                nodes.append(Node(op: "Cast", inputs: [""], intAttributes: [("to", float32)]))
+            } else {
+                mean = s.mean.indices.map { i in Float(Double(s.mean[i]) + (i < centers.count ? centers[i] : 0)) }
+            }
             nodes.append(Node(op: "Sub", inputs: ["", constant("input_mean", [sizes[0]], mean)]))
             nodes.append(Node(op: "Div", inputs: ["", constant("input_std", [sizes[0]], s.std)]))
         }
@@ -110,8 +138,14 @@ enum ONNXGraph {
             let outputs = sizes[sizes.count - 1]
             nodes.append(Node(op: "Mul", inputs: ["", constant("target_std", [outputs], t.std)]))
             let centers = model.table?.targetCenters ?? []
-            let mean = t.mean.indices.map { j in Float(Double(t.mean[j]) + (j < centers.count ? centers[j] : 0)) }
-            nodes.append(Node(op: "Add", inputs: ["", constant("target_mean", [outputs], mean)]))
+            if wide.output {
+                nodes.append(Node(op: "Add", inputs: ["", constant("target_mean", [outputs], t.mean)]))
+                nodes.append(Node(op: "Cast", inputs: [""], intAttributes: [("to", float64)]))
+                nodes.append(Node(op: "Add", inputs: ["", constant64("target_center", [outputs], centers)]))
+            } else {
+                let mean = t.mean.indices.map { j in Float(Double(t.mean[j]) + (j < centers.count ? centers[j] : 0)) }
+                nodes.append(Node(op: "Add", inputs: ["", constant("target_mean", [outputs], mean)]))
+            }
         }
         // Chain the nodes: an empty first input is the previous node's output.
         var previous = "input"
@@ -147,24 +181,29 @@ enum ONNXGraph {
             for tensor in initializers {
                 graph.message(5) { t in                           // GraphProto.initializer: TensorProto
                     for d in tensor.shape { t.int(1, Int64(d)) }  // dims
-                    t.int(2, 1)                                   // data_type FLOAT
+                    t.int(2, tensor.doubles == nil ? float32 : float64)  // data_type
                     t.string(8, tensor.name)
-                    t.data(9, tensor.values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } })
+                    if let doubles = tensor.doubles {
+                        t.data(9, doubles.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } })
+                    } else {
+                        t.data(9, tensor.values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } })
+                    }
                 }
             }
-            graph.message(11) { valueInfo(&$0, "input", width: sizes[0]) }
-            graph.message(12) { valueInfo(&$0, "output", width: sizes[sizes.count - 1]) }
+            let wide = precision(model)
+            graph.message(11) { valueInfo(&$0, "input", width: sizes[0], type: wide.input ? float64 : float32) }
+            graph.message(12) { valueInfo(&$0, "output", width: sizes[sizes.count - 1], type: wide.output ? float64 : float32) }
         }
         w.message(8) { opset in opset.string(1, ""); opset.int(2, opsetVersion) }  // opset_import
         return w.bytes
     }
 
     /// A `ValueInfoProto` of a float tensor `[N, width]`, `N` symbolic (any batch size).
-    private static func valueInfo(_ w: inout ProtobufWriter, _ name: String, width: Int) {
+    private static func valueInfo(_ w: inout ProtobufWriter, _ name: String, width: Int, type elementType: Int64) {
         w.string(1, name)
         w.message(2) { type in                                    // TypeProto
             type.message(1) { tensor in                           // TypeProto.tensor_type
-                tensor.int(1, 1)                                  // elem_type FLOAT
+                tensor.int(1, elementType)                        // elem_type
                 tensor.message(2) { shape in                      // TensorShapeProto
                     shape.message(1) { $0.string(2, "N") }        // dim_param
                     shape.message(1) { $0.int(1, Int64(width)) }  // dim_value
@@ -179,6 +218,8 @@ extension ModelFile {
     /// `input` of shape `[N, features]`, the encoded but unstandardized features (one-hot
     /// columns already expanded, as `predict` encodes a CSV row); output `output` of shape
     /// `[N, outputs]`, the probabilities or, for regression, the values in the targets' units.
+    /// Both float32, unless float32 cannot carry a column's detail beside its value (see
+    /// `ONNXGraph.precision`): then that end is float64.
     /// Throws when a parameter is not finite, as saving does.
     public func onnxSerialized(file: String = "model", producerVersion: String = "") throws -> [UInt8] {
         try check(file: file)
