@@ -40,9 +40,9 @@ public final class CPUBackend: Backend {
         "CPU (\(gemmProvider.summary); \(tuner.gemm.threads) thread\(tuner.gemm.threads == 1 ? "" : "s"))"
     }
 
-    /// Host memory: the machine's RAM, and no limit per buffer beyond it.
+    /// Host memory: what this process may use (the RAM within its cgroup limits and `ulimit -v`), and no limit per buffer beyond it.
     public var memory: DeviceMemory {
-        let ram = ProcessInfo.processInfo.physicalMemory
+        let ram = Cgroup.memoryBytes
         return DeviceMemory(total: ram, largestBuffer: ram)
     }
 

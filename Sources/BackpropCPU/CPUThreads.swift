@@ -61,10 +61,18 @@ public enum CPUThreads {
         return count > 0 ? count : nil
     }
 
+    /// Threads for each of `localSize` processes of a job on this machine, as
+    /// ``perProcess(localSize:online:affinity:quota:)`` divides what this process sees: the
+    /// cgroup's cpuset (else every online core), its affinity mask, its quota.
+    public static func perProcess(localSize: Int) -> Int {
+        let online = cpuset ?? ProcessInfo.processInfo.processorCount
+        return perProcess(localSize: localSize, online: online, affinity: affinity ?? online,
+                          quota: ProcessInfo.processInfo.activeProcessorCount)
+    }
+
     /// Threads for each of `localSize` processes on one machine of `online` cores (those of their
     /// cgroup's cpuset), when this one may run on `affinity` of them and its cgroup's quota allows
-    /// `quota` for all of them. The
-    /// processes bound to the same cores share them: all when none is bound (mpirun
+    /// `quota` for all of them. The processes bound to the same cores share them: all when none is bound (mpirun
     /// `--bind-to none`), none when each has its own (`--bind-to core`, Slurm's
     /// `--cpus-per-task`), a socket's when bound per socket; a quota is shared by every process.
     public static func perProcess(localSize: Int, online: Int, affinity: Int, quota: Int) -> Int {

@@ -34,17 +34,14 @@ enum ProcessGroup {
     }
 
     /// Shares one machine among its `localSize` processes: GEMM threads = the cores each may use
-    /// ÷ the processes bound to the same ones (``CPUThreads/perProcess(localSize:online:affinity:quota:)``;
+    /// ÷ the processes bound to the same ones (``CPUThreads/perProcess(localSize:)``;
     /// unless `OPENBLAS_NUM_THREADS` says otherwise), and with several OpenCL devices one each
     /// by local rank (unless `--device` or `BACKPROP_OPENCL_DEVICE` chooses).
     static func spread(_ options: BackendOptions, localRank: Int, localSize: Int) -> BackendOptions {
         guard localSize > 1 else { return options }
         let environment = ProcessInfo.processInfo.environment
         if environment["OPENBLAS_NUM_THREADS"] == nil {
-            let online = CPUThreads.cpuset ?? ProcessInfo.processInfo.processorCount
-            let threads = CPUThreads.perProcess(localSize: localSize, online: online, affinity: CPUThreads.affinity ?? online,
-                                                quota: ProcessInfo.processInfo.activeProcessorCount)
-            setenv("OPENBLAS_NUM_THREADS", String(threads), 1)
+            setenv("OPENBLAS_NUM_THREADS", String(CPUThreads.perProcess(localSize: localSize)), 1)
         }
         var options = options
         let backend = options.backend ?? environment["BACKPROP_BACKEND"] ?? ""

@@ -116,12 +116,10 @@ struct CSVParser {
             throw fail("a ZIP archive, not text (an .xlsx or .ods workbook?); save the sheet as CSV")
         }
         let header = held.prefix { $0 != newline }
-        let order: String?
-        if held.starts(with: [0xFF, 0xFE]) { order = "LE" }
-        else if held.starts(with: [0xFE, 0xFF]) { order = "BE" }
-        else if let zero = header.firstIndex(of: 0) { order = zero % 2 == 1 ? "LE" : "BE" } else { order = nil }
-        if let order {
-            let what = held.starts(with: [0xFF, 0xFE]) || held.starts(with: [0xFE, 0xFF])
+        // The byte order from a byte-order mark, else from where the first NUL falls ("a\0" is LE).
+        let marked = held.starts(with: [0xFF, 0xFE]) ? "LE" : held.starts(with: [0xFE, 0xFF]) ? "BE" : nil
+        if let order = marked ?? header.firstIndex(of: 0).map({ $0 % 2 == 1 ? "LE" : "BE" }) {
+            let what = marked != nil
                 ? "UTF-16 text (it starts with the byte-order mark \(held.prefix(2).map { String(format: "%02X", $0) }.joined(separator: " ")))"
                 : "a NUL byte in the header: UTF-16\(order) text or a binary file"
             throw fail("\(what), not UTF-8; convert it, e.g. iconv -f UTF-16\(order) -t UTF-8 \(file) > fixed.csv")

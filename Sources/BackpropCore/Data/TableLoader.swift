@@ -82,7 +82,7 @@ extension DataSource {
             }
             for c in encoding.columns {
                 if let n = c.categories?.count, n > 1000 {
-                    notes.append("note      column \"\(c.name)\" makes \(n) inputs, one per category (\(gib(4 * Double(table.rowCount) * Double(n))) for the table): --ignore \(shellQuoted(c.name)) if it names things rather than describes them")
+                    notes.append("note      \(described(c.name)) makes \(n) inputs, one per category (\(gib(4 * Double(table.rowCount) * Double(n))) for the table): --ignore \(shellQuoted(c.name)) if it names things rather than describes them")
                 }
             }
             // A column of numbers that a few stray cells made categorical: most likely typos.
@@ -96,8 +96,7 @@ extension DataSource {
             // So is a column of numbers named like an id (or not named: a pandas or R index) that
             // counts the rows: consecutive integers, each once in the file.
             for c in encoding.columns {
-                let drop = c.name.isEmpty ? "--ignore '' drops it" : "--ignore \(shellQuoted(c.name)) drops it"
-                let name = c.name.isEmpty ? "the unnamed column" : "column \"\(c.name)\""
+                let drop = "--ignore \(shellQuoted(c.name)) drops it", name = described(c.name)
                 if let categories = c.categories, categories.allSatisfy(isDecoratedNumber), let example = categories.first {
                     notes.append("note      \(name) is read as \(categories.count) categories: its cells are numbers with a currency or percent sign (\"\(shortened(example))\"); without the signs (and thousands separators) they would be one numeric input")
                 } else if let categories = c.categories, categories.count > 20, categories.allSatisfy(isISODate), let example = categories.first {
@@ -107,7 +106,7 @@ extension DataSource {
                 } else if c.categories == nil, encoding.columns.count > 1, looksLikeAnIdName(c.name),
                           let values = table.column(c.name)?.numbers, values.count > 20 {
                     guard let low = values.min(), let high = values.max(), !low.isNaN, values.allSatisfy({ $0 == $0.rounded() }),
-                          Double(high) - Double(low) + 1 == Double(values.count), Set(values).count == values.count else { continue }
+                          high - low + 1 == Double(values.count), Set(values).count == values.count else { continue }
                     notes.append("note      \(name) numbers the rows (\(Int(low))…\(Int(high)), each once): an id? \(drop)")
                 }
             }
@@ -220,7 +219,11 @@ func looksLikeAnIdName(_ name: String) -> Bool {
         || (name.hasSuffix("Id") || name.hasSuffix("ID")) && name.count > 2
 }
 
-/// `name` as a shell word: as it is when it holds only safe characters, else in single quotes.
+/// A column as a note names it: `column "name"`, or the unnamed column (a pandas or R index).
+func described(_ name: String) -> String { name.isEmpty ? "the unnamed column" : "column \"\(name)\"" }
+
+/// `name` as a shell word: as it is when it holds only safe characters, else in single quotes
+/// (`''` for an empty name).
 func shellQuoted(_ name: String) -> String {
     let safe = name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "_-.,:/=+@%".unicodeScalars.contains($0) }
     return safe && !name.isEmpty ? name : "'" + name.replacingOccurrences(of: "'", with: "'\\''") + "'"
