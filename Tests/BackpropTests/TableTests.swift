@@ -168,6 +168,17 @@ struct TableTests {
         #expect(try loadCSV("a,label\n" + mixed.joined(separator: "\n") + "\n").warnings.allSatisfy { !$0.contains("not a number") })
     }
 
+    @Test("hexadecimal codes are categories, as pandas reads them, though Swift's Double() parses 0x1F")
+    func hexadecimalIsText() throws {
+        let codes = ["0x1F", "0x0A", "0XFF", "-0x10"]
+        let rows = (0..<20).map { "\(codes[$0 % 4]),\($0),\($0 % 2)" }
+        let loaded = try loadCSV("code,n,label\n" + rows.joined(separator: "\n") + "\n")
+        let code = try #require(loaded.encoding?.columns.first { $0.name == "code" })
+        #expect(code.categories.map(Set.init) == Set(codes))
+        #expect(loaded.encoding?.inputNames.count == 5)
+        #expect(TableColumn.number("1e3") == 1000 && TableColumn.number("0x1p3") == nil)
+    }
+
     @Test("classes are the distinct labels in natural order, whatever they are written as",
           arguments: [
             (["setosa", "virginica", "versicolor", "setosa"], ["setosa", "versicolor", "virginica"]),

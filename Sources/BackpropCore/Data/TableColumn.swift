@@ -24,6 +24,12 @@ public struct TableColumn: Sendable {
     /// The cells that mean "no value".
     public static let missingMarkers: Set<String> = ["", "NA", "N/A", "NaN", "nan", "?", "NULL", "null"]
 
+    /// A cell's number as pandas and R read one: decimal, with an optional exponent. Swift's
+    /// parser also takes C's hexadecimal floats, and `0x1F` in a column of codes is no quantity.
+    public static func number(_ cell: String) -> Double? {
+        cell.contains(where: { $0 == "x" || $0 == "X" }) ? nil : Double(cell)
+    }
+
     /// `asText` keeps every value as written (an id column to copy into predictions).
     public init(name: String, position: Int, asText: Bool = false) {
         self.name = name
@@ -58,12 +64,12 @@ public struct TableColumn: Sendable {
         var number: Double?
         switch decimal {
         case .point:
-            number = Double(cell)
+            number = Self.number(cell)
         case .comma:
             // A point only groups thousands: 1.234 is 1234, and 1.5 is no number.
-            number = Self.decimalCommaNumber(cell) ?? (cell.contains(".") ? Self.decimalCommaNumber(cell + ",0") : Double(cell))
+            number = Self.decimalCommaNumber(cell) ?? (cell.contains(".") ? Self.decimalCommaNumber(cell + ",0") : Self.number(cell))
         case .either:
-            if let n = Double(cell) {
+            if let n = Self.number(cell) {
                 number = n
                 if cell.contains("."), pointExample == nil { pointExample = cell }
             } else if let n = Self.decimalCommaNumber(cell) {
@@ -163,7 +169,7 @@ struct CellError: Error {
 /// Natural order: numbers by value; other text with runs of digits compared as numbers
 /// (`class2` before `class10`), then by the plain text.
 public func naturalOrder(_ a: String, _ b: String) -> Bool {
-    if let x = Double(a), let y = Double(b), x != y { return x < y }
+    if let x = TableColumn.number(a), let y = TableColumn.number(b), x != y { return x < y }
     var i = a.unicodeScalars[...], j = b.unicodeScalars[...]
     func isDigit(_ s: Unicode.Scalar) -> Bool { ("0"..."9").contains(s) }
     while let p = i.first, let q = j.first {

@@ -68,7 +68,7 @@ extension TableEncoding {
                 guard let lookup = lookups[k] else {
                     if let v = c.numbers?[row], !v.isNaN { x.append(Float(v - (spec.center ?? 0))); continue }
                     let text = c.text(row) ?? spec.fill ?? ""
-                    guard let v = Double(text), v.isFinite else { throw fail(row, c, "\"\(shortened(text))\" is not a number (the model reads this column as numbers)") }
+                    guard let v = TableColumn.number(text), v.isFinite else { throw fail(row, c, "\"\(shortened(text))\" is not a number (the model reads this column as numbers)") }
                     x.append(Float(v - (spec.center ?? 0)))
                     continue
                 }
@@ -91,7 +91,7 @@ extension TableEncoding {
                     labelsOut.append(label)
                 } else {
                     for (t, c) in targets.enumerated() {
-                        guard let v = c.numbers?[row] ?? c.text(row).flatMap(Double.init), v.isFinite else {
+                        guard let v = c.numbers?[row] ?? c.text(row).flatMap(TableColumn.number), v.isFinite else {
                             throw fail(row, c, "\"\(shortened(c.text(row) ?? ""))\" is not a number: a regression target must be numeric")
                         }
                         values.append(Float(v - (targetCenters?[t] ?? 0)))
