@@ -60,9 +60,9 @@ extension Train {
     }
 
     /// Batch, epochs, optimizer, schedule and early stopping: given, else the checkpoint's, else
-    /// automatic.
+    /// automatic. `split` is the data's test split as loaded (nil for MNIST and IDX folders).
     func makePlan(samples: Int, resumed: ModelFile?, automatic: AutomaticSettings,
-                  validation: ValidationRecord?) throws -> TrainingPlan {
+                  validation: ValidationRecord?, split: SplitRecord? = nil) throws -> TrainingPlan {
         let saved = resumed?.checkpoint?.state
         let previous = saved?.epochs ?? resumed?.training?.epochs ?? 0
         let batch = batchSize ?? saved?.batchSize ?? automatic.batchSize
@@ -75,11 +75,33 @@ extension Train {
         } else if resumed != nil, checkpoint == nil {
             notes.append("resume    \(resume ?? "") holds no optimizer state (saved without --checkpoint): the optimizer starts afresh")
         }
+        // A checkpoint's best epoch was judged on its validation rows: on others (another file,
+        // another --validation-split) its loss means nothing, and keeping it would keep the old
+        // weights however well the run now does.
+        if let old = checkpoint, old.state.earlyStopping.bestEpoch > 0,
+           old.state.validation != validation || split != resumed?.split {
+            checkpoint?.state.earlyStopping = EarlyStopping(patience: old.state.earlyStopping.patience)
+            checkpoint?.best = nil
+            notes.append("resume    the validation rows are not those of \(resume ?? "the checkpoint") (\(split != resumed?.split ? "other data" : "another --validation-split")): its best epoch \(old.state.earlyStopping.bestEpoch) is forgotten, and the best is chosen among this run's epochs")
+        }
         if let resumed {
             let ignored = [hidden.map { _ in "--hidden" }, activation.map { _ in "--activation" }, loss.map { _ in "--loss" },
                            table.task.map { _ in "--task" }].compactMap { $0 }
             if !ignored.isEmpty {
                 notes.append("resume    \(ignored.joined(separator: ", ")) \(ignored.count == 1 ? "is" : "are") ignored: the network is the model's, \(resumed.architecture)")
+            }
+            let inputs = [table.features.map { _ in "--features" }, table.ignore.map { _ in "--ignore" },
+                          table.missing.flatMap { $0 == resumed.table?.missing ? nil : "--missing \($0.rawValue)" }].compactMap { $0 }
+            if !inputs.isEmpty {
+                let policy = resumed.table.map { ", missing values: \($0.missing.rawValue)" } ?? ""
+                notes.append("resume    \(inputs.joined(separator: ", ")) \(inputs.count == 1 ? "is" : "are") ignored: the inputs are the model's (\(resumed.architecture.sizes[0]) inputs\(policy))")
+            }
+            if resumed.checkpoint != nil, let save = outputs.save, let resume, sameFile(save, resume),
+               outputs.checkpoint.map({ !sameFile($0, resume) }) ?? true {
+                notes.append("resume    --save \(save) replaces the checkpoint with a model without its optimizer state and shuffler: --checkpoint \(save) keeps them")
+            }
+            if checkpoint != nil, let first = resumed.training?.seed, first != seed {
+                notes.append("resume    --seed \(seed) does not change the shuffling: the checkpoint's shuffler continues the order of seed \(first)")
             }
         }
         var config = checkpoint?.state.optimizer ?? OptimizerConfiguration(kind: kind)
@@ -120,8 +142,10 @@ extension Train {
         if schedule.warmupSteps > 0, schedule.warmupSteps >= schedule.totalSteps {
             notes.append("warmup    --warmup-steps \(schedule.warmupSteps) is not below the run's \(schedule.totalSteps) steps: the learning rate never reaches its peak \(config.learningRate)")
         }
-        // Default: on when --epochs is not given; a resumed checkpoint keeps its own choice.
-        let resumedChoice = epochs == nil ? checkpoint.map { $0.state.earlyStopping.patience != nil } : nil
+        // Default: on when --epochs is not given; a checkpoint whose plan is unfinished keeps its
+        // own choice (a finished one continued without --epochs is a new plan of automatic length).
+        let unfinished = checkpoint.map { $0.state.plannedEpochs > previous } ?? false
+        let resumedChoice = epochs == nil && unfinished ? checkpoint.map { $0.state.earlyStopping.patience != nil } : nil
         let stops = validation != nil && (loop.earlyStopping ?? resumedChoice ?? (epochs == nil))
         var stopping = checkpoint?.state.earlyStopping ?? EarlyStopping(patience: nil)
         stopping.patience = stops ? loop.patience ?? stopping.patience ?? AutomaticSettings.patience : nil

@@ -79,7 +79,7 @@ struct Train: ParsableCommand {
             batchSize: max(1, (batchSize ?? resumed?.checkpoint?.state.batchSize ?? automatic.batchSize) / group.size)))
         let network = try makeNetwork(resumed: resumed, data: &loaded, automatic: automatic, backend: backend)
         let plan = try makePlan(samples: trainCount, resumed: resumed, automatic: automatic,
-                                validation: record)
+                                validation: record, split: loaded.split)
         try group.requireAgreement(fingerprints(loaded, network, plan),
                                    hint: "give every process the same --data, --seed and options")
         // The run takes the samples over: uploaded, they are no longer held on the host.

@@ -73,7 +73,8 @@ final class TrainingRun {
         files = TrainingFiles(command: command, data: data, network: network, firstSeed: resumed?.training?.seed,
                               writes: group.rank == 0)
         report.start(data: data, validation: validationCount, architecture: network.architecture,
-                     backend: backend.name, seed: command.seed, processes: group.size,
+                     backend: backend.name, seed: plan.checkpoint == nil ? command.seed : resumed?.training?.seed ?? command.seed,
+                     processes: group.size,
                      sharded: trainer.isSharded)
     }
 

@@ -100,6 +100,39 @@ struct TrainingCommandTests {
         #expect(decay(kept.stdout).contains("weight decay 0.0,") && !auto.contains("weight decay"), "\(kept.stdout)")
     }
 
+    @Test("a checkpoint fine-tuned on other rows keeps the best of the new epochs, not the old best judged on other validation rows")
+    func fineTuningForgetsTheOldBest() throws {
+        let dir = try temporaryDirectory()
+        let data = try blobsCSV(in: dir)
+        let first = try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "20", "--lr", "0.01", "--checkpoint", "a.ckpt"], in: dir)
+        try #require(first.status == 0, "\(first.stderr)")
+        // The same inputs with the classes renamed: the old weights score badly on its validation rows.
+        let lines = try String(contentsOfFile: data, encoding: .utf8).split(separator: "\n").map(String.init)
+        let moved = [lines[0]] + lines.dropFirst().map { line in
+            let cells = line.split(separator: ",").map(String.init)
+            return (cells.dropLast() + ["\((Int(cells.last!)! + 1) % 3)"]).joined(separator: ",")
+        }
+        let other = dir.appendingPathComponent("other.csv").path
+        try moved.joined(separator: "\n").write(toFile: other, atomically: true, encoding: .utf8)
+        let tuned = try backprop(["train", "--data", other, "--resume", "a.ckpt", "--epochs", "2", "--save", "t.safetensors",
+                                  "--features", "x0", "--seed", "9"], in: dir)
+        try #require(tuned.status == 0, "\(tuned.stderr)")
+        #expect(tuned.stdout.contains("the validation rows are not those of a.ckpt (other data): its best epoch 20 is forgotten"), "\(tuned.stdout)")
+        #expect(tuned.stdout.contains("--features is ignored: the inputs are the model's (4 inputs"), "\(tuned.stdout)")
+        #expect(tuned.stdout.contains("--seed 9 does not change the shuffling"), "\(tuned.stdout)")
+        let saved = try ModelFile.load(dir.appendingPathComponent("t.safetensors").path)
+        let old = try ModelFile.load(dir.appendingPathComponent("a.ckpt").path)
+        #expect([21, 22].contains(saved.training?.epochs ?? 0) && saved.parameters != old.parameters)
+        #expect(tuned.stdout.contains("weights of best epoch 21") || tuned.stdout.contains("weights of best epoch 22"), "\(tuned.stdout)")
+
+        // Another --validation-split on the same file: other rows too.
+        let split = try backprop(["train", "--data", data, "--resume", "a.ckpt", "--epochs", "1", "--validation-split", "0.3"], in: dir)
+        #expect(split.stdout.contains("(another --validation-split): its best epoch 20 is forgotten"), "\(split.stdout)")
+        // The same rows: the checkpoint's best stands, and its seed is the banner's.
+        let same = try backprop(["train", "--data", data, "--resume", "a.ckpt", "--epochs", "1"], in: dir)
+        #expect(!same.stdout.contains("forgotten") && same.stdout.contains("seed 1,"), "\(same.stdout)")
+    }
+
     @Test("a finished checkpoint continues: with --epochs, and without (a new schedule from the old peak, not the last rate of 0)")
     func finishedCheckpointContinues() throws {
         let dir = try temporaryDirectory()
@@ -116,6 +149,14 @@ struct TrainingCommandTests {
             let again = try backprop(["train", "--data", data, "--resume", "ck.safetensors", "--json"] + extra, in: dir)
             #expect(again.status == 0, "\(extra): \(again.stderr)")
         }
+        // Its plan done (3 of 3, --epochs given: no early stopping), a run without --epochs is a
+        // new plan of automatic length, with early stopping as a new run has.
+        let banner = try backprop(["train", "--data", data, "--resume", "ck.safetensors", "--patience", "1",
+                                   "--save", "ck.safetensors"], in: dir)
+        try #require(banner.status == 0, "\(banner.stderr)")
+        #expect(banner.stdout.contains("early stopping on the validation loss, patience 1"), "\(banner.stdout)")
+        // --save over the checkpoint it resumes drops the optimizer state: said.
+        #expect(banner.stdout.contains("--save ck.safetensors replaces the checkpoint with a model without its optimizer state"), "\(banner.stdout)")
     }
 
     @Test("a warmup as long as the run is pointed out: the learning rate would never reach its peak")
