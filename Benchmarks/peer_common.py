@@ -151,7 +151,7 @@ class Batches:
 
 
 def train_steps(args):
-    """Steps per timed call of a training workload (ours times epochs over 50-batch slices)."""
+    """Steps per timed call of a peer's training workload (ours times whole epochs, 8 steps with --quick)."""
     return 8 if args.quick else 50
 
 

@@ -36,7 +36,12 @@ extension CPUBackend {
         let forced = try? GEMMChoice.fromEnvironment()
         let inUse = (forced ?? nil) ?? .automatic
         let cores = CPUThreads.available, online = ProcessInfo.processInfo.processorCount
-        var details = ["\(cores < online ? "\(cores) of \(online) cores for this process (CPU affinity or quota)" : "\(cores) cores"); "
+        // A setting the backend would refuse is shown, not passed over: `devices` is where one looks.
+        let refused: [String] = [{ try CPUThreads.validate() }, { _ = try GEMMChoice.fromEnvironment() },
+                                 { _ = try GEMMThreading.fromEnvironment() }].compactMap { check in
+            do { try check(); return nil } catch { return "error: \(error) (train, bench and gradcheck stop on it)" }
+        }
+        var details = refused + ["\(cores < online ? "\(cores) of \(online) cores for this process (CPU affinity or quota)" : "\(cores) cores"); "
                        + "GEMM threads: \(CPUThreads.count()) (\(CPUThreads.variables.joined(separator: ", ")) up to \(CPUThreads.limit), else every core it may use)"]
         for choice in GEMMChoice.allCases {
             let info = choice.info

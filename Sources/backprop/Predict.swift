@@ -11,7 +11,7 @@ struct Predict: ParsableCommand {
     var model: String
     @Option(help: "A CSV file with a header row and the model's feature columns (label columns are ignored).")
     var input: String
-    @Option(help: "Write the predictions here (atomically) instead of to standard output.")
+    @Option(help: "Write the predictions here (atomically) instead of to standard output ('-' for standard output).")
     var output: String?
     @Option(help: "Copy these columns (e.g. an id) into the output, first, separated by commas.")
     var keep: String?
@@ -20,6 +20,7 @@ struct Predict: ParsableCommand {
     @OptionGroup var dialect: DialectOptions
 
     func run() throws {
+        let output = self.output == "-" ? nil : self.output
         if let output {
             try refuseOverwriting("--output", output, inputs: [("--input", input), ("--model", model)])
             try checkOutputPath(output)
@@ -29,12 +30,13 @@ struct Predict: ParsableCommand {
         let rows = try DataSource.loadTableForPrediction(input, model: saved, modelFile: model, keep: keptNames,
                                                          labels: label.map { [$0] }, dialect: try dialect.dialect())
         for warning in rows.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+        if rows.data.count == 0 { FileHandle.standardError.write(Data("note: \(input) has no rows: the output is the header alone\n".utf8)) }
         let network = try Network(backend: try backendOptions.makeBackend(
             workload: CalibrationWorkload(architecture: saved.architecture, batchSize: 128)), model: saved)
         let sizes = saved.architecture.sizes, outputs = sizes[sizes.count - 1]
-        let header: [String], cells: (Int) -> [String]
+        var header: [String], cells: (Int) -> [String]
         if saved.task == .regression {
-            let values = try network.regress(inputs: rows.data.inputs, count: rows.data.count, targets: saved.table?.targets)
+            let values = rows.data.count == 0 ? [] : try network.regress(inputs: rows.data.inputs, count: rows.data.count, targets: saved.table?.targets)
             header = saved.outputNames
             // The targets' centers come back in Double (float32 would round 25000006.12 to
             // 25000006), printed to the digits the float32 output carries, not Double's noise.
@@ -50,7 +52,7 @@ struct Predict: ParsableCommand {
                 }
             }
         } else {
-            let probabilities = try network.predict(inputs: rows.data.inputs, count: rows.data.count)
+            let probabilities = rows.data.count == 0 ? [] : try network.predict(inputs: rows.data.inputs, count: rows.data.count)
             // A single sigmoid output predicts class 1 when p ≥ 0.5: it needs two names.
             let names = saved.outputNames
             header = ["class"] + (outputs == 1 ? ["p_\(names[names.count - 1])"] : names.map { "p_\($0)" })
@@ -59,6 +61,13 @@ struct Predict: ParsableCommand {
                 // A NaN output predicts no class: the cell stays empty rather than naming a guess.
                 return [Prediction.predictedClass(column).map { names[$0] } ?? ""] + column.map { "\($0)" }
             }
+        }
+        // A kept column named as an output (the true `class` beside the predicted one) would make
+        // two columns of one name: the prediction's is prefixed, and the note says so.
+        let clashes = header.filter(keptNames.contains)
+        if !clashes.isEmpty {
+            header = header.map { clashes.contains($0) ? "predicted_\($0)" : $0 }
+            FileHandle.standardError.write(Data("note: --keep \(listed(clashes)) is also an output's name: the predictions are in \(listed(clashes.map { "predicted_\($0)" }))\n".utf8))
         }
         var text = (keptNames + header).map(csvField).joined(separator: ",") + "\n"
         for j in 0..<rows.data.count {

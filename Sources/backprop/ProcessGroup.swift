@@ -23,9 +23,10 @@ enum ProcessGroup {
             return
         }
         #else
-        // Without MPI every process of a job would train alone and write the same files.
+        // Without MPI every process of a job would train alone and write the same files. Slurm's
+        // count also covers `srun --mpi=pmix`, whose PMIx sets no size of its own.
         let environment = ProcessInfo.processInfo.environment
-        if let size = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"].lazy.compactMap({ environment[$0].flatMap(Int.init) }).first,
+        if let size = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"].lazy.compactMap({ environment[$0].flatMap(Int.init) }).first,
            size > 1 {
             throw CommandError("this backprop was built without MPI but started as one of \(size) processes; build it with swift build --traits MPI")
         }

@@ -42,7 +42,7 @@ struct TableArguments: ParsableArguments {
     var features: String?
     @Option(help: "Drop these CSV columns, separated by commas (an id, a name).")
     var ignore: String?
-    @Option(help: "Missing CSV values (empty, NA, NaN, ?): error, drop (the row) or mean (the training mean, or the most frequent category).")
+    @Option(help: "Missing CSV values (\(TableColumn.missingDescription)): error, drop (the row) or mean (the training mean, or the most frequent category).")
     var missing: MissingPolicy?
     @OptionGroup var dialect: DialectOptions
 

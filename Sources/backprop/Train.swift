@@ -19,7 +19,7 @@ struct Train: ParsableCommand {
     var optimizer: OptimizerKind?
     @Option(parsing: .unconditional, help: "Peak learning rate (default: 0.1 sgd, 0.01 momentum, 0.001 adam).")
     var lr: Float?
-    @Option(parsing: .unconditional, help: "L2 weight decay λ applied to the weights (default 0).")
+    @Option(parsing: .unconditional, help: "L2 weight decay λ applied to the weights (default: 0.01 below 10k training samples, else 0).")
     var weightDecay: Float?
     @Option(parsing: .unconditional, help: "Samples per minibatch (under mpirun: the global batch, shared among the processes; default: from the data).")
     var batchSize: Int?

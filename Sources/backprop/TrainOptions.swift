@@ -8,7 +8,7 @@ struct ScheduleOptions: ParsableArguments {
     var schedule: ScheduleKind?
     @Option(parsing: .unconditional, help: "Steps over which the learning rate rises linearly to --lr first (default 0).")
     var warmupSteps: Int?
-    @Option(parsing: .unconditional, help: "Legacy: multiply the learning rate by this factor after each epoch, on top of the schedule.")
+    @Option(parsing: .unconditional, help: "Legacy: multiply the learning rate by this factor after each epoch, on top of --schedule if given (else the schedule is constant).")
     var lrDecay: Float?
     @Option(parsing: .unconditional, help: "Fraction of the training split held out to validate each epoch (default 0.1; 0 for none).")
     var validationSplit: Double?

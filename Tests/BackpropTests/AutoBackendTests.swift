@@ -176,6 +176,9 @@ struct AutoBackendTests {
             let second = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), arguments, in: dir)
             #expect(second.status == 0 && second.stderr.contains(", cached ("), "\(second.stderr)")
         }
+        // A device is the calibration's to choose: given, it is refused in plain words.
+        let device = try backprop(["train", "--data", data, "--epochs", "1", "--backend", "auto", "--device", "0"], in: dir)
+        #expect(device.status == 1 && device.stderr.contains("--device 0 cannot be given with the backend auto"), "\(device.stderr)")
     }
 }
 

@@ -65,7 +65,7 @@ let commandInputs: [BadInput] = [
     BadInput(name: "CSV ragged", files: csv("a,label\n1,0\n2,1,5\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
              message: "$DIR/t.csv: line 3: 3 fields, expected 2"),
     BadInput(name: "CSV missing value", files: csv("a,label\n1,0\n,1\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
-             message: "$DIR/t.csv: line 3, column 1 (\"a\"): missing value (empty, NA, NaN or ?); choose --missing drop or --missing mean"),
+             message: "$DIR/t.csv: line 3, column 1 (\"a\"): missing value (empty, NA, N/A, NaN, ?, NULL); choose --missing drop or --missing mean"),
     BadInput(name: "CSV no label column", files: csv("a,b\n1,2\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],
              message: "$DIR/t.csv: line 1: no label column \"label\""),
     BadInput(name: "CSV integer labels that look like a quantity", files: csv("a,label\n0,0\n1,1\n2,2\n3,3\n4,4\n5,5\n6,6\n7,7\n8,8\n9,9\n10,10\n11,11\n12,12\n13,13\n14,14\n15,15\n16,16\n17,17\n18,18\n19,19\n20,20\n21,21\n22,22\n23,23\n24,24\n25,25\n26,26\n27,27\n28,28\n29,29\n30,30\n31,31\n32,32\n33,33\n34,34\n35,35\n36,36\n37,37\n38,38\n39,39\n40,40\n41,41\n42,42\n43,43\n44,44\n45,45\n46,46\n47,47\n48,48\n49,49\n50,50\n51,51\n52,52\n53,53\n54,54\n55,55\n56,56\n57,57\n58,58\n59,59\n"), arguments: trainArgs + ["--data", "$DIR/t.csv"],

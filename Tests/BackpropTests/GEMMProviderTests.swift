@@ -136,6 +136,13 @@ struct GEMMProviderTests {
         }
         #expect(CPUBackend(gemm: .openblas).gemmProvider.library == "OpenBLAS")
         #expect(CPUBackend(gemm: .onednn).gemmProvider.library == "oneDNN")
+        // `devices` shows each value the backend would refuse, rather than what it would use instead.
+        let listed = try backprop(["devices"], in: try temporaryDirectory(),
+                                  environment: ["BACKPROP_GEMM": "mkl", "BACKPROP_THREADS": "abc", "BACKPROP_GEMM_THREADING": "omp"])
+        #expect(listed.status == 0)
+        for variable in ["BACKPROP_GEMM", "BACKPROP_THREADS", "BACKPROP_GEMM_THREADING"] {
+            #expect(listed.stdout.contains("error: \(variable)"), "\(variable): \(listed.stdout)")
+        }
     }
 
     @Test("an OpenBLAS core whose kernels use what the CPU lacks is refused, with the core type that fits it")

@@ -53,6 +53,24 @@ struct TableCommandTests {
         #expect(try jsonLines(run.stdout).count >= 2)
     }
 
+    @Test("predict: a header without rows gives the header alone; a kept column named as an output keeps its name and the prediction is prefixed; --output - is standard output")
+    func predictEdges() throws {
+        let dir = try temporaryDirectory()
+        let text = flowersCSV().replacingOccurrences(of: ",species\n", with: ",class\n")
+        let data = try write(text, "flowers.csv", in: dir)
+        let trained = try backprop(["train", "--data", data, "--label", "class", "--hidden", "8", "--epochs", "2", "--save", "m.safetensors"], in: dir)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let header = try write("length,width,soil,class\n", "header.csv", in: dir)
+        let empty = try backprop(["predict", "--model", "m.safetensors", "--input", header], in: dir)
+        #expect(empty.status == 0 && empty.stdout == "class,p_setosa,p_versicolor,p_virginica\n", "\(empty.stdout)\(empty.stderr)")
+        #expect(empty.stderr.contains("has no rows"))
+        let kept = try backprop(["predict", "--model", "m.safetensors", "--input", data, "--keep", "class", "--output", "-"], in: dir)
+        try #require(kept.status == 0, "\(kept.stderr)")
+        #expect(kept.stdout.hasPrefix("class,predicted_class,p_setosa,p_versicolor,p_virginica\nsetosa,"), "\(kept.stdout.prefix(200))")
+        #expect(kept.stderr.contains("the predictions are in predicted_class"), "\(kept.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("-").path))
+    }
+
     @Test("string labels: predict prints class names and a p_<class> column each; evaluate scores the held-out rows by default")
     func classNames() throws {
         let dir = try temporaryDirectory()

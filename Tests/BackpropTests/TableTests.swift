@@ -76,7 +76,7 @@ struct TableTests {
         #expect(notes.contains("column \"day\" holds dates (\"2024-01-01\"), read as 23 categories (a date not seen in training"), "\(notes)")
         // 14 of 40 rows miss x; the note counts the cells and names the fill.
         let filled = try #require(loaded.notes.first { $0.hasPrefix("missing   filled") }, "\(notes)")
-        #expect(filled.contains("x 14 cells (35 %) → "), "\(filled)")
+        #expect(filled.contains("x: 14 cells (35 %) → "), "\(filled)")
         #expect(isDecoratedNumber("-€3,50") && isDecoratedNumber("12,5 %") && !isDecoratedNumber("$") && !isDecoratedNumber("5 apples"))
         #expect(looksLikeAnIdName("PassengerId") && looksLikeAnIdName("row_id") && looksLikeAnIdName("") && looksLikeAnIdName("ID")
                 && !looksLikeAnIdName("x") && !looksLikeAnIdName("year") && !looksLikeAnIdName("paid"))

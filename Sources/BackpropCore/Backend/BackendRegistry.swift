@@ -169,8 +169,7 @@ extension BackendRegistry {
                                     log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         throws -> (backend: any Backend, registration: String) {
         if let device = request.device, !device.isEmpty {
-            throw BackendError.invalidChoice(variable: request.deviceLabel, value: device,
-                                             valid: "no device with the backend auto (the calibration chooses it)")
+            throw BackendError.device("\(request.deviceLabel)\(request.deviceLabel.hasPrefix("--") ? " " : "=")\(device) cannot be given with the backend auto, whose calibration chooses the device: name the backend (cpu or opencl) with it, or leave the device out")
         }
         let workload = try request.workload ?? CalibrationWorkload.standard()
         let candidates = calibrationCandidates(log: log)

@@ -24,8 +24,9 @@ public struct RawTable: Sendable {
 
     /// Reads `path` (plain or `.gz`), keeping the columns `keep` picks from the header (all when
     /// nil); `text` columns keep their values as written. Errors name the file, line and column.
+    /// A header without rows is an error unless `emptyAllowed` (a day with nothing to predict).
     public static func read(_ path: String, dialect: CSVDialect = CSVDialect(), text: Set<String> = [],
-                            keep: (([String]) throws -> [String])? = nil) throws -> RawTable {
+                            emptyAllowed: Bool = false, keep: (([String]) throws -> [String])? = nil) throws -> RawTable {
         var parser = CSVParser(file: path, dialect: dialect)
         var sink = Sink(file: path, keep: keep, text: text, dialect: dialect)
         try forEachChunk(of: path) { chunk in
@@ -33,7 +34,7 @@ public struct RawTable: Sendable {
             try parser.feed(chunk) { try sink.add($0) }
         }
         try parser.finish { try sink.add($0) }
-        return try sink.table(dialect: parser.dialect)
+        return try sink.table(dialect: parser.dialect, emptyAllowed: emptyAllowed)
     }
 
     /// Parses CSV bytes already in memory (tests, fuzzing).
@@ -75,11 +76,11 @@ public struct RawTable: Sendable {
             for b in bytes { fnv = (fnv ^ UInt64(b)) &* 0x100_0000_01b3 }
         }
 
-        func table(dialect: CSVDialect) throws -> RawTable {
+        func table(dialect: CSVDialect, emptyAllowed: Bool = false) throws -> RawTable {
             guard let header else {
                 throw DataError.malformed(file: file, detail: "empty file: expected a header row and data rows")
             }
-            guard !lines.isEmpty else { throw DataError.malformed(file: file, detail: "no data rows after the header") }
+            guard !lines.isEmpty || emptyAllowed else { throw DataError.malformed(file: file, detail: "no data rows after the header") }
             return RawTable(file: file, header: header, columns: columns, lines: lines,
                             contentHash: "fnv1a64:" + String(fnv, radix: 16), dialect: dialect)
         }

@@ -23,6 +23,8 @@ public struct TableColumn: Sendable {
 
     /// The cells that mean "no value".
     public static let missingMarkers: Set<String> = ["", "NA", "N/A", "NaN", "nan", "?", "NULL", "null"]
+    /// ``missingMarkers`` for messages.
+    public static let missingDescription = "empty, NA, N/A, NaN, ?, NULL"
 
     /// A cell's number as pandas and R read one: decimal, with an optional exponent. Swift's
     /// parser also takes C's hexadecimal floats, and `0x1F` in a column of codes is no quantity.

@@ -15,7 +15,7 @@ extension TableEncoding {
         let columns = names.compactMap { table.column($0) }
         for row in 0..<table.rowCount {
             if let c = columns.first(where: { $0.isMissing(row) }) {
-                throw DataError.malformed(file: table.file, detail: "line \(table.lines[row]), column \(c.position + 1) (\"\(c.name)\"): missing value (empty, NA, NaN or ?); choose --missing drop or --missing mean")
+                throw DataError.malformed(file: table.file, detail: "line \(table.lines[row]), column \(c.position + 1) (\"\(c.name)\"): missing value (\(TableColumn.missingDescription)); choose --missing drop or --missing mean")
             }
         }
     }
@@ -51,7 +51,7 @@ extension TableEncoding {
             let advice = labelled && !scoring
                 ? "choose --missing drop or --missing mean"
                 : "the model was trained with --missing \(missing.rawValue), so it has no value to fill in; give the cell a value or leave the row out"
-            return fail(row, c, "missing value (empty, NA, NaN or ?); \(advice)")
+            return fail(row, c, "missing value (\(TableColumn.missingDescription)); \(advice)")
         }
         rowLoop: for row in 0..<table.rowCount {
             // A missing target cannot be filled: its row is dropped unless missing values are errors.

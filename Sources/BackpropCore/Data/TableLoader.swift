@@ -130,7 +130,7 @@ extension DataSource {
                 let n = encoded.rows.filter(column.isMissing).count
                 guard n > 0 else { return nil }
                 let value = c.categories == nil ? Double(fill).map { String(format: "%.4g", $0) } ?? fill : listed([shortened(fill)])
-                return "\(listed([c.name])) \(n) cell\(n == 1 ? "" : "s") (\(String(format: "%.0f", 100 * Double(n) / Double(encoded.rows.count))) %) → \(value)"
+                return "\(listed([c.name])): \(n) cell\(n == 1 ? "" : "s") (\(String(format: "%.0f", 100 * Double(n) / Double(encoded.rows.count))) %) → \(value)"
             }
             if !filled.isEmpty {
                 notes.append("missing   filled with the training rows' mean or most frequent value (--missing mean): "

@@ -78,7 +78,7 @@ extension DataSource {
     /// with the values of the `keep` columns to copy into the output.
     public static func loadTableForPrediction(_ path: String, model: ModelFile, modelFile: String, keep: [String] = [],
                                               labels: [String]? = nil, dialect: CSVDialect = CSVDialect()) throws -> ScoredRows {
-        let table = try RawTable.read(path, dialect: dialect, text: Set(keep)) { header in
+        let table = try RawTable.read(path, dialect: dialect, text: Set(keep), emptyAllowed: true) { header in
             let encoding = try model.tableEncoding(header: header, labels: labels, data: path, modelFile: modelFile)
             if let missing = keep.first(where: { !header.contains($0) }) {
                 throw DataError.malformed(file: path, detail: "line 1: no column \"\(missing)\" to keep (columns: \(listed(header, limit: 40)))")

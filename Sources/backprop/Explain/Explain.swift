@@ -8,8 +8,9 @@ struct Explain: ParsableCommand {
         abstract: "Show backpropagation step by step, with numbers, and check every gradient.",
         discussion: """
             Each subcommand prints the forward values, every local derivative, the products along \
-            the chain and the final gradients, then compares them with the scalar expression graph, \
-            the CPU backend and central finite differences. It exits with status 1 if any disagree.
+            the chain and the final gradients, then compares them with the scalar expression graph \
+            and central finite differences (chain, equations and paths also with the CPU backend, \
+            graph with the derivative worked by hand). It exits with status 1 if any disagree.
             """,
         subcommands: [ExplainGraph.self, ExplainChain.self, ExplainEquations.self, ExplainPaths.self]
     )
