@@ -39,22 +39,38 @@ struct Evaluate: ParsableCommand {
         if saved.task == .regression { return try regression(saved, network, name, dataset, scoredRows) }
         // Uploaded, the samples are no longer held on the host (dataset keeps its labels).
         let result = try Evaluation(network: network, taking: &dataset)
-        let names = saved.outputNames
+        let names = saved.outputNames, scores = result.perClass
         if json {
+            let perClass: [[String: Any]] = zip(names, scores).map { name, s in
+                ["class": name, "precision": s.precision ?? NSNull(), "recall": s.recall ?? NSNull(),
+                 "f1": s.f1 ?? NSNull(), "support": s.support]
+            }
             return try emit(["model": model, "data": name, "samples": dataset.count,
                              "loss": result.metrics.loss, "accuracy": result.metrics.accuracy,
-                             "classes": names, "confusion": result.confusion], rows: scoredRows)
+                             "balanced_accuracy": result.balancedAccuracy, "majority_accuracy": result.majorityAccuracy,
+                             "classes": names, "confusion": result.confusion, "per_class": perClass], rows: scoredRows)
         }
         print("model     \(model): \(saved.architecture)")
         print("data      \(name): \(dataset.count) samples")
         print("loss      \(fmt(result.metrics.loss, 4))")
         print("accuracy  \(pct(result.metrics.accuracy))")
+        // Accuracy alone flatters a model that ignores a rare class: the mean recall and the
+        // score of always answering the most common class put it in proportion.
+        let common = result.confusion.indices.max { result.confusion[$0].reduce(0, +) < result.confusion[$1].reduce(0, +) } ?? 0
+        print("balanced  \(pct(result.balancedAccuracy)) (the mean of the recalls); always predicting \(listed([names[common]])): \(pct(result.majorityAccuracy).trimmingCharacters(in: .whitespaces))")
+        // Names as the terminal shows them: control characters escaped, long ones cut.
+        let shown = names.map { shortened($0, limit: 24) }
         print("confusion (rows: true class, columns: predicted)")
-        let width = max(names.map(\.count).max() ?? 1, String(result.confusion.flatMap { $0 }.max() ?? 0).count) + 1
-        func cell(_ s: String) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-        print(cell("") + names.map(cell).joined())
+        let width = max(shown.map(\.count).max() ?? 1, String(result.confusion.flatMap { $0 }.max() ?? 0).count) + 1
+        func cell(_ s: String, _ w: Int = width) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
+        print(cell("") + shown.map { cell($0) }.joined())
         for (k, row) in result.confusion.enumerated() {
-            print(cell(names[k]) + row.map { cell(String($0)) }.joined())
+            print(cell(shown[k]) + row.map { cell(String($0)) }.joined())
+        }
+        let label = max(width, 10), figure = { (v: Double?) in cell(v.map { fmt($0, 4) } ?? "—", 10) }
+        print("per class" + cell("precision", label + 1) + cell("recall", 10) + cell("f1", 10) + cell("support", 10))
+        for (k, s) in scores.enumerated() {
+            print(cell(shown[k], label) + figure(s.precision) + figure(s.recall) + figure(s.f1) + cell(String(s.support), 10))
         }
     }
 

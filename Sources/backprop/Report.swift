@@ -118,8 +118,12 @@ final class Report {
             var object: [String: Any] = ["summary": true, "epoch": last, "best_epoch": best.epoch, "stopped_early": stoppedEarly,
                                          "seconds": seconds, "samples_per_second": trainingSamples / max(seconds, 1e-9),
                                          "train_loss": best.train.loss]
+            // The best epoch's figures under the epoch lines' names.
+            add("train", best.train, nil, to: &object)
             add("validation", best.validation, nil, to: &object)
             if let r2 = best.validationR2 { object["validation_r2"] = r2 }
+            if let mse = best.validationMSE { object["validation_mse"] = mse }
+            if let mae = best.validationMAE { object["validation_mae"] = mae }
             add("test", test, testRegression, to: &object)
             if let parameters { object["parameter_checksum"] = parameters }
             emit(object)

@@ -132,7 +132,8 @@ final class TrainingRun {
                 figures.testRegression = try testCheck?.measure()
             }
             let point = EpochPoint(epoch: epoch, train: metrics, validation: figures.validation,
-                                   validationR2: figures.validationRegression?.r2)
+                                   validationR2: figures.validationRegression?.r2, validationMSE: figures.validationRegression?.mse,
+                                   validationMAE: figures.validationRegression?.mae)
             history.append(point)
             if let loss = figures.validation?.loss {
                 if stopping.observe(epoch: epoch, loss: loss) {

@@ -131,7 +131,8 @@ struct TableCommandTests {
         try #require(trained.status == 0, "\(trained.stderr)")
         for object in try jsonLines(trained.stdout) {
             #expect(object["test_mse"] is Double && object["test_mae"] is Double && object["test_r2"] is Double, "\(object)")
-            #expect(object["validation_r2"] is Double, "\(object)")
+            // Epoch lines and the summary (the best epoch's) under the same names.
+            #expect(object["validation_r2"] is Double && object["validation_mse"] is Double && object["validation_mae"] is Double, "\(object)")
             #expect(object["test_accuracy"] == nil && object["train_accuracy"] == nil && object["validation_accuracy"] == nil)
         }
         let model = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
@@ -219,5 +220,64 @@ struct TableCommandTests {
         let elsewhere = try backprop(["train", "--data", other, "--resume", "m.safetensors", "--epochs", "1"], in: dir)
         try #require(elsewhere.status == 0, "\(elsewhere.stderr)")
         #expect(elsewhere.stderr.contains("warning: \(other) is not the file m.safetensors was trained on"), "\(elsewhere.stderr)")
+    }
+}
+
+@Suite("Scores in proportion: imbalanced classes, inputs out of scale")
+struct ScoresInProportionTests {
+    /// 200 rows of noise with 10 of class `rare`: a model can score 95 % by never predicting it.
+    private func imbalanced() -> String {
+        var rng = SeededGenerator(seed: 12)
+        return "a,b,label\n" + (0..<200).map { j in "\(rng.nextNormal()),\(rng.nextNormal()),\(j % 20 == 0 ? "rare" : "common")" }
+            .joined(separator: "\n") + "\n"
+    }
+
+    @Test("a rare class is pointed out at training; evaluate gives per-class precision, recall, F1, balanced and majority accuracy")
+    func imbalance() throws {
+        let dir = try temporaryDirectory()
+        let data = try write(imbalanced(), "imbalanced.csv", in: dir)
+        let trained = try backprop(["train", "--data", data, "--hidden", "4", "--epochs", "2", "--save", "m.safetensors"], in: dir)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.contains("classes   imbalanced: class rare is 5.0 % of the training rows; always predicting common scores 95.0 %"),
+                "\(trained.stdout)")
+        let evaluated = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--rows", "all", "--json"], in: dir)
+        let json = try #require(try jsonLines(evaluated.stdout).first, "\(evaluated.stderr)")
+        let confusion = try #require(json["confusion"] as? [[Int]])
+        let perClass = try #require(json["per_class"] as? [[String: Any]])
+        #expect(perClass.map { $0["class"] as? String } == ["common", "rare"])
+        let supports = confusion.map { $0.reduce(0, +) }
+        #expect(perClass.map { $0["support"] as? Int } == supports && supports == [190, 10])
+        var recalls = [Double]()
+        for k in 0..<2 {
+            let recall = Double(confusion[k][k]) / Double(supports[k])
+            recalls.append(recall)
+            #expect(abs((perClass[k]["recall"] as? Double ?? -1) - recall) < 1e-12)
+            let predicted = confusion[0][k] + confusion[1][k]
+            if predicted > 0 { #expect(abs((perClass[k]["precision"] as? Double ?? -1) - Double(confusion[k][k]) / Double(predicted)) < 1e-12) }
+            else { #expect(perClass[k]["precision"] is NSNull) }
+        }
+        #expect(abs((json["balanced_accuracy"] as? Double ?? -1) - recalls.reduce(0, +) / 2) < 1e-12)
+        #expect(abs((json["majority_accuracy"] as? Double ?? -1) - 0.95) < 1e-12)
+        let text = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--rows", "all"], in: dir)
+        #expect(text.stdout.contains("always predicting common: 95.00 %") && text.stdout.contains("per class  precision"), "\(text.stdout)")
+        // Evenly split classes: no note.
+        let balanced = try loadCSV("a,label\n" + (0..<40).map { "\($0),\($0 % 2)" }.joined(separator: "\n") + "\n")
+        #expect(!balanced.notes.contains { $0.contains("imbalanced") })
+    }
+
+    @Test("inputs far outside the training data (other units) warn in evaluate and predict; the training file never does")
+    func outOfScale() throws {
+        let dir = try temporaryDirectory()
+        var rng = SeededGenerator(seed: 3)
+        let rows = (0..<100).map { j in (Double(rng.nextNormal()), j % 2) }
+        let data = try write("x,label\n" + rows.map { "\($0.0 + Double($0.1)),\($0.1)" }.joined(separator: "\n") + "\n", "d.csv", in: dir)
+        let grams = try write("x,label\n" + rows.map { "\(1000 * ($0.0 + Double($0.1))),\($0.1)" }.joined(separator: "\n") + "\n", "grams.csv", in: dir)
+        #expect(try backprop(["train", "--data", data, "--hidden", "4", "--epochs", "1", "--save", "m.safetensors"], in: dir).status == 0)
+        for command in [["evaluate", "--model", "m.safetensors", "--data"], ["predict", "--model", "m.safetensors", "--input"]] {
+            let same = try backprop(command + [data], in: dir), other = try backprop(command + [grams], in: dir)
+            #expect(same.status == 0 && !same.stderr.contains("far outside"), "\(same.stderr)")
+            #expect(other.status == 0 && other.stderr.contains("grams.csv: the inputs lie far outside the training data's"), "\(other.stderr)")
+            #expect(other.stderr.contains("(x: "), "\(other.stderr)")
+        }
     }
 }

@@ -39,6 +39,7 @@ struct TrainingCommandTests {
         let epochs = lines.dropLast().map { ($0["epoch"] as! Int, $0["validation_loss"] as! Double) }
         let best = epochs.min { $0.1 < $1.1 }!
         #expect(summary["best_epoch"] as? Int == best.0 && summary["stopped_early"] as? Bool == true)
+        #expect(summary["train_accuracy"] is Double && summary["validation_accuracy"] is Double, "\(summary)")
         #expect(epochs.count == best.0 + 5 && epochs.count < 200, "stops 5 epochs after the best")
         // The saved weights are the best epoch's: their loss on the recorded validation rows is that epoch's.
         let model = try ModelFile.load(dir.appendingPathComponent("best.safetensors").path)

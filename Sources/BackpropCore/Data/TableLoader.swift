@@ -165,12 +165,26 @@ extension DataSource {
             targets.apply(toColumns: &train.targetValues!)
             targets.apply(toColumns: &test.targetValues!)
         }
+        if let classes = encoding.classes, let note = imbalanceNote(train.labels, classes: classes) { notes.append(note) }
         var final = encoding
         final.targets = targets
         return LoadedData(name: path, train: train, test: test, standardization: standardization,
                           featureNames: final.inputNames, encoding: final, split: split,
                           trainRows: encoded.rows.filter { !isTest[$0] }, testRows: encoded.rows.filter { isTest[$0] },
                           notes: notes, warnings: warnings)
+    }
+
+    /// A note when a class holds under a quarter of an even share of the training rows (5 % of
+    /// two classes): accuracy then flatters a model that never predicts it.
+    static func imbalanceNote(_ labels: [Int32], classes: [String]) -> String? {
+        guard classes.count > 1, !labels.isEmpty else { return nil }
+        var counts = [Int](repeating: 0, count: classes.count)
+        for l in labels where l >= 0 && Int(l) < counts.count { counts[Int(l)] += 1 }
+        let share = { (k: Int) in Double(counts[k]) / Double(labels.count) }
+        let rare = counts.indices.filter { share($0) < 0.25 / Double(classes.count) }
+        guard let rarest = rare.min(by: { counts[$0] < counts[$1] }), let common = counts.indices.max(by: { counts[$0] < counts[$1] }) else { return nil }
+        let named = rare.count == 1 ? "class \(listed([classes[rarest]])) is" : "\(rare.count) classes are each under \(String(format: "%.1f", 25 / Double(classes.count))) % (\(listed([classes[rarest]])) the rarest,"
+        return "classes   imbalanced: \(named) \(String(format: "%.1f", 100 * share(rarest))) % of the training rows\(rare.count == 1 ? "" : ")"); always predicting \(listed([classes[common]])) scores \(String(format: "%.1f", 100 * share(common))) %, so weigh accuracy against the recall per class (evaluate shows it)"
     }
 
     /// Each row's class (−1 when missing) for a stratified split; nil for regression.

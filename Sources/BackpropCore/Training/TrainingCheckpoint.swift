@@ -8,12 +8,18 @@ public struct EpochPoint: Sendable, Equatable, Codable {
     public var validation: Metrics?
     /// Regression: R² on the validation samples, in the targets' units.
     public var validationR2: Double?
+    /// Regression: MSE and MAE on the validation samples, in the targets' units (nil in older files).
+    public var validationMSE: Double?, validationMAE: Double?
 
-    enum CodingKeys: String, CodingKey { case epoch, train, validation, validationR2 = "validation_r2" }
+    enum CodingKeys: String, CodingKey {
+        case epoch, train, validation, validationR2 = "validation_r2", validationMSE = "validation_mse", validationMAE = "validation_mae"
+    }
 
     /// A point.
-    public init(epoch: Int, train: Metrics, validation: Metrics?, validationR2: Double? = nil) {
+    public init(epoch: Int, train: Metrics, validation: Metrics?, validationR2: Double? = nil,
+                validationMSE: Double? = nil, validationMAE: Double? = nil) {
         self.epoch = epoch; self.train = train; self.validation = validation; self.validationR2 = validationR2
+        self.validationMSE = validationMSE; self.validationMAE = validationMAE
     }
 }
 
