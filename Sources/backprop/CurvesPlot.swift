@@ -56,9 +56,12 @@ enum CurvesPlot {
         if bestEpoch > 0 {
             let bx = px(Double(bestEpoch))
             out += "<line x1=\"\(f(bx))\" y1=\"\(f(y0))\" x2=\"\(f(bx))\" y2=\"\(f(y0 + panelHeight))\" stroke=\"#2ca02c\" stroke-dasharray=\"4 3\"/>\n"
-            out += "<text x=\"\(f(bx + 3))\" y=\"\(f(y0 + 12))\" fill=\"#2ca02c\" font-size=\"10\">best epoch \(bestEpoch)</text>\n"
+            // Right of the line, or left of it near the panel's right edge (the label is ~70 px).
+            let (lx, anchor) = bx + 80 > x + panelWidth ? (bx - 3, "end") : (bx + 3, "start")
+            out += "<text x=\"\(f(lx))\" y=\"\(f(y0 + 12))\" fill=\"#2ca02c\" font-size=\"10\" text-anchor=\"\(anchor)\">best epoch \(bestEpoch)</text>\n"
         }
-        for (k, (name, color, points)) in series.enumerated() {
+        // A series with no point (no validation split) has no line, so no legend entry either.
+        for (k, (name, color, points)) in series.filter({ !$0.2.isEmpty }).enumerated() {
             let finite = points.filter { $0.1.isFinite }
             let coordinates = finite.map { "\(f(px(Double($0.0)))),\(f(py($0.1)))" }.joined(separator: " ")
             if finite.count > 1 {

@@ -147,7 +147,8 @@ final class TrainingRun {
             }
             try files.saveLast(point, plan: plan, trainer: trainer, stopping: stopping, history: history,
                                best: best != nil && stopping.bestEpoch != epoch ? best : nil)
-            try files.plot(history, bestEpoch: best == nil ? epoch : stopping.bestEpoch, regression: testCheck != nil)
+            // Without validation there is no best epoch to mark: the last is kept.
+            try files.plot(history, bestEpoch: validation == nil ? 0 : stopping.bestEpoch, regression: testCheck != nil)
             report.epoch(figures)
             if stopping.shouldStop { return true }
         }

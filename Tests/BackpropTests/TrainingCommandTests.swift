@@ -231,6 +231,7 @@ struct TrainingCommandTests {
     func plot() throws {
         let dir = try temporaryDirectory()
         let data = try blobsCSV(in: dir)
+        // Cross-entropy keeps falling on these blobs: the best epoch is the last, at the right edge.
         #expect(try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "6", "--plot", "curves.svg"], in: dir).status == 0)
         let svg = try Data(contentsOf: dir.appendingPathComponent("curves.svg"))
         let parser = XMLParser(data: svg)
@@ -238,6 +239,20 @@ struct TrainingCommandTests {
         let text = String(decoding: svg, as: UTF8.self)
         #expect(text.contains("<svg") && text.contains("best epoch") && text.contains("validation") && text.contains(">epoch<"))
         #expect(text.components(separatedBy: "<polyline").count - 1 == 4, "train and validation, loss and accuracy")
+        // Each best-epoch label (about 70 px wide) stays inside the 990 px picture, leftwards of
+        // its line near the right edge.
+        let labels = text.split(separator: "\n").filter { $0.contains(">best epoch") }
+        #expect(labels.count == 2, "\(labels)")
+        for label in labels {
+            let x = Double(label.split(separator: "x=\"")[1].prefix { $0 != "\"" }) ?? .infinity
+            #expect(label.contains("text-anchor=\"end\"") ? x - 70 >= 0 : x + 70 <= 990, "\(label)")
+        }
+
+        // Without validation: no validation legend and no best epoch (the last is kept).
+        #expect(try backprop(["train", "--data", data, "--hidden", "8", "--epochs", "3", "--validation-split", "0",
+                              "--plot", "plain.svg"], in: dir).status == 0)
+        let plain = try String(contentsOf: dir.appendingPathComponent("plain.svg"), encoding: .utf8)
+        #expect(!plain.contains("validation") && !plain.contains("best epoch") && plain.contains(">train<"), "\(plain)")
     }
 
     @Test("--help offers only hidden activations; --version; the banner names every setting")
