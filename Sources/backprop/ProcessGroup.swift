@@ -91,7 +91,7 @@ extension Train {
     /// labels), the seed, the network and the training options.
     func fingerprints(_ data: LoadedData, _ network: Network, _ plan: TrainingPlan) -> KeyValuePairs<String, UInt64> {
         var options = Fingerprint()
-        options.combine("\(plan.optimizer) \(plan.batchSize) \(plan.plannedEpochs) \(plan.schedule) \(plan.stopping)")
+        options.combine("\(plan.optimizer) \(plan.batchSize) \(plan.plannedEpochs) \(plan.schedule) \(plan.stopping) \(plan.balanced)")
         var architecture = Fingerprint()
         architecture.combine(network.architecture.description)
         var seedPrint = Fingerprint()

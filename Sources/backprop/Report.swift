@@ -53,6 +53,7 @@ final class Report {
             ? "global batch \(plan.batchSize) (about \(plan.batchSize / processes) on each of \(processes) processes"
                 + (sharded ? ", each updating 1/\(processes) of the parameters)" : ")")
             : "batch \(plan.batchSize)"
+        let drawn = plan.balanced ? " (classes drawn in equal shares)" : ""
         let target = regression
             ? "regression on \(listed(data.encoding?.labels ?? []))"
             : "\(data.train.classCount) classes" + (data.encoding?.classes.map { " (\(abbreviated($0)))" } ?? "")
@@ -60,7 +61,7 @@ final class Report {
         for note in data.notes { print(note) }
         print("network   \(architecture) (\(architecture.parameterCount) parameters)")
         let o = plan.optimizer, epochs = plan.plannedEpochs - plan.startEpoch
-        print("training  \(o.kind.rawValue), \(plan.schedule.summary), weight decay \(o.weightDecay), \(batch), \(plan.stopping.patience == nil ? "" : "up to ")\(epochs) epoch\(epochs == 1 ? "" : "s") (\(plan.startEpoch + 1 == plan.plannedEpochs ? "epoch \(plan.plannedEpochs)" : "\(plan.startEpoch + 1)–\(plan.plannedEpochs)")), seed \(seed), on \(backend)")
+        print("training  \(o.kind.rawValue), \(plan.schedule.summary), weight decay \(o.weightDecay), \(batch)\(drawn), \(plan.stopping.patience == nil ? "" : "up to ")\(epochs) epoch\(epochs == 1 ? "" : "s") (\(plan.startEpoch + 1 == plan.plannedEpochs ? "epoch \(plan.plannedEpochs)" : "\(plan.startEpoch + 1)–\(plan.plannedEpochs)")), seed \(seed), on \(backend)")
         if let patience = plan.stopping.patience {
             print("stopping  early stopping on the validation loss, patience \(patience) epochs; the best epoch's weights are kept")
         } else {

@@ -14,6 +14,8 @@ struct TrainingPlan {
     /// Early stopping's watch (its patience nil: never stops).
     var stopping: EarlyStopping
     var validation: ValidationRecord?
+    /// `--balance`: each epoch draws the classes in equal shares.
+    var balanced = false
     /// Restore the optimizer, shuffler and history from it: the run continues exactly.
     var checkpoint: TrainingCheckpoint?
     /// The automatic choices taken, for the banner (empty when every one was given).
@@ -150,7 +152,8 @@ extension Train {
         var stopping = checkpoint?.state.earlyStopping ?? EarlyStopping(patience: nil)
         stopping.patience = stops ? loop.patience ?? stopping.patience ?? AutomaticSettings.patience : nil
         return TrainingPlan(batchSize: batch, startEpoch: previous, plannedEpochs: planned, optimizer: config,
-                            schedule: schedule, stopping: stopping, validation: validation, checkpoint: checkpoint,
+                            schedule: schedule, stopping: stopping, validation: validation,
+                            balanced: balance ?? resumed?.training?.balancedClasses ?? false, checkpoint: checkpoint,
                             automatic: auto, notes: notes)
     }
 

@@ -25,6 +25,8 @@ struct Train: ParsableCommand {
     var batchSize: Int?
     @Option(parsing: .unconditional, help: "Passes over the training data; on --resume, passes more (default: from the data, with early stopping).")
     var epochs: Int?
+    @Flag(inversion: .prefixedNo, help: "Draw each epoch's samples class by class in equal shares, so that a rare class counts as much as a common one (default: off, or a resumed model's choice).")
+    var balance: Bool?
     @Option(parsing: .unconditional, help: "Seed for weights, shuffling and the CSV split; equal seeds give equal runs.")
     var seed: UInt64 = 1
     @Option(parsing: .unconditional, help: "Fraction of a CSV file held out for testing (default 0.2, or the split a resumed model records; MNIST has its own test set).")
@@ -69,6 +71,7 @@ struct Train: ParsableCommand {
         let early = backends.isAutomatic ? nil : try backends.make(in: group)
         let resumed = try resume.map { try ModelFile.load($0) }
         var loaded = try loadData(resumed: resumed)
+        if balance == true, loaded.task == .regression { throw CommandError("--balance draws the classes in equal shares: a regression has none") }
         for warning in loaded.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let record = try holdOutValidation(&loaded, resumed: resumed)
         // loaded.train ends with the record.count validation samples until the run splits them off.

@@ -38,6 +38,7 @@ final class TrainingFiles {
         training.validationSplit = plan.validation
         training.schedule = plan.schedule
         training.weightDecay = plan.optimizer.weightDecay
+        training.balancedClasses = plan.balanced ? true : nil
         var model = try ModelFile(network: network, standardization: data.standardization,
                                   classNames: data.train.classNames, featureNames: data.featureNames, training: training)
         model.table = data.encoding

@@ -67,6 +67,7 @@ final class TrainingRun {
             self.train = uploaded
             validation = nil
         }
+        if plan.balanced { trainer.balanceClasses(data.train.labels) }
         test = try DeviceDataset(taking: &data.test, on: backend)
         report = Report(json: command.json, plan: plan, regression: regression, silent: group.rank != 0,
                         live: group.size == 1)

@@ -265,6 +265,33 @@ struct ScoresInProportionTests {
         #expect(!balanced.notes.contains { $0.contains("imbalanced") })
     }
 
+    @Test("--balance draws the classes evenly: the rare class gets predicted; recorded in the model, kept on resume; refused for regression")
+    func balance() throws {
+        let dir = try temporaryDirectory()
+        let data = try write(imbalanced(), "imbalanced.csv", in: dir)
+        func rareRecall(_ model: String) throws -> Double {
+            let run = try backprop(["evaluate", "--model", model, "--data", data, "--rows", "all", "--json"], in: dir)
+            let json = try #require(try jsonLines(run.stdout).first, "\(run.stderr)")
+            return try #require((json["per_class"] as? [[String: Any]])?.last?["recall"] as? Double)
+        }
+        let common = ["train", "--data", data, "--hidden", "8", "--epochs", "80", "--validation-split", "0"]
+        let plain = try backprop(common + ["--save", "plain.safetensors"], in: dir)
+        let balanced = try backprop(common + ["--balance", "--save", "balanced.safetensors"], in: dir)
+        try #require(plain.status == 0 && balanced.status == 0, "\(plain.stderr)\(balanced.stderr)")
+        #expect(balanced.stdout.contains("batch 32 (classes drawn in equal shares)"), "\(balanced.stdout)")
+        // Noise: unweighted, the rare class is never the likelier; drawn evenly, it often is.
+        #expect(try rareRecall("plain.safetensors") == 0 && rareRecall("balanced.safetensors") > 0.15)
+        let model = try ModelFile.load(dir.appendingPathComponent("balanced.safetensors").path)
+        #expect(model.training?.balancedClasses == true)
+        let resumed = try backprop(["train", "--data", data, "--epochs", "1", "--resume", "balanced.safetensors"], in: dir)
+        #expect(resumed.stdout.contains("(classes drawn in equal shares)"), "\(resumed.stdout)")
+        let off = try backprop(["train", "--data", data, "--epochs", "1", "--resume", "balanced.safetensors", "--no-balance"], in: dir)
+        #expect(off.status == 0 && !off.stdout.contains("equal shares"), "\(off.stdout)")
+        let numbers = try write("x,y\n" + (0..<40).map { "\($0),\(Double($0) * 0.5 + 0.25)" }.joined(separator: "\n") + "\n", "r.csv", in: dir)
+        let regression = try backprop(["train", "--data", numbers, "--label", "y", "--balance", "--epochs", "1"], in: dir)
+        #expect(regression.status == 1 && regression.stderr.contains("--balance draws the classes in equal shares: a regression has none"), "\(regression.stderr)")
+    }
+
     @Test("inputs far outside the training data (other units) warn in evaluate and predict; the training file never does")
     func outOfScale() throws {
         let dir = try temporaryDirectory()

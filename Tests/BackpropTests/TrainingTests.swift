@@ -24,6 +24,28 @@ struct TrainingTests {
         return (try trainer.evaluate(deviceTest), try network.parameters())
     }
 
+    @Test("--balance's draw: every class in about equal shares, each class's samples uniformly; off again, a permutation")
+    func balancedDraw() throws {
+        let network = try Network(backend: CPUBackend(), architecture: try Architecture(inputs: 2, hidden: [4], outputs: 3, activation: .relu), seed: 1)
+        let trainer = try Trainer(network: network, optimizer: try Optimizer(OptimizerConfiguration(kind: .sgd), for: network),
+                                  batchSize: 8, seed: 4)
+        // 190 samples of class 0, 10 of class 2, none of class 1 (a class with no sample is never drawn).
+        let labels = (0..<200).map { Int32($0 % 20 == 0 ? 2 : 0) }
+        trainer.balanceClasses(labels)
+        var perClass = [0, 0, 0], perRare = [Int32: Int]()
+        for _ in 0..<50 {
+            for j in trainer.epochOrder(200) {
+                perClass[Int(labels[Int(j)])] += 1
+                if labels[Int(j)] == 2 { perRare[j, default: 0] += 1 }
+            }
+        }
+        // 10,000 draws: 5,000 per class give or take a few standard deviations (50).
+        #expect(perClass[1] == 0 && abs(perClass[0] - 5000) < 250 && abs(perClass[2] - 5000) < 250, "\(perClass)")
+        #expect(perRare.count == 10 && perRare.values.allSatisfy { abs($0 - 500) < 110 }, "\(perRare)")
+        trainer.balanceClasses(nil)
+        #expect(trainer.epochOrder(200).sorted() == (0..<200).map(Int32.init))
+    }
+
     /// Three interleaved spirals are not linearly separable (a linear model stays near 33–50 %);
     /// a 2-32-32-3 ReLU MLP separates them. 90 % leaves margin for seed-to-seed variation.
     @Test("a seeded run learns the spirals", arguments: OptimizerKind.allCases)

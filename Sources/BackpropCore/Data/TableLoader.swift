@@ -184,7 +184,7 @@ extension DataSource {
         let rare = counts.indices.filter { share($0) < 0.25 / Double(classes.count) }
         guard let rarest = rare.min(by: { counts[$0] < counts[$1] }), let common = counts.indices.max(by: { counts[$0] < counts[$1] }) else { return nil }
         let named = rare.count == 1 ? "class \(listed([classes[rarest]])) is" : "\(rare.count) classes are each under \(String(format: "%.1f", 25 / Double(classes.count))) % (\(listed([classes[rarest]])) the rarest,"
-        return "classes   imbalanced: \(named) \(String(format: "%.1f", 100 * share(rarest))) % of the training rows\(rare.count == 1 ? "" : ")"); always predicting \(listed([classes[common]])) scores \(String(format: "%.1f", 100 * share(common))) %, so weigh accuracy against the recall per class (evaluate shows it)"
+        return "classes   imbalanced: \(named) \(String(format: "%.1f", 100 * share(rarest))) % of the training rows\(rare.count == 1 ? "" : ")"); always predicting \(listed([classes[common]])) scores \(String(format: "%.1f", 100 * share(common))) %, so weigh accuracy against the recall per class (evaluate shows it), or train with --balance"
     }
 
     /// Each row's class (−1 when missing) for a stratified split; nil for regression.

@@ -24,10 +24,14 @@ public struct TrainingInfo: Sendable, Equatable, Codable {
     public var schedule: LearningRateSchedule?
     /// The weight decay trained with (a resumed run keeps it); nil in files written before it was recorded.
     public var weightDecay: Float?
+    /// Whether each epoch drew the classes in equal shares (`train --balance`; a resumed run
+    /// keeps it); nil in files written before it was recorded, and for plain shuffling.
+    public var balancedClasses: Bool?
 
     enum CodingKeys: String, CodingKey {
         case epochs, seed, optimizer, learningRate = "learning_rate", train, test, testRegression = "test_regression",
-             validation, validationSplit = "validation_split", schedule, weightDecay = "weight_decay"
+             validation, validationSplit = "validation_split", schedule, weightDecay = "weight_decay",
+             balancedClasses = "balanced_classes"
     }
 
     /// A training record.

@@ -63,6 +63,8 @@ public final class Trainer {
     /// Buffers for `min(batchSize, samples)` columns, made on first use and kept.
     private var buffers: Workspace?
     private var order: IndexBuffer?
+    /// With ``balanceClasses(_:)``: the positions of each class's samples (classes that have some).
+    private var classMembers: [[Int32]]?
     /// Evaluation, with buffers of its own (no δ or optimizer state is touched).
     private let inference: Inference
     /// Epochs completed by ``trainEpoch(_:progress:)``, so the next is `epochsDone + 1`.
@@ -100,6 +102,27 @@ public final class Trainer {
         return made
     }
 
+    /// Draws every epoch's samples class by class in equal shares: a class is picked uniformly,
+    /// then one of its samples, `count` times (with replacement), so that a rare class weighs as
+    /// much in the gradient as a common one (as a class weight of n ÷ (classes × its count) does
+    /// in expectation, with no change to the loss or the backends). `labels` are the training
+    /// samples' classes in their order on the device; nil returns to plain shuffling.
+    public func balanceClasses(_ labels: [Int32]?) {
+        guard let labels else { classMembers = nil; return }
+        var members = [[Int32]](repeating: [], count: Int(labels.max() ?? 0) + 1)
+        for (j, label) in labels.enumerated() where label >= 0 { members[Int(label)].append(Int32(j)) }
+        classMembers = members.filter { !$0.isEmpty }
+    }
+
+    /// The sample order of the next epoch: a permutation, or the balanced draw.
+    func epochOrder(_ count: Int) -> [Int32] {
+        guard let classes = classMembers, !classes.isEmpty else { return rng.permutation(count) }
+        return (0..<count).map { _ in
+            let members = classes[Int(rng.next() % UInt64(classes.count))]
+            return members[Int(rng.next() % UInt64(members.count))]
+        }
+    }
+
     /// One epoch over `data` in a fresh random order. The last batch may be partial: it uses
     /// the first columns of the same buffers and its gradient is its own mean.
     public func trainEpoch(_ data: DeviceDataset,
@@ -109,7 +132,7 @@ public final class Trainer {
         let workspace = try workspace(for: data)
         let order = try order.flatMap { $0.count == data.count ? $0 : nil } ?? backend.makeIndexBuffer(count: data.count)
         self.order = order
-        try data.columnIndices(rng.permutation(data.count)).withUnsafeBufferPointer { try backend.upload($0, to: order) }
+        try data.columnIndices(epochOrder(data.count)).withUnsafeBufferPointer { try backend.upload($0, to: order) }
         try backend.fill(workspace.lossSum, with: 0)
         try backend.fill(workspace.correct, with: 0)
 
