@@ -13,10 +13,12 @@ public protocol Explanation: Encodable {
 }
 
 extension Explanation {
-    /// The explanation as pretty-printed JSON with sorted keys.
+    /// The explanation as pretty-printed JSON with sorted snake_case keys, as every other
+    /// `--json` of the tool writes them.
     public func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }

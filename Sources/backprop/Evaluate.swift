@@ -80,17 +80,30 @@ struct Evaluate: ParsableCommand {
         var actual = dataset.targetValues ?? []
         targets?.invert(columns: &actual)
         let predicted = try network.regress(inputs: dataset.inputs, count: dataset.count, targets: targets)
-        let metrics = RegressionMetrics(predicted: predicted, actual: actual, outputs: dataset.classCount)
+        let outputs = dataset.classCount, names = saved.outputNames
+        let metrics = RegressionMetrics(predicted: predicted, actual: actual, outputs: outputs)
+        // Several targets: the averages above, and each target's own (one can hide another).
+        let each = outputs < 2 ? [] : (0..<outputs).map { k in
+            RegressionMetrics(predicted: stride(from: k, to: predicted.count, by: outputs).map { predicted[$0] },
+                              actual: stride(from: k, to: actual.count, by: outputs).map { actual[$0] }, outputs: 1)
+        }
         if json {
-            return try emit(["model": model, "data": name, "samples": dataset.count, "targets": saved.outputNames,
-                             "mse": metrics.mse, "mae": metrics.mae, "r2": metrics.r2], rows: rows)
+            var object: [String: Any] = ["model": model, "data": name, "samples": dataset.count, "targets": names,
+                                         "mse": metrics.mse, "mae": metrics.mae, "r2": metrics.r2]
+            if !each.isEmpty {
+                object["per_target"] = zip(names, each).map { ["target": $0, "mse": $1.mse, "mae": $1.mae, "r2": $1.r2] as [String: Any] }
+            }
+            return try emit(object, rows: rows)
         }
         print("model     \(model): \(saved.architecture)")
         print("data      \(name): \(dataset.count) samples")
-        print("targets   \(listed(saved.outputNames))")
-        print("mse       \(short(metrics.mse))")
+        print("targets   \(listed(names))")
+        print("mse       \(short(metrics.mse))\(each.isEmpty ? "" : " (the mean over the targets)")")
         print("mae       \(short(metrics.mae))")
         print("r2        \(fmt(metrics.r2, 4))")
+        for (target, m) in zip(names, each) {
+            print("target    \(listed([target])): mse \(short(m.mse)), mae \(short(m.mae)), r2 \(fmt(m.r2, 4))")
+        }
     }
 
     /// Prints `object` as JSON; for a CSV, `rows` lists the data rows scored (0-based, header

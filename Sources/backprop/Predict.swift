@@ -17,6 +17,8 @@ struct Predict: ParsableCommand {
     var keep: String?
     @Option(help: "The label column of a model that does not record it (written before format version 2).")
     var label: String?
+    @Flag(help: "Write one JSON object per row (JSON Lines) with the CSV output's column names as keys, numbers as numbers.")
+    var json = false
     @OptionGroup var dialect: DialectOptions
 
     func run() throws {
@@ -69,9 +71,26 @@ struct Predict: ParsableCommand {
             header = header.map { clashes.contains($0) ? "predicted_\($0)" : $0 }
             FileHandle.standardError.write(Data("note: --keep \(listed(clashes)) is also an output's name: the predictions are in \(listed(clashes.map { "predicted_\($0)" }))\n".utf8))
         }
-        var text = (keptNames + header).map(csvField).joined(separator: ",") + "\n"
-        for j in 0..<rows.data.count {
-            text += (rows.kept[j] + cells(j)).map(csvField).joined(separator: ",") + "\n"
+        var text = ""
+        if json {
+            // Kept columns as the file wrote them, the class as text (null without one), the rest numbers.
+            for j in 0..<rows.data.count {
+                var object = [String: Any]()
+                for (name, value) in zip(keptNames, rows.kept[j]) { object[name] = value }
+                for (k, (name, cell)) in zip(header, cells(j)).enumerated() {
+                    if k == 0, saved.task != .regression { object[name] = cell.isEmpty ? NSNull() : cell } else {
+                        // JSON has no NaN: a non-finite output (a diverged model) is null.
+                        object[name] = Double(cell).flatMap { $0.isFinite ? $0 : nil } ?? NSNull()
+                    }
+                }
+                let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                text += String(decoding: line, as: UTF8.self) + "\n"
+            }
+        } else {
+            text = (keptNames + header).map(csvField).joined(separator: ",") + "\n"
+            for j in 0..<rows.data.count {
+                text += (rows.kept[j] + cells(j)).map(csvField).joined(separator: ",") + "\n"
+            }
         }
         if let output {
             try writeFileAtomically(Array(text.utf8), to: output)

@@ -83,7 +83,8 @@ struct ExplainChainTests {
         let text = e.render()
         #expect(text.contains("finite differences n/a: ReLU kink at z¹ = 0 (finite differences are not valid there)"))
         #expect(!text.contains("✗"))
-        #expect(try e.json().contains("\"finiteDifferenceNote\" : \"n/a: ReLU kink at z¹ = 0"))
+        #expect(try e.json().contains("\"finite_difference_note\" : \"n/a: ReLU kink at z¹ = 0"))
+        #expect(try e.json().contains("\"term_by_term\"") && !e.json().contains("termByTerm"))
     }
 
     @Test("a kink that a step of h crosses (x = 1000, z¹ = 0.005) is n/a too; away from any kink the check counts")

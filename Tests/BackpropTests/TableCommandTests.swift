@@ -40,6 +40,29 @@ struct TableCommandTests {
         }
         let model = try ModelFile.load(dir.appendingPathComponent("m.safetensors").path)
         #expect(model.table?.targetCenters?.count == 2 && (model.table?.targetCenters?[0] ?? 0) > 20_000_000)
+
+        // Each target's own figures beside their mean; the means are of those.
+        let evaluated = try backprop(["evaluate", "--model", "m.safetensors", "--data", data, "--json"], in: dir)
+        let json = try #require(try jsonLines(evaluated.stdout).first, "\(evaluated.stderr)")
+        let each = try #require(json["per_target"] as? [[String: Any]])
+        #expect(each.map { $0["target"] as? String } == ["y", "z"])
+        let mses = each.compactMap { $0["mse"] as? Double }, r2s = each.compactMap { $0["r2"] as? Double }
+        #expect(mses.count == 2 && abs((json["mse"] as? Double ?? 0) - (mses[0] + mses[1]) / 2) <= 1e-9 * max(1, mses[0] + mses[1]))
+        #expect(r2s.count == 2 && abs((json["r2"] as? Double ?? 0) - (r2s[0] + r2s[1]) / 2) <= 1e-12)
+        let text = try backprop(["evaluate", "--model", "m.safetensors", "--data", data], in: dir)
+        #expect(text.stdout.contains("target    y: mse ") && text.stdout.contains("target    z: mse "), "\(text.stdout)")
+
+        // predict --json: one object per row, the CSV's column names as keys, values as numbers.
+        let csv = try backprop(["predict", "--model", "m.safetensors", "--input", data, "--keep", "x"], in: dir)
+        let lines = try backprop(["predict", "--model", "m.safetensors", "--input", data, "--keep", "x", "--json"], in: dir)
+        let objects = try jsonLines(lines.stdout)
+        let printed = csv.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        #expect(objects.count == 80 && printed.count == 80, "\(lines.stderr)")
+        for (object, row) in zip(objects, printed) {
+            // Foundation's JSON parser may read a number back one ulp off.
+            let close = { (a: Any?, b: String) in abs((a as? Double ?? .nan) - (Double(b) ?? .nan)) <= 1e-15 * abs(Double(b) ?? 1) }
+            #expect(object["x"] as? String == row[0] && close(object["y"], row[1]) && close(object["z"], row[2]), "\(object) vs \(row)")
+        }
     }
 
     @Test("with --json the notes go to standard error, and standard output holds only JSON lines")
